@@ -1,0 +1,68 @@
+"""Types of the sans-I/O HTTP/1.1 request parser (fastasgi/_parser.pyx)."""
+
+from typing import Final
+
+class HTTPParseError(Exception):
+    """A request the server must refuse. ``status`` is the response status to answer with."""
+
+    status: int
+
+class InvalidRequest(HTTPParseError): ...          # 400
+class RequestLineTooLong(HTTPParseError): ...      # 414
+class HeadersTooLarge(HTTPParseError): ...         # 431: header bytes or header count
+class BodyTooLarge(HTTPParseError): ...            # 413
+class ChunkSizeTooLong(InvalidRequest): ...        # 400: too many chunk-size digits
+class UnsupportedTransferCoding(HTTPParseError): ...  # 501
+class UnsupportedVersion(HTTPParseError): ...      # 505
+class HTTP2Preface(UnsupportedVersion): ...        # 505: "PRI * HTTP/2.0"
+
+class _Marker: ...
+
+NEED_DATA: Final[_Marker]
+"""next_event(): nothing more can be parsed until more bytes are fed."""
+END_OF_MESSAGE: Final[_Marker]
+"""next_event(): the current request (head and body) is complete."""
+
+BODY_NONE: Final[int]
+BODY_LENGTH: Final[int]
+BODY_CHUNKED: Final[int]
+
+class RequestHead:
+    method: str
+    target: bytes           # the request-target exactly as sent
+    path: str               # percent-decoded (UTF-8, errors replaced), as ASGI wants it
+    raw_path: bytes         # path part of the target, undecoded
+    query_string: bytes     # after '?', undecoded, without the '?'
+    http_version: str       # "1.1" or "1.0"
+    headers: list[tuple[bytes, bytes]]  # lowercased names, values without OWS, in order
+    keep_alive: bool
+    upgrade: bytes | None   # lowercased Upgrade value when Connection: upgrade asks for it
+    expect_continue: bool
+    body_framing: int       # BODY_NONE, BODY_LENGTH or BODY_CHUNKED
+    content_length: int     # -1 unless body_framing == BODY_LENGTH
+
+class RequestParser:
+    def __init__(
+        self,
+        *,
+        max_request_line: int = 8190,
+        max_header_bytes: int = 65536,
+        max_headers: int = 100,
+        max_chunk_size_digits: int = 16,
+        max_body_size: int = 0,
+    ) -> None: ...
+    @property
+    def buffered(self) -> int:
+        """Bytes fed but not yet consumed by next_event()."""
+    @property
+    def in_body(self) -> bool:
+        """A head was returned and its body is not complete yet."""
+    def feed(self, data: bytes) -> None:
+        """Append bytes; raises the stored error after a parse error."""
+    def next_event(self) -> RequestHead | bytes | _Marker:
+        """The next event: a RequestHead, a body piece (bytes), END_OF_MESSAGE or NEED_DATA.
+
+        Raises an HTTPParseError subclass on malformed input; after that every call raises it
+        again (nothing after a smuggling attempt reaches the app)."""
+    def take_buffered(self) -> bytes:
+        """Remove and return every unconsumed byte (for a protocol switch after an upgrade)."""
