@@ -1,0 +1,64 @@
+# cython: language_level=3
+"""Interface of the sans-I/O HTTP/1.1 request parser, for Cython callers."""
+
+cdef enum BodyFraming:
+    FRAMING_NONE = 0
+    FRAMING_LENGTH = 1
+    FRAMING_CHUNKED = 2
+
+
+cdef class RequestHead:
+    cdef readonly str method
+    cdef readonly bytes target
+    cdef readonly str path
+    cdef readonly bytes raw_path
+    cdef readonly bytes query_string
+    cdef readonly str http_version
+    cdef readonly list headers
+    cdef readonly bint keep_alive
+    cdef readonly object upgrade          # bytes or None
+    cdef readonly bint expect_continue
+    cdef readonly int body_framing
+    cdef readonly long long content_length
+
+
+cdef class RequestParser:
+    # limits
+    cdef Py_ssize_t max_request_line
+    cdef Py_ssize_t max_header_bytes
+    cdef Py_ssize_t max_headers
+    cdef Py_ssize_t max_chunk_size_digits
+    cdef long long max_body_size
+
+    # input: self._buf[self._pos:self._end] is what has not been consumed yet
+    cdef object _buf                      # bytes, or bytearray once input had to be joined
+    cdef const char *_data
+    cdef Py_ssize_t _pos
+    cdef Py_ssize_t _end
+
+    cdef int _state
+    cdef object _error
+    # head scanning, relative to _pos (the head is consumed only once complete)
+    cdef Py_ssize_t _scanned
+    cdef Py_ssize_t _line_start
+    cdef Py_ssize_t _lines
+    cdef int _empty_lines
+    # body
+    cdef long long _remaining
+    cdef long long _body_seen
+    cdef Py_ssize_t _trailer_bytes
+
+    cpdef feed(self, data)
+    cpdef object next_event(self)
+    cpdef bytes take_buffered(self)
+
+    cdef object _fail(self, type cls, str message)
+    cdef object _parse_head(self)
+    cdef RequestHead _build_head(self, const char *base, Py_ssize_t head_len)
+    cdef object _take(self, Py_ssize_t n)
+    cdef object _body_length(self)
+    cdef int _check_coding_list(self, const char *v, Py_ssize_t n) except -1
+    cdef object _chunk_size(self)
+    cdef Py_ssize_t _chunk_ext(self, const unsigned char *s, Py_ssize_t i, Py_ssize_t avail) except -2
+    cdef object _chunk_end(self)
+    cdef object _trailers(self)

@@ -1,0 +1,815 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Sans-I/O HTTP/1.1 request parser (RFC 9112).
+
+Bytes go in through ``feed``; ``next_event`` hands out, in order, a ``RequestHead``, the body in
+pieces as they arrive, and ``END_OF_MESSAGE``, then the next pipelined request. No sockets and no
+event loop live here: the protocol layer decides when to feed and when to pull, and pulling less is
+how it applies back-pressure.
+
+Invariants:
+- Strict by default. Everything RFC 9112 lets a server reject that request smuggling relies on is
+  rejected: bare LF (decided once: a line ends with CRLF, everywhere: request line, fields, chunk
+  lines, trailers), bare CR and other controls, obs-fold, whitespace before a field's colon,
+  Content-Length together with Transfer-Encoding, conflicting or malformed Content-Length, and any
+  Transfer-Encoding other than a single ``chunked``.
+- After an error the parser is dead: every later call raises the same error, so no byte that follows
+  a smuggling attempt can reach the application.
+- The head is parsed only once it is complete (CRLF CRLF seen), in one pass over a C pointer; the
+  incremental part is a line scan with memchr that also enforces the size limits while bytes trickle.
+"""
+
+cimport cython
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
+from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
+from libc.string cimport memchr, memcmp, memcpy
+from libc.stdint cimport uint32_t
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+class HTTPParseError(Exception):
+    """A request the server must refuse; ``status`` is the response status to answer with."""
+    status = 400
+
+
+class InvalidRequest(HTTPParseError):
+    status = 400
+
+
+class RequestLineTooLong(HTTPParseError):
+    status = 414
+
+
+class HeadersTooLarge(HTTPParseError):
+    status = 431
+
+
+class BodyTooLarge(HTTPParseError):
+    status = 413
+
+
+class ChunkSizeTooLong(InvalidRequest):
+    status = 400
+
+
+class UnsupportedTransferCoding(HTTPParseError):
+    status = 501
+
+
+class UnsupportedVersion(HTTPParseError):
+    status = 505
+
+
+class HTTP2Preface(UnsupportedVersion):
+    status = 505
+
+
+# --- events -----------------------------------------------------------------------------------
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+    def __reduce__(self):
+        return self.name
+
+
+NEED_DATA = _Marker("NEED_DATA")
+END_OF_MESSAGE = _Marker("END_OF_MESSAGE")
+
+BODY_NONE = FRAMING_NONE
+BODY_LENGTH = FRAMING_LENGTH
+BODY_CHUNKED = FRAMING_CHUNKED
+
+
+@cython.final
+@cython.freelist(16)
+cdef class RequestHead:
+    """One request's head, with everything the protocol needs to build an ASGI scope."""
+
+    def __repr__(self):
+        return (f"<RequestHead {self.method} {self.target!r} HTTP/{self.http_version} "
+                f"headers={len(self.headers)} keep_alive={self.keep_alive}>")
+
+
+# --- character classes (RFC 9110 §5.6.2, §5.5; RFC 9112 §3.2) -------------------------------
+
+cdef unsigned char TOKEN[256]       # tchar
+cdef unsigned char VALUE[256]       # field-vchar / obs-text / SP / HTAB: what may stand in a value
+cdef unsigned char TARGET[256]      # VCHAR but '#': request-target bytes (no fragment on the wire)
+cdef unsigned char LOWER[256]
+cdef signed char HEX[256]
+
+
+cdef void _init_tables():
+    cdef int c
+    for c in range(256):
+        TOKEN[c] = 0
+        VALUE[c] = 0x21 <= c <= 0x7E or c >= 0x80 or c == 0x20 or c == 0x09
+        TARGET[c] = 0x21 <= c <= 0x7E and c != 0x23
+        LOWER[c] = c + 32 if 0x41 <= c <= 0x5A else c
+        HEX[c] = -1
+    for c in b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        TOKEN[c] = 1
+    for c in range(10):
+        HEX[0x30 + c] = c
+    for c in range(6):
+        HEX[0x61 + c] = 10 + c
+        HEX[0x41 + c] = 10 + c
+
+
+_init_tables()
+
+
+# --- interned header names --------------------------------------------------------------------
+# NOTE: names a browser, a proxy or an HTTP library commonly sends map to one shared bytes object,
+# so the header list costs no allocation for them, and the special fields below are recognised by
+# identity instead of by comparison.
+
+cdef bytes H_CONTENT_LENGTH = b"content-length"
+cdef bytes H_TRANSFER_ENCODING = b"transfer-encoding"
+cdef bytes H_CONNECTION = b"connection"
+cdef bytes H_UPGRADE = b"upgrade"
+cdef bytes H_EXPECT = b"expect"
+cdef bytes H_HOST = b"host"
+
+_COMMON_NAMES = (
+    H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION, H_UPGRADE, H_EXPECT, H_HOST,
+    b"accept", b"accept-charset", b"accept-encoding", b"accept-language", b"authorization",
+    b"cache-control", b"content-encoding", b"content-type", b"cookie", b"date", b"dnt",
+    b"forwarded", b"if-match", b"if-modified-since", b"if-none-match", b"if-range",
+    b"if-unmodified-since", b"keep-alive", b"origin", b"pragma", b"priority", b"range", b"referer",
+    b"sec-ch-ua", b"sec-ch-ua-mobile", b"sec-ch-ua-platform", b"sec-fetch-dest", b"sec-fetch-mode",
+    b"sec-fetch-site", b"sec-fetch-user", b"sec-websocket-extensions", b"sec-websocket-key",
+    b"sec-websocket-protocol", b"sec-websocket-version", b"te", b"traceparent",
+    b"upgrade-insecure-requests", b"user-agent", b"via", b"x-forwarded-for", b"x-forwarded-host",
+    b"x-forwarded-proto", b"x-real-ip", b"x-request-id", b"x-requested-with",
+)
+
+DEF NAME_SLOTS = 256              # power of two, well above the number of interned names
+cdef void *NAME_TABLE[NAME_SLOTS]  # borrowed references: _COMMON_NAMES keeps them alive
+
+
+cdef inline uint32_t _name_hash(const unsigned char *s, Py_ssize_t n) noexcept nogil:
+    cdef uint32_t h = 2166136261u  # FNV-1a
+    cdef Py_ssize_t i
+    for i in range(n):
+        h = (h ^ s[i]) * 16777619u
+    return h
+
+
+cdef void _init_names():
+    cdef bytes name
+    cdef uint32_t slot
+    cdef Py_ssize_t i
+    for i in range(NAME_SLOTS):
+        NAME_TABLE[i] = NULL
+    for name in _COMMON_NAMES:
+        slot = _name_hash(<const unsigned char *>PyBytes_AS_STRING(name), len(name)) & (NAME_SLOTS - 1)
+        while NAME_TABLE[slot] != NULL:
+            slot = (slot + 1) & (NAME_SLOTS - 1)
+        NAME_TABLE[slot] = <void *>name
+
+
+_init_names()
+
+
+cdef bytes _header_name(const unsigned char *s, Py_ssize_t n):
+    """The lowercased field name: the shared object for a common name, a new one otherwise."""
+    cdef unsigned char low[32]
+    cdef uint32_t slot
+    cdef Py_ssize_t i
+    cdef void *candidate
+    cdef bytes out
+    cdef char *w
+    if n <= 32:
+        for i in range(n):
+            low[i] = LOWER[s[i]]
+        slot = _name_hash(low, n) & (NAME_SLOTS - 1)
+        candidate = NAME_TABLE[slot]
+        while candidate != NULL:
+            if (PyBytes_GET_SIZE(<object>candidate) == n
+                    and memcmp(PyBytes_AS_STRING(<object>candidate), low, n) == 0):
+                return <bytes>candidate
+            slot = (slot + 1) & (NAME_SLOTS - 1)
+            candidate = NAME_TABLE[slot]
+        return PyBytes_FromStringAndSize(<const char *>low, n)
+    out = PyBytes_FromStringAndSize(NULL, n)
+    w = PyBytes_AS_STRING(out)
+    for i in range(n):
+        w[i] = LOWER[s[i]]
+    return out
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+cdef str M_GET = "GET"
+cdef str M_POST = "POST"
+cdef str M_PUT = "PUT"
+cdef str M_HEAD = "HEAD"
+cdef str M_DELETE = "DELETE"
+cdef str M_PATCH = "PATCH"
+cdef str M_OPTIONS = "OPTIONS"
+cdef str M_CONNECT = "CONNECT"
+cdef str V10 = "1.0"
+cdef str V11 = "1.1"
+cdef bytes EMPTY = b""
+
+
+cdef inline str _method(const char *s, Py_ssize_t n):
+    if n == 3 and memcmp(s, b"GET", 3) == 0:
+        return M_GET
+    if n == 4 and memcmp(s, b"POST", 4) == 0:
+        return M_POST
+    if n == 3 and memcmp(s, b"PUT", 3) == 0:
+        return M_PUT
+    if n == 4 and memcmp(s, b"HEAD", 4) == 0:
+        return M_HEAD
+    if n == 6 and memcmp(s, b"DELETE", 6) == 0:
+        return M_DELETE
+    if n == 5 and memcmp(s, b"PATCH", 5) == 0:
+        return M_PATCH
+    if n == 7 and memcmp(s, b"OPTIONS", 7) == 0:
+        return M_OPTIONS
+    if n == 7 and memcmp(s, b"CONNECT", 7) == 0:
+        return M_CONNECT
+    return PyUnicode_DecodeASCII(s, n, NULL)
+
+
+cdef inline bint _equals_lower(const char *s, Py_ssize_t n, const char *lower_word, Py_ssize_t m):
+    """Case-insensitive comparison with an already lowercase ASCII word."""
+    cdef Py_ssize_t i
+    if n != m:
+        return False
+    for i in range(n):
+        if LOWER[<unsigned char>s[i]] != <unsigned char>lower_word[i]:
+            return False
+    return True
+
+
+cdef inline bint _is_ows(char c):
+    return c == b' ' or c == b'\t'
+
+
+cdef str _decode_path(const char *s, Py_ssize_t n):
+    """Percent-decode a path and read it as UTF-8 (invalid sequences replaced, as ASGI servers do)."""
+    cdef Py_ssize_t i = 0, w = 0
+    cdef signed char hi, lo
+    cdef bytes out
+    cdef char *buf
+    if memchr(s, b'%', n) == NULL:
+        return PyUnicode_DecodeASCII(s, n, NULL)
+    out = PyBytes_FromStringAndSize(NULL, n)
+    buf = PyBytes_AS_STRING(out)
+    while i < n:
+        if s[i] == b'%' and i + 2 < n:
+            hi = HEX[<unsigned char>s[i + 1]]
+            lo = HEX[<unsigned char>s[i + 2]]
+            if hi >= 0 and lo >= 0:
+                buf[w] = <char>(hi * 16 + lo)
+                w += 1
+                i += 3
+                continue
+        buf[w] = s[i]
+        w += 1
+        i += 1
+    return PyUnicode_DecodeUTF8(buf, w, "replace")
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+cdef enum State:
+    S_HEAD = 0
+    S_BODY_LENGTH = 1
+    S_CHUNK_SIZE = 2
+    S_CHUNK_DATA = 3
+    S_CHUNK_END = 4
+    S_TRAILERS = 5
+    S_MESSAGE_END = 6
+    S_ERROR = 7
+
+DEF MAX_EMPTY_LINES = 8           # CRLFs tolerated before a request line (RFC 9112 §2.2)
+DEF MAX_CHUNK_LINE = 4096         # chunk-size line with its extensions
+
+
+@cython.final
+cdef class RequestParser:
+    """Incremental parser for the requests of one connection."""
+
+    def __cinit__(self, *, Py_ssize_t max_request_line=8190, Py_ssize_t max_header_bytes=65536,
+                  Py_ssize_t max_headers=100, Py_ssize_t max_chunk_size_digits=16,
+                  long long max_body_size=0):
+        if (max_request_line <= 0 or max_header_bytes <= 0 or max_headers <= 0
+                or max_chunk_size_digits <= 0 or max_body_size < 0):
+            raise ValueError("parser limits must be positive (max_body_size: 0 = unlimited)")
+        if max_chunk_size_digits > 15:
+            # 15 hex digits fit a signed 64-bit size; more could overflow it.
+            max_chunk_size_digits = 15
+        self.max_request_line = max_request_line
+        self.max_header_bytes = max_header_bytes
+        self.max_headers = max_headers
+        self.max_chunk_size_digits = max_chunk_size_digits
+        self.max_body_size = max_body_size
+        self._buf = EMPTY
+        self._data = PyBytes_AS_STRING(EMPTY)
+        self._state = S_HEAD
+
+    @property
+    def buffered(self):
+        return self._end - self._pos
+
+    @property
+    def in_body(self):
+        return S_BODY_LENGTH <= self._state <= S_MESSAGE_END
+
+    cpdef feed(self, data):
+        cdef Py_ssize_t n, pending
+        if self._state == S_ERROR:
+            raise self._error
+        if type(data) is not bytes:
+            data = bytes(data)
+        n = PyBytes_GET_SIZE(data)
+        if n == 0:
+            return
+        pending = self._end - self._pos
+        if pending == 0:
+            # NOTE: the common case, a whole request per read, parses the caller's object in place.
+            self._buf = data
+            self._data = PyBytes_AS_STRING(data)
+            self._pos = 0
+            self._end = n
+            return
+        if type(self._buf) is bytes:
+            self._buf = bytearray(self._data[self._pos:self._end])
+        elif self._pos:
+            del self._buf[:self._pos]
+        self._buf += data
+        self._pos = 0
+        self._end = PyByteArray_GET_SIZE(self._buf)
+        self._data = PyByteArray_AS_STRING(self._buf)
+
+    cpdef bytes take_buffered(self):
+        cdef bytes rest = self._data[self._pos:self._end]
+        self._buf = EMPTY
+        self._data = PyBytes_AS_STRING(EMPTY)
+        self._pos = self._end = 0
+        self._scanned = self._line_start = self._lines = 0
+        return rest
+
+    cpdef object next_event(self):
+        cdef int state = self._state
+        if state == S_HEAD:
+            return self._parse_head()
+        if state == S_BODY_LENGTH:
+            return self._body_length()
+        if state == S_CHUNK_DATA:
+            return self._body_length()
+        if state == S_MESSAGE_END:
+            self._state = S_HEAD
+            return END_OF_MESSAGE
+        if state == S_CHUNK_SIZE:
+            return self._chunk_size()
+        if state == S_CHUNK_END:
+            return self._chunk_end()
+        if state == S_TRAILERS:
+            return self._trailers()
+        raise self._error
+
+    cdef object _fail(self, type cls, str message):
+        self._error = cls(message)
+        self._state = S_ERROR
+        self._buf = EMPTY
+        self._data = PyBytes_AS_STRING(EMPTY)
+        self._pos = self._end = 0
+        return self._error
+
+    cdef object _take(self, Py_ssize_t n):
+        """Consume n bytes as a body piece; the caller's own object when it is the whole input."""
+        cdef object piece
+        if self._pos == 0 and n == self._end and type(self._buf) is bytes:
+            piece = self._buf
+        else:
+            piece = PyBytes_FromStringAndSize(self._data + self._pos, n)
+        self._pos += n
+        if self._pos == self._end:
+            self._buf = EMPTY
+            self._data = PyBytes_AS_STRING(EMPTY)
+            self._pos = self._end = 0
+        return piece
+
+    # -- head ------------------------------------------------------------------------------
+
+    cdef object _parse_head(self):
+        cdef const char *base
+        cdef const char *lf_ptr
+        cdef Py_ssize_t avail, lf, line_len
+        cdef RequestHead head
+        while True:
+            base = self._data + self._pos
+            avail = self._end - self._pos
+            if avail - self._scanned <= 0:
+                lf_ptr = NULL
+            else:
+                lf_ptr = <const char *>memchr(base + self._scanned, b'\n', avail - self._scanned)
+            if lf_ptr == NULL:
+                self._scanned = avail
+                if self._lines == 0 and avail > self.max_request_line + 1:
+                    raise self._fail(RequestLineTooLong, "request line too long")
+                if avail > self.max_header_bytes:
+                    raise self._fail(HeadersTooLarge, "request head too large")
+                return NEED_DATA
+            lf = lf_ptr - base
+            if lf == 0 or base[lf - 1] != b'\r':
+                raise self._fail(InvalidRequest, "bare LF in request head (lines end with CRLF)")
+            line_len = lf - 1 - self._line_start
+            if lf + 1 > self.max_header_bytes:
+                if self._lines == 0:
+                    raise self._fail(RequestLineTooLong, "request line too long")
+                raise self._fail(HeadersTooLarge, "request head too large")
+            if self._lines == 0:
+                if line_len > self.max_request_line:
+                    raise self._fail(RequestLineTooLong, "request line too long")
+                if line_len == 0:
+                    # An empty line before the request line: skip it (RFC 9112 §2.2).
+                    self._empty_lines += 1
+                    if self._empty_lines > MAX_EMPTY_LINES:
+                        raise self._fail(InvalidRequest, "too many empty lines before request line")
+                    self._pos += 2
+                    self._scanned = 0
+                    continue
+            elif line_len == 0:
+                head = self._build_head(base, lf + 1)
+                self._pos += lf + 1
+                if self._pos == self._end:
+                    self._buf = EMPTY
+                    self._data = PyBytes_AS_STRING(EMPTY)
+                    self._pos = self._end = 0
+                self._scanned = self._line_start = self._lines = 0
+                self._empty_lines = 0
+                return head
+            elif self._lines > self.max_headers:
+                raise self._fail(HeadersTooLarge, "too many header fields")
+            self._lines += 1
+            self._line_start = self._scanned = lf + 1
+
+    cdef RequestHead _build_head(self, const char *base, Py_ssize_t head_len):
+        cdef const unsigned char *s = <const unsigned char *>base
+        cdef Py_ssize_t i = 0, start, end, line_end, vstart, vend, tlen, q, k
+        cdef RequestHead head = RequestHead.__new__(RequestHead)
+        cdef list headers = []
+        cdef bytes name, value, target
+        cdef bint http11, conn_close = False, conn_keep_alive = False, conn_upgrade = False
+        cdef bint has_length = False, chunked = False, te_seen = False
+        cdef long long length = -1, n
+        cdef int hosts = 0
+        cdef object upgrade = None
+
+        # request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
+        while TOKEN[s[i]]:
+            i += 1
+        if i == 0 or s[i] != b' ':
+            if i == 0:
+                raise self._fail(InvalidRequest, "invalid request line: no method")
+            raise self._fail(InvalidRequest, "invalid character in method")
+        head.method = _method(base, i)
+        start = i = i + 1
+        while TARGET[s[i]]:
+            i += 1
+        if i == start:
+            raise self._fail(InvalidRequest, "invalid request line: no request target")
+        if s[i] != b' ':
+            if s[i] == b'#':
+                raise self._fail(InvalidRequest, "fragment in request target")
+            raise self._fail(InvalidRequest, "invalid character in request target")
+        tlen = i - start
+        target = PyBytes_FromStringAndSize(base + start, tlen)
+        head.target = target
+        i += 1
+        line_end = <const char *>memchr(base + i, b'\r', head_len - i) - base
+        if s[line_end + 1] != b'\n':
+            raise self._fail(InvalidRequest, "bare CR in request line")
+        if line_end - i != 8 or memcmp(base + i, b"HTTP/1.", 7) != 0 or (s[i + 7] != b'1' and s[i + 7] != b'0'):
+            if line_end - i == 8 and memcmp(base + i, b"HTTP/2.0", 8) == 0 and head.method == "PRI":
+                raise self._fail(HTTP2Preface, "HTTP/2 connection preface on an HTTP/1.1 port")
+            if (line_end - i == 8 and memcmp(base + i, b"HTTP/", 5) == 0 and HEX[s[i + 5]] >= 0
+                    and HEX[s[i + 5]] <= 9 and s[i + 6] == b'.' and HEX[s[i + 7]] >= 0
+                    and HEX[s[i + 7]] <= 9):
+                raise self._fail(UnsupportedVersion, "unsupported HTTP version")
+            raise self._fail(InvalidRequest, "invalid request line: bad HTTP version")
+        http11 = s[i + 7] == b'1'
+        head.http_version = V11 if http11 else V10
+
+        # request-target forms (RFC 9112 §3.2); the ASGI path comes from the origin-form part.
+        end = start + tlen
+        if s[start] == b'/':
+            k = start
+        elif tlen == 1 and s[start] == b'*':
+            if head.method != "OPTIONS":
+                raise self._fail(InvalidRequest, "asterisk-form target is only for OPTIONS")
+            k = start
+        elif head.method == "CONNECT":
+            k = start
+        elif (tlen > 7 and _equals_lower(base + start, 7, b"http://", 7)) or (
+                tlen > 8 and _equals_lower(base + start, 8, b"https://", 8)):
+            k = start + (7 if s[start + 4] == b':' else 8)
+            while k < end and s[k] != b'/' and s[k] != b'?':
+                k += 1
+        else:
+            raise self._fail(InvalidRequest, "invalid request target")
+        q = k
+        while q < end and s[q] != b'?':
+            q += 1
+        if q == k:
+            head.raw_path = b"/"
+            head.path = "/"
+        elif k == start and q == end:
+            head.raw_path = target
+            head.path = _decode_path(base + k, q - k)
+        else:
+            head.raw_path = PyBytes_FromStringAndSize(base + k, q - k)
+            head.path = _decode_path(base + k, q - k)
+        head.query_string = PyBytes_FromStringAndSize(base + q + 1, end - q - 1) if q < end else EMPTY
+
+        # field lines: field-name ":" OWS field-value OWS CRLF (RFC 9112 §5)
+        i = line_end + 2
+        while i < head_len - 2:
+            start = i
+            while TOKEN[s[i]]:
+                i += 1
+            if s[i] != b':':
+                if i == start and _is_ows(s[i]):
+                    raise self._fail(InvalidRequest, "obs-fold or whitespace at the start of a header line")
+                if _is_ows(s[i]):
+                    raise self._fail(InvalidRequest, "whitespace between header name and colon")
+                raise self._fail(InvalidRequest, "invalid character in header name")
+            if i == start:
+                raise self._fail(InvalidRequest, "empty header name")
+            name = _header_name(s + start, i - start)
+            i += 1
+            while _is_ows(s[i]):
+                i += 1
+            vstart = i
+            while VALUE[s[i]]:
+                i += 1
+            if s[i] != b'\r' or s[i + 1] != b'\n':
+                raise self._fail(InvalidRequest, "invalid character in header value")
+            vend = i
+            while vend > vstart and _is_ows(s[vend - 1]):
+                vend -= 1
+            i += 2
+            if vend == vstart:
+                value = EMPTY
+            else:
+                value = PyBytes_FromStringAndSize(base + vstart, vend - vstart)
+            headers.append((name, value))
+
+            if name is H_HOST:
+                hosts += 1
+                if hosts > 1:
+                    raise self._fail(InvalidRequest, "more than one Host header")
+            elif name is H_CONTENT_LENGTH:
+                n = 0
+                if vend == vstart:
+                    raise self._fail(InvalidRequest, "invalid Content-Length")
+                if vend - vstart > 18:
+                    raise self._fail(InvalidRequest, "Content-Length too large")
+                for k in range(vstart, vend):
+                    if not (b'0' <= s[k] <= b'9'):
+                        raise self._fail(InvalidRequest, "invalid Content-Length")
+                    n = n * 10 + (s[k] - b'0')
+                if has_length and n != length:
+                    raise self._fail(InvalidRequest, "conflicting Content-Length headers")
+                has_length = True
+                length = n
+            elif name is H_TRANSFER_ENCODING:
+                if te_seen or chunked:
+                    raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
+                te_seen = True
+                if _equals_lower(base + vstart, vend - vstart, b"chunked", 7):
+                    chunked = True
+                else:
+                    self._check_coding_list(base + vstart, vend - vstart)
+            elif name is H_CONNECTION:
+                k = vstart
+                while k < vend:
+                    q = k
+                    while q < vend and s[q] != b',':
+                        q += 1
+                    end = q
+                    while k < end and _is_ows(s[k]):
+                        k += 1
+                    while end > k and _is_ows(s[end - 1]):
+                        end -= 1
+                    if _equals_lower(base + k, end - k, b"close", 5):
+                        conn_close = True
+                    elif _equals_lower(base + k, end - k, b"keep-alive", 10):
+                        conn_keep_alive = True
+                    elif _equals_lower(base + k, end - k, b"upgrade", 7):
+                        conn_upgrade = True
+                    k = q + 1
+            elif name is H_UPGRADE:
+                upgrade = _header_name(s + vstart, vend - vstart) if vend > vstart else None
+            elif name is H_EXPECT:
+                head.expect_continue = _equals_lower(base + vstart, vend - vstart, b"100-continue", 12)
+
+        if hosts == 0 and http11:
+            raise self._fail(InvalidRequest, "missing Host header")
+        if te_seen and has_length:
+            raise self._fail(InvalidRequest, "both Content-Length and Transfer-Encoding")
+        if te_seen and not http11:
+            raise self._fail(InvalidRequest, "Transfer-Encoding in an HTTP/1.0 request")
+        head.headers = headers
+        head.keep_alive = not conn_close and (http11 or conn_keep_alive)
+        head.upgrade = upgrade if conn_upgrade else None
+        head.content_length = -1
+        if chunked:
+            head.body_framing = FRAMING_CHUNKED
+            self._state = S_CHUNK_SIZE
+            self._body_seen = 0
+        elif has_length:
+            if self.max_body_size and length > self.max_body_size:
+                raise self._fail(BodyTooLarge, "request body too large")
+            head.body_framing = FRAMING_LENGTH
+            head.content_length = length
+            self._remaining = length
+            self._state = S_BODY_LENGTH if length else S_MESSAGE_END
+        else:
+            head.body_framing = FRAMING_NONE
+            self._state = S_MESSAGE_END
+        return head
+
+    cdef int _check_coding_list(self, const char *v, Py_ssize_t n) except -1:
+        """Refuse a Transfer-Encoding other than a lone chunked, naming why (RFC 9112 §6.1, §6.3)."""
+        cdef Py_ssize_t end = n, start
+        while end > 0 and (_is_ows(v[end - 1]) or v[end - 1] == b','):
+            end -= 1
+        start = end
+        while start > 0 and v[start - 1] != b',' and not _is_ows(v[start - 1]):
+            start -= 1
+        if _equals_lower(v + start, end - start, b"chunked", 7):
+            raise self._fail(UnsupportedTransferCoding, "unsupported transfer coding before chunked")
+        raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
+
+    # -- body ------------------------------------------------------------------------------
+
+    cdef object _body_length(self):
+        cdef Py_ssize_t avail = self._end - self._pos
+        cdef Py_ssize_t n
+        if avail == 0:
+            return NEED_DATA
+        n = avail if avail < self._remaining else <Py_ssize_t>self._remaining
+        self._remaining -= n
+        if self._remaining == 0:
+            self._state = S_MESSAGE_END if self._state == S_BODY_LENGTH else S_CHUNK_END
+        return self._take(n)
+
+    cdef object _chunk_size(self):
+        # chunk = chunk-size [ chunk-ext ] CRLF (RFC 9112 §7.1)
+        cdef const unsigned char *s = <const unsigned char *>(self._data + self._pos)
+        cdef Py_ssize_t avail = self._end - self._pos
+        cdef Py_ssize_t i = 0, k, digits
+        cdef long long size = 0
+        while i < avail and HEX[s[i]] >= 0:
+            i += 1
+        digits = i
+        if digits > self.max_chunk_size_digits:
+            raise self._fail(ChunkSizeTooLong, "chunk size has too many digits")
+        if i == avail:
+            return NEED_DATA
+        if digits == 0:
+            raise self._fail(InvalidRequest, "invalid chunk size")
+        i = self._chunk_ext(s, i, avail)
+        if i < 0:
+            if avail > MAX_CHUNK_LINE:
+                raise self._fail(InvalidRequest, "chunk extensions too long")
+            return NEED_DATA
+        for k in range(digits):
+            size = size * 16 + HEX[s[k]]
+        self._pos += i
+        self._body_seen += size
+        if self.max_body_size and self._body_seen > self.max_body_size:
+            raise self._fail(BodyTooLarge, "request body too large")
+        if size == 0:
+            self._state = S_TRAILERS
+            self._trailer_bytes = 0
+            return self._trailers()
+        self._remaining = size
+        self._state = S_CHUNK_DATA
+        return self._body_length()
+
+    cdef Py_ssize_t _chunk_ext(self, const unsigned char *s, Py_ssize_t i, Py_ssize_t avail) except -2:
+        """Validate chunk extensions after the size; return the offset after CRLF, -1 for more data.
+
+        chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] )"""
+        cdef Py_ssize_t limit = avail if avail < MAX_CHUNK_LINE else MAX_CHUNK_LINE
+        while True:
+            while i < limit and _is_ows(s[i]):
+                i += 1
+            if i >= limit:
+                return -1
+            if s[i] == b'\r':
+                if i + 1 >= avail:
+                    return -1
+                if s[i + 1] != b'\n':
+                    raise self._fail(InvalidRequest, "bare CR in chunk size line")
+                return i + 2
+            if s[i] != b';':
+                if s[i] == b'\n':
+                    raise self._fail(InvalidRequest, "bare LF in chunk size line")
+                raise self._fail(InvalidRequest, "invalid chunk size")
+            i += 1
+            while i < limit and _is_ows(s[i]):
+                i += 1
+            if i >= limit:
+                return -1
+            if not TOKEN[s[i]]:
+                raise self._fail(InvalidRequest, "invalid chunk extension")
+            while i < limit and TOKEN[s[i]]:
+                i += 1
+            while i < limit and _is_ows(s[i]):
+                i += 1
+            if i >= limit:
+                return -1
+            if s[i] != b'=':
+                continue
+            i += 1
+            while i < limit and _is_ows(s[i]):
+                i += 1
+            if i >= limit:
+                return -1
+            if s[i] == b'"':
+                i += 1
+                while i < limit and s[i] != b'"':
+                    if s[i] == b'\\':
+                        i += 1
+                        if i < limit and not VALUE[s[i]]:
+                            raise self._fail(InvalidRequest, "invalid chunk extension")
+                    elif not VALUE[s[i]]:
+                        raise self._fail(InvalidRequest, "invalid chunk extension")
+                    i += 1
+                if i >= limit:
+                    return -1
+                i += 1
+            elif TOKEN[s[i]]:
+                while i < limit and TOKEN[s[i]]:
+                    i += 1
+            else:
+                raise self._fail(InvalidRequest, "invalid chunk extension")
+
+    cdef object _chunk_end(self):
+        cdef Py_ssize_t avail = self._end - self._pos
+        cdef const char *s = self._data + self._pos
+        if avail >= 1 and s[0] != b'\r':
+            raise self._fail(InvalidRequest, "missing CRLF after chunk data")
+        if avail < 2:
+            return NEED_DATA
+        if s[1] != b'\n':
+            raise self._fail(InvalidRequest, "missing CRLF after chunk data")
+        self._pos += 2
+        self._state = S_CHUNK_SIZE
+        return self._chunk_size()
+
+    cdef object _trailers(self):
+        """Validate and drop the trailer section; ASGI has no request trailers."""
+        cdef const unsigned char *s
+        cdef const char *lf_ptr
+        cdef Py_ssize_t avail, lf, i
+        while True:
+            s = <const unsigned char *>(self._data + self._pos)
+            avail = self._end - self._pos
+            lf_ptr = <const char *>memchr(s, b'\n', avail) if avail else NULL
+            if lf_ptr == NULL:
+                if self._trailer_bytes + avail > self.max_header_bytes:
+                    raise self._fail(HeadersTooLarge, "trailer section too large")
+                return NEED_DATA
+            lf = lf_ptr - <const char *>s
+            if lf == 0 or s[lf - 1] != b'\r':
+                raise self._fail(InvalidRequest, "bare LF in trailer section")
+            self._trailer_bytes += lf + 1
+            if self._trailer_bytes > self.max_header_bytes:
+                raise self._fail(HeadersTooLarge, "trailer section too large")
+            if lf == 1:
+                self._pos += 2
+                self._state = S_HEAD
+                if self._pos == self._end:
+                    self._buf = EMPTY
+                    self._data = PyBytes_AS_STRING(EMPTY)
+                    self._pos = self._end = 0
+                return END_OF_MESSAGE
+            i = 0
+            while TOKEN[s[i]]:
+                i += 1
+            if i == 0 or s[i] != b':':
+                raise self._fail(InvalidRequest, "invalid trailer field")
+            i += 1
+            while i < lf - 1 and VALUE[s[i]]:
+                i += 1
+            if i != lf - 1:
+                raise self._fail(InvalidRequest, "invalid character in trailer value")
+            self._pos += lf + 1
