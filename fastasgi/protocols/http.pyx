@@ -1,0 +1,558 @@
+# cython: language_level=3
+"""The HTTP/1.1 connection: an asyncio Protocol that feeds the parser and runs ASGI apps.
+
+Data flows one way: transport -> data_received -> RequestParser -> RequestCycle (scope, receive,
+send) -> ResponseEncoder -> transport.write. One request runs at a time per connection; pipelined
+requests wait in the parser's buffer (reading pauses once that grows) and start, in order, when the
+previous response is complete.
+
+Back-pressure both ways:
+- reading: body pieces are pulled from the parser only while the app's queue is under HIGH_WATER;
+  past it, or with a backlog of pipelined bytes, the transport is paused until receive() drains it.
+- writing: send() returns a future while the transport is above its high-water mark, so an app
+  writing to a client that does not read waits instead of filling memory.
+
+Timeouts (keep-alive idle, head read) are checked by the server's once-a-second tick, not by a
+timer per request: a connection records the tick at which it became idle or began a head.
+"""
+
+cimport cython
+from fastasgi._parser cimport RequestParser, RequestHead
+
+import asyncio
+import logging
+import sys
+
+from fastasgi._parser import HTTPParseError, NEED_DATA, END_OF_MESSAGE
+from fastasgi._serializer import ResponseEncoder, ResponseError
+
+from fastasgi.protocols.state cimport ServerState
+from fastasgi.protocols.awaitables cimport DONE
+
+DEF HIGH_WATER = 65536             # body bytes queued for the app before reading pauses
+DEF PIPELINE_HIGH_WATER = 65536    # unparsed bytes buffered behind a running request
+
+cdef object logger = logging.getLogger("fastasgi.error")
+cdef object CancelledError = asyncio.CancelledError
+cdef bint EAGER_TASKS = sys.version_info >= (3, 12)
+cdef object Task = asyncio.Task
+
+cdef dict ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
+cdef bytes CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+cdef str T_START = "http.response.start"
+cdef str T_BODY = "http.response.body"
+
+cdef dict REASONS = {
+    400: b"Bad Request", 408: b"Request Timeout", 413: b"Content Too Large",
+    414: b"URI Too Long", 431: b"Request Header Fields Too Large", 500: b"Internal Server Error",
+    501: b"Not Implemented", 503: b"Service Unavailable", 505: b"HTTP Version Not Supported",
+}
+
+# connection phases, for the tick's timeout checks
+cdef enum Phase:
+    IDLE = 0        # between requests, nothing buffered: keep-alive timeout applies
+    READING = 1     # a head has begun: header-read timeout applies
+    ACTIVE = 2      # a request is running: no timeout here (the app decides)
+
+
+cpdef bytes error_response(int status, str message, bint date=True):
+    """A complete, self-contained error response that closes the connection."""
+    body = (message + "\n").encode("utf-8", "replace")
+    return b"".join([
+        b"HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, b"Error")),
+        b"content-type: text/plain; charset=utf-8\r\n",
+        b"content-length: %d\r\n" % len(body),
+        b"connection: close\r\n\r\n",
+        body,
+    ])
+
+
+@cython.final
+cdef class HTTPProtocol:
+    cdef ServerState state
+    cdef object loop
+    cdef object transport
+    cdef RequestParser parser
+    cdef object encoder
+    cdef RequestCycle cycle
+    cdef object client
+    cdef object server
+    cdef str scheme
+    cdef str client_label
+    cdef bint reading_paused
+    cdef bint writing_paused
+    cdef bint closed
+    cdef bint pumping
+    cdef object drain_waiters
+    cdef public int phase
+    cdef public long since
+
+    def __init__(self, ServerState state not None):
+        self.state = state
+        self.loop = state.loop
+        self.parser = RequestParser(
+            max_request_line=state.max_request_line,
+            max_header_bytes=state.max_header_bytes,
+            max_headers=state.max_headers,
+            max_body_size=state.max_body_size,
+        )
+        self.encoder = ResponseEncoder(
+            date=state.date_header, server=state.server_header,
+            default_headers=state.default_headers,
+        )
+        self.drain_waiters = None
+
+    # -- asyncio.Protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.state.connections.add(self)
+        peer = transport.get_extra_info("peername")
+        sock = transport.get_extra_info("sockname")
+        if type(peer) is tuple:
+            self.client = (peer[0], peer[1])
+            self.client_label = "%s:%d" % self.client
+        else:
+            self.client = None
+            self.client_label = "unix"
+        if type(sock) is tuple:
+            self.server = (sock[0], sock[1])
+        elif sock:
+            self.server = (sock, None)
+        else:
+            self.server = None
+        self.scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
+        self.phase = IDLE
+        self.since = self.state.tick
+        if self.state.limit_concurrency and len(self.state.connections) > self.state.limit_concurrency:
+            self.reject(503, "Service Unavailable: too many connections")
+
+    def connection_lost(self, exc):
+        self.closed = True
+        self.state.connections.discard(self)
+        if self.cycle is not None:
+            self.cycle.disconnect()
+        self.wake_writers()
+
+    def eof_received(self):
+        # The client half-closed: what is buffered still gets answered; returning None closes
+        # our side once the transport has flushed.
+        pass
+
+    def pause_writing(self):
+        self.writing_paused = True
+
+    def resume_writing(self):
+        self.writing_paused = False
+        self.wake_writers()
+
+    def data_received(self, data):
+        try:
+            self.parser.feed(data)
+        except HTTPParseError as exc:
+            self.reject(exc.status, str(exc))
+            return
+        if self.phase == IDLE:
+            self.phase = READING
+            self.since = self.state.tick
+        self.pump()
+
+    # -- request intake --------------------------------------------------------------------
+
+    cdef void pump(self):
+        """Pull parser events while there is someone to give them to, then start the app.
+
+        The body already buffered is pulled before the app starts, so a small request is
+        complete when the app first looks at it. Re-entry (an app that finishes synchronously
+        inside this loop) returns at once; the outer loop picks up the next pipelined request."""
+        cdef RequestCycle cycle
+        cdef object event
+        if self.pumping:
+            return
+        self.pumping = True
+        try:
+            self.pull_events()
+        finally:
+            self.pumping = False
+        self.update_reading()
+
+    cdef void pull_events(self):
+        cdef RequestCycle cycle
+        cdef object event
+        while not self.closed:
+            cycle = self.cycle
+            if cycle is not None and (cycle.body_complete or cycle.queued >= HIGH_WATER):
+                break
+            try:
+                event = self.parser.next_event()
+            except HTTPParseError as exc:
+                if cycle is None:
+                    self.reject(exc.status, str(exc))
+                else:
+                    # A body turned out malformed mid-request: the app sees a disconnect.
+                    logger.debug("Invalid HTTP request body from %s: %s", self.client_label, exc)
+                    self.abort()
+                return
+            if event is NEED_DATA:
+                if cycle is not None and not cycle.running:
+                    self.run_cycle(cycle)
+                    continue
+                break
+            if type(event) is bytes:
+                cycle.add_body(<bytes>event)
+            elif event is END_OF_MESSAGE:
+                cycle.end_body()
+                if not cycle.running:
+                    self.run_cycle(cycle)
+            else:
+                self.start_cycle(<RequestHead>event)
+        cycle = self.cycle
+        if cycle is not None and not cycle.running and not self.closed:
+            self.run_cycle(cycle)
+
+    cdef void update_reading(self):
+        cdef Py_ssize_t backlog = self.parser.buffered
+        if self.cycle is not None:
+            backlog += self.cycle.queued
+        if backlog >= HIGH_WATER:
+            if not self.reading_paused and not self.closed:
+                self.reading_paused = True
+                self.transport.pause_reading()
+        elif self.reading_paused:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    cdef void start_cycle(self, RequestHead head):
+        cdef ServerState state = self.state
+        cdef RequestCycle cycle
+        cdef str path = head.path
+        cdef bytes raw_path = head.raw_path
+        if state.root_path:
+            path = state.root_path + path
+            raw_path = state.root_path_bytes + raw_path
+        client = self.client
+        scheme = self.scheme
+        if state.proxy_headers and client is not None:
+            client, scheme = state.forwarded(head.headers, client, scheme)
+        scope = {
+            "type": "http",
+            "asgi": ASGI_VERSION,
+            "http_version": head.http_version,
+            "server": self.server,
+            "client": client,
+            "scheme": scheme,
+            "method": head.method,
+            "root_path": state.root_path,
+            "path": path,
+            "raw_path": raw_path,
+            "query_string": head.query_string,
+            "headers": head.headers,
+            "state": state.lifespan_state.copy(),
+            "extensions": {},
+        }
+        self.encoder.reset()
+        cycle = RequestCycle.__new__(RequestCycle)
+        cycle.protocol = self
+        cycle.head = head
+        cycle.encoder = self.encoder
+        cycle.body = []
+        cycle.expect_continue = head.expect_continue
+        cycle.keep_alive = head.keep_alive and not state.shutting_down
+        cycle.scope = scope
+        self.cycle = cycle
+        self.phase = ACTIVE
+        state.total_requests += 1
+        if head.body_framing == 0 or head.content_length == 0:
+            self.parser.next_event()  # END_OF_MESSAGE, known to be next
+            cycle.body_complete = True
+
+    cdef void run_cycle(self, RequestCycle cycle):
+        cdef ServerState state = self.state
+        cycle.running = True
+        if state.limit_concurrency and len(state.tasks) >= state.limit_concurrency:
+            cycle.respond_error(503, "Service Unavailable: too many requests in progress")
+            return
+        coro = run_app(cycle, state.app, cycle.scope)
+        cycle.scope = None
+        if EAGER_TASKS:
+            task = Task(coro, loop=self.loop, eager_start=True)
+        else:
+            task = self.loop.create_task(coro)
+        if not task.done():
+            cycle.task = task
+            state.tasks.add(task)
+
+    # -- after a response ------------------------------------------------------------------
+
+    cdef void cycle_finished(self, RequestCycle cycle):
+        """The response is complete: serve the next request, wait for one, or close."""
+        if cycle is not self.cycle:
+            return
+        # A response started before the request body was complete went out with
+        # "connection: close" (the encoder was told keep_alive=False), so it lands here too.
+        if not cycle.keep_alive or not cycle.encoder.keep_alive or self.state.shutting_down:
+            self.close()
+            return
+        self.cycle = None
+        self.phase = IDLE if self.parser.buffered == 0 else READING
+        self.since = self.state.tick
+        if self.phase == READING:
+            self.pump()
+        else:
+            self.update_reading()
+
+    cdef void reject(self, int status, str message):
+        """Answer a request we will not run, and close."""
+        logger.debug("Invalid HTTP request from %s: %s", self.client_label, message)
+        if not self.closed:
+            self.transport.write(error_response(status, message))
+            self.close()
+
+    cdef void close(self):
+        if not self.closed:
+            self.closed = True
+            self.transport.close()
+            self.state.connections.discard(self)
+
+    cdef void abort(self):
+        if not self.closed:
+            self.closed = True
+            self.transport.abort()
+            self.state.connections.discard(self)
+        if self.cycle is not None:
+            self.cycle.disconnect()
+
+    # -- called by the server --------------------------------------------------------------
+
+    cpdef void on_tick(self, long tick):
+        """Close the connection if it sat idle or trickled its head for too long."""
+        if self.phase == IDLE:
+            if tick - self.since >= self.state.keep_alive_ticks:
+                self.close()
+        elif self.phase == READING:
+            if tick - self.since >= self.state.header_read_ticks:
+                if self.cycle is None:
+                    self.reject(408, "Request Timeout: the request head took too long")
+                else:
+                    self.close()
+
+    cpdef void shutdown(self):
+        """Graceful stop: close now if idle, else after the current response."""
+        if self.cycle is None:
+            self.close()
+        else:
+            self.cycle.keep_alive = False
+
+    cpdef void force_close(self):
+        self.abort()
+
+    # -- write flow control ----------------------------------------------------------------
+
+    cdef object drain(self):
+        waiter = self.loop.create_future()
+        if self.drain_waiters is None:
+            self.drain_waiters = [waiter]
+        else:
+            self.drain_waiters.append(waiter)
+        return waiter
+
+    cdef void wake_writers(self):
+        waiters = self.drain_waiters
+        if waiters:
+            self.drain_waiters = None
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    cdef void write(self, bytes data):
+        if not self.closed:
+            self.transport.write(data)
+
+
+async def run_app(RequestCycle cycle, app, dict scope):
+    try:
+        await app(scope, cycle.receive, cycle.send)
+    except CancelledError:
+        cycle.app_failed(None)
+        raise
+    except BaseException as exc:
+        cycle.app_failed(exc)
+    else:
+        cycle.app_returned()
+
+
+@cython.final
+@cython.freelist(32)
+cdef class RequestCycle:
+    """One request: its body queue, the app's receive/send, and the response state."""
+
+    cdef HTTPProtocol protocol
+    cdef RequestHead head
+    cdef object encoder
+    cdef list body
+    cdef Py_ssize_t queued
+    cdef bint body_complete
+    cdef bint expect_continue
+    cdef bint keep_alive
+    cdef bint response_started
+    cdef bint response_complete
+    cdef bint disconnected
+    cdef bint running
+    cdef bint body_delivered
+    cdef object receive_waiter
+    cdef object task
+    cdef dict scope
+
+    # -- fed by the protocol ---------------------------------------------------------------
+
+    cdef void add_body(self, bytes piece):
+        if self.response_complete:
+            return
+        self.body.append(piece)
+        self.queued += len(piece)
+        self.wake_receiver()
+
+    cdef void end_body(self):
+        self.body_complete = True
+        self.wake_receiver()
+
+    cdef void disconnect(self):
+        self.disconnected = True
+        self.wake_receiver()
+
+    cdef void wake_receiver(self):
+        waiter = self.receive_waiter
+        if waiter is not None:
+            self.receive_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # -- the app's side --------------------------------------------------------------------
+
+    async def receive(self):
+        cdef HTTPProtocol protocol = self.protocol
+        while True:
+            if self.disconnected or self.response_complete:
+                return {"type": "http.disconnect"}
+            if not self.body_delivered and (self.body or self.body_complete):
+                return self.next_body_message()
+            if self.expect_continue and not self.response_started:
+                # RFC 9110 §10.1.1: ask for the body only once the app wants it.
+                self.expect_continue = False
+                protocol.write(CONTINUE)
+            waiter = self.receive_waiter
+            if waiter is None:
+                waiter = self.receive_waiter = protocol.loop.create_future()
+            await waiter
+
+    cdef dict next_body_message(self):
+        cdef list pieces = self.body
+        cdef bytes data
+        cdef bint resume = self.queued >= HIGH_WATER
+        if not pieces:
+            data = b""
+        elif len(pieces) == 1:
+            data = <bytes>pieces[0]
+        else:
+            data = b"".join(pieces)
+        self.body = []
+        self.queued = 0
+        if self.body_complete:
+            self.body_delivered = True
+            return {"type": "http.request", "body": data, "more_body": False}
+        if resume or self.protocol.reading_paused:
+            self.protocol.pump()
+        return {"type": "http.request", "body": data, "more_body": True}
+
+    def send(self, dict message not None):
+        cdef HTTPProtocol protocol = self.protocol
+        cdef object kind = message.get("type")
+        cdef bytes out
+        if kind == T_BODY:
+            if not self.response_started:
+                raise RuntimeError("ASGI send: 'http.response.body' before 'http.response.start'")
+            if self.response_complete:
+                if self.disconnected:
+                    return DONE
+                raise RuntimeError("ASGI send: the response is already complete")
+            if self.disconnected:
+                return DONE
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            if type(body) is not bytes:
+                if not isinstance(body, (bytes, bytearray, memoryview)):
+                    raise TypeError("ASGI send: 'body' must be bytes, not %s" % type(body).__name__)
+                body = bytes(body)
+            out = self.encoder.body(body, more)
+            if out:
+                protocol.write(out)
+            if not more:
+                self.complete()
+            elif protocol.writing_paused:
+                return protocol.drain()
+            return DONE
+        if kind == T_START:
+            if self.response_started:
+                raise RuntimeError("ASGI send: 'http.response.start' sent twice")
+            if self.disconnected:
+                self.response_started = True
+                return DONE
+            status = message.get("status")
+            if type(status) is not int:
+                raise TypeError("ASGI send: 'status' must be an int, not %r" % (status,))
+            self.encoder.start(
+                status, message.get("headers", ()),
+                head_request=self.head.method == "HEAD",
+                http11=self.head.http_version == "1.1",
+                keep_alive=self.keep_alive and self.body_complete,
+            )
+            self.response_started = True
+            return DONE
+        if self.disconnected:
+            return DONE
+        raise RuntimeError("ASGI send: unexpected message type %r" % (kind,))
+
+    cdef void complete(self):
+        self.response_complete = True
+        self.wake_receiver()
+        if self.protocol.state.access_log:
+            self.protocol.state.log_access(self.protocol.client_label, self.head, self.encoder.status)
+        self.protocol.cycle_finished(self)
+
+    cdef void respond_error(self, int status, str message):
+        self.response_started = True
+        self.keep_alive = False
+        self.protocol.write(error_response(status, message))
+        self.response_complete = True
+        if self.protocol.state.access_log:
+            self.protocol.state.log_access(self.protocol.client_label, self.head, status)
+        self.protocol.cycle_finished(self)
+
+    # -- how the app ended -----------------------------------------------------------------
+
+    cdef void forget_task(self):
+        if self.task is not None:
+            self.protocol.state.tasks.discard(self.task)
+            self.task = None
+
+    cdef void app_returned(self):
+        self.forget_task()
+        if self.response_complete or self.disconnected:
+            return
+        if not self.response_started:
+            logger.error("ASGI callable returned without starting response.")
+            self.respond_error(500, "Internal Server Error")
+        else:
+            logger.error("ASGI callable returned without completing response.")
+            self.protocol.abort()
+
+    cdef void app_failed(self, exc):
+        self.forget_task()
+        if exc is not None:
+            logger.error("Exception in ASGI application", exc_info=exc)
+        if self.response_complete or self.disconnected:
+            return
+        if not self.response_started:
+            self.respond_error(500, "Internal Server Error")
+        else:
+            self.protocol.abort()

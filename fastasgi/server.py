@@ -1,0 +1,215 @@
+"""One server process: listen, run lifespan, serve connections, stop gracefully.
+
+The supervisor (``fastasgi.supervisor``) runs one of these per worker; with one worker the CLI
+runs it directly. Everything per-connection lives in ``fastasgi.protocols``; this module only
+wires sockets, signals, the once-a-second tick and the shutdown sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from email.utils import formatdate
+from typing import TYPE_CHECKING, Any
+
+from fastasgi._serializer import set_date
+from fastasgi.protocols.http import HTTPProtocol
+from fastasgi.protocols.state import ServerState
+
+if TYPE_CHECKING:
+    from fastasgi.config import Config
+
+logger = logging.getLogger("fastasgi.error")
+
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+TICK_SECONDS = 1.0
+
+
+class Server:
+    """Serves ``config``'s app on ``sockets`` (bound from the config when not given)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.should_exit = False
+        self.force_exit = False
+        self.started = threading.Event()
+        self.state: ServerState | None = None
+        self.listeners: list[asyncio.AbstractServer] = []
+        self.bound: list[tuple[str, Any]] = []
+
+    # -- entry points --------------------------------------------------------------------
+
+    def run(self, sockets: list[socket.socket] | None = None) -> int:
+        """Run the event loop until stopped; return the process exit code."""
+        from fastasgi.loops import setup_event_loop
+
+        setup_event_loop(self.config.loop)
+        return asyncio.run(self.serve(sockets))
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> int:
+        config = self.config
+        loop = asyncio.get_running_loop()
+        app = config.load_app()
+        state = self.state = ServerState(loop, app)
+        self._configure(state)
+
+        from fastasgi.lifespan import Lifespan
+
+        lifespan = Lifespan(
+            app,
+            config.lifespan,
+            timeout_startup=config.timeout_lifespan,
+            timeout_shutdown=config.timeout_lifespan,
+            logger=logger,
+        )
+        logger.info("Started server process [%d]", os.getpid())
+        if not await lifespan.startup():
+            return 3
+        state.lifespan_state = lifespan.state
+
+        if sockets is None:
+            from fastasgi.sockets import bind_sockets
+
+            sockets = bind_sockets(config)
+        ssl_context = self._ssl_context()
+        for sock in sockets:
+            listener = await loop.create_server(
+                lambda: HTTPProtocol(state), sock=sock, backlog=config.backlog, ssl=ssl_context
+            )
+            self.listeners.append(listener)
+        self._log_listening(sockets, ssl_context is not None)
+        self._install_signal_handlers(loop)
+        self.started.set()
+
+        try:
+            await self._main_loop(state)
+        finally:
+            await self._shutdown(state)
+            await lifespan.shutdown()
+            self._restore_signal_handlers(loop)
+        return 0
+
+    def handle_exit(self, sig: int | None = None, frame: Any = None) -> None:
+        """First signal: stop gracefully. Second: stop now."""
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        self.should_exit = True
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _configure(self, state: ServerState) -> None:
+        config = self.config
+        state.keep_alive_ticks = max(1, round(config.timeout_keep_alive / TICK_SECONDS))
+        state.header_read_ticks = max(1, round(config.timeout_header_read / TICK_SECONDS))
+        state.max_request_line = config.limit_request_line
+        state.max_header_bytes = config.limit_request_header_bytes
+        state.max_headers = config.limit_request_headers
+        state.max_body_size = config.limit_request_body or 0
+        state.date_header = config.date_header
+        state.server_header = b"fastasgi" if config.server_header else None
+        state.default_headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in config.header_pairs()
+        ]
+        root_path = config.root_path or ""
+        state.root_path = root_path
+        state.root_path_bytes = root_path.encode("utf-8")
+        state.proxy_headers = config.proxy_headers
+        state.trusted_hosts = frozenset(config.trusted_hosts())
+        state.limit_concurrency = config.limit_concurrency or 0
+        state.access_log = config.access_log and logging.getLogger("fastasgi.access").isEnabledFor(
+            logging.INFO
+        )
+        set_date(formatdate(usegmt=True).encode("ascii"))
+
+    async def _main_loop(self, state: ServerState) -> None:
+        limit = self.config.limit_max_requests
+        steps = 0
+        while not self.should_exit:
+            # Short sleeps so a stop request is seen within 0.1 s; the tick stays at 1 s.
+            await asyncio.sleep(TICK_SECONDS / 10)
+            steps += 1
+            if steps % 10:
+                continue
+            state.tick += 1
+            set_date(formatdate(usegmt=True).encode("ascii"))
+            for connection in list(state.connections):
+                connection.on_tick(state.tick)
+            if limit and state.total_requests >= limit:
+                logger.warning("Maximum request limit of %d exceeded. Terminating process.", limit)
+                self.should_exit = True
+
+    async def _shutdown(self, state: ServerState) -> None:
+        logger.info("Shutting down")
+        for listener in self.listeners:
+            listener.close()
+        state.shutting_down = True
+        for connection in list(state.connections):
+            connection.shutdown()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.timeout_graceful_shutdown
+        if state.connections or state.tasks:
+            logger.info("Waiting for connections to close. (CTRL+C to force quit)")
+        while (state.connections or state.tasks) and not self.force_exit:
+            if loop.time() >= deadline:
+                logger.warning(
+                    "Graceful shutdown timed out after %ss; cancelling %d task(s)",
+                    self.config.timeout_graceful_shutdown, len(state.tasks),
+                )
+                break
+            await asyncio.sleep(0.05)
+        for task in list(state.tasks):
+            task.cancel()
+        for connection in list(state.connections):
+            connection.force_close()
+        if state.tasks:
+            await asyncio.wait(list(state.tasks), timeout=1.0)
+        for listener in self.listeners:
+            await listener.wait_closed()
+
+    def _ssl_context(self) -> Any:
+        if not self.config.ssl_certfile:
+            return None
+        from fastasgi.tls import create_ssl_context
+
+        return create_ssl_context(self.config)
+
+    def _log_listening(self, sockets: list[socket.socket], tls: bool) -> None:
+        scheme = "https" if tls else "http"
+        for sock in sockets:
+            name = sock.getsockname()
+            if sock.family == getattr(socket, "AF_UNIX", None):
+                where = f"unix socket {name}"
+            elif sock.family == socket.AF_INET6:
+                where = f"{scheme}://[{name[0]}]:{name[1]}"
+            else:
+                where = f"{scheme}://{name[0]}:{name[1]}"
+            self.bound.append((where, name))
+            logger.info("fastasgi running on %s (Press CTRL+C to quit)", where)
+
+    def _install_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            for sig in HANDLED_SIGNALS:
+                loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        except NotImplementedError:  # Windows
+            for sig in HANDLED_SIGNALS:
+                signal.signal(sig, self.handle_exit)
+
+    def _restore_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in HANDLED_SIGNALS:
+            try:
+                loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError):
+                pass
+        if sys.platform == "win32":
+            for sig in HANDLED_SIGNALS:
+                signal.signal(sig, signal.SIG_DFL)
