@@ -1,0 +1,635 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Sans-I/O HTTP/1.1 response serializer (RFC 9110, RFC 9112).
+
+``ResponseEncoder.start`` turns an ASGI status and header list into a response head;
+``ResponseEncoder.body`` turns each body message into the bytes to write. No sockets and no event
+loop live here: the protocol layer writes what ``body`` returns.
+
+Invariants:
+- Nothing invalid reaches the wire. A header with CR, LF, NUL or another control character, a name
+  that is not a token, a malformed Content-Length, a transfer-coding other than ``chunked``, or a
+  body longer or shorter than its Content-Length raises a ``ResponseError`` to the app, and the
+  refused call writes nothing.
+- The head is built in one pass into a C buffer that lives as long as the connection, and goes out
+  with the first body message, so a small response is a single ``bytes`` and a single write.
+- The framing of the body is decided once, from what the app declared, the request's HTTP version
+  and whether the first body message is also the last (RFC 9112 §6.3 from the sender's side).
+"""
+
+cimport cython
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_GET_SIZE
+from cpython.list cimport PyList_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.tuple cimport PyTuple_GET_SIZE
+from libc.string cimport memcpy
+
+from email.utils import formatdate
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+class ResponseError(Exception):
+    """The app asked for a response that cannot be put on the wire; nothing was written."""
+
+
+class InvalidHeader(ResponseError):
+    """A header name or value that must not be sent, or a malformed framing header."""
+
+
+class HeaderTypeError(InvalidHeader, TypeError):
+    """A header that is not a pair of ``bytes`` (str, bytearray and memoryview are refused too)."""
+
+
+class InvalidStatus(ResponseError):
+    """A status that is not an int in 100..999, or a 1xx status for an HTTP/1.0 client."""
+
+
+class BodyLengthError(ResponseError):
+    """A body longer than its Content-Length, or a final body message that leaves it short."""
+
+
+class ResponseStateError(ResponseError):
+    """start() twice, body() before start(), or body() after the final body message."""
+
+
+# --- character classes (RFC 9110 §5.6.2 token, §5.5 field values) ----------------------------
+
+cdef unsigned char TOKEN[256]
+cdef unsigned char VALUE[256]       # field-vchar, obs-text, SP, HTAB
+cdef unsigned char LOWER[256]
+
+
+cdef void _init_tables():
+    cdef int c
+    for c in range(256):
+        TOKEN[c] = 0
+        VALUE[c] = 0x21 <= c <= 0x7E or c >= 0x80 or c == 0x20 or c == 0x09
+        LOWER[c] = c + 32 if 0x41 <= c <= 0x5A else c
+    for c in b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        TOKEN[c] = 1
+
+
+_init_tables()
+
+
+cdef inline bint _is_token(const unsigned char *s, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i
+    if n == 0:
+        return False
+    for i in range(n):
+        if not TOKEN[s[i]]:
+            return False
+    return True
+
+
+cdef inline bint _is_field_value(const unsigned char *s, Py_ssize_t n) noexcept:
+    """RFC 9110 §5.5: visible bytes with inner SP/HTAB; no whitespace at either end."""
+    cdef Py_ssize_t i
+    if n == 0:
+        return True
+    if s[0] == 0x20 or s[0] == 0x09 or s[n - 1] == 0x20 or s[n - 1] == 0x09:
+        return False
+    for i in range(n):
+        if not VALUE[s[i]]:
+            return False
+    return True
+
+
+cdef inline bint _lower_equals(const unsigned char *s, const char *lowered, Py_ssize_t n) noexcept:
+    """Case-insensitive comparison with an already lowercase ASCII literal, without allocating."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if LOWER[s[i]] != <unsigned char>lowered[i]:
+            return False
+    return True
+
+
+cdef enum ConnectionOption:
+    CONN_CLOSE = 1
+    CONN_KEEP_ALIVE = 2
+
+
+cdef int _connection_options(const unsigned char *v, Py_ssize_t n) noexcept:
+    """The ``close`` / ``keep-alive`` options named in a Connection value (a comma list)."""
+    cdef Py_ssize_t i = 0, start, end
+    cdef int found = 0
+    while i < n:
+        while i < n and (v[i] == 0x20 or v[i] == 0x09 or v[i] == 0x2C):
+            i += 1
+        start = i
+        while i < n and v[i] != 0x2C:
+            i += 1
+        end = i
+        while end > start and (v[end - 1] == 0x20 or v[end - 1] == 0x09):
+            end -= 1
+        if end - start == 5 and _lower_equals(v + start, b"close", 5):
+            found |= CONN_CLOSE
+        elif end - start == 10 and _lower_equals(v + start, b"keep-alive", 10):
+            found |= CONN_KEEP_ALIVE
+    return found
+
+
+cdef long long _content_length(const unsigned char *v, Py_ssize_t n) noexcept:
+    """RFC 9110 §8.6: Content-Length = 1*DIGIT. -1 if malformed or beyond 18 digits."""
+    cdef long long value = 0
+    cdef Py_ssize_t i
+    if n == 0 or n > 18:
+        return -1
+    for i in range(n):
+        if not 0x30 <= v[i] <= 0x39:
+            return -1
+        value = value * 10 + (v[i] - 0x30)
+    return value
+
+
+cdef inline char *_write_decimal(char *out, unsigned long long value) noexcept:
+    cdef char digits[20]
+    cdef int n = 0
+    while True:
+        digits[n] = <char>(0x30 + value % 10)
+        n += 1
+        value //= 10
+        if value == 0:
+            break
+    while n:
+        n -= 1
+        out[0] = digits[n]
+        out += 1
+    return out
+
+
+cdef inline int _hex_digits(unsigned long long value) noexcept:
+    cdef int n = 1
+    while value >= 16:
+        value >>= 4
+        n += 1
+    return n
+
+
+cdef const char *HEX_DIGITS = b"0123456789abcdef"
+
+
+cdef inline char *_write_chunk(char *out, const char *data, Py_ssize_t n, bint last) noexcept:
+    """RFC 9112 §7.1: ``<hex size>CRLF<data>CRLF`` for a non-empty piece, ``0CRLF CRLF`` to end."""
+    cdef int digits, i
+    if n:
+        digits = _hex_digits(n)
+        for i in range(digits):
+            out[digits - 1 - i] = HEX_DIGITS[(n >> (4 * i)) & 0xF]
+        out += digits
+        out[0] = b'\r'
+        out[1] = b'\n'
+        memcpy(out + 2, data, n)
+        out += n + 2
+        out[0] = b'\r'
+        out[1] = b'\n'
+        out += 2
+    if last:
+        memcpy(out, b"0\r\n\r\n", 5)
+        out += 5
+    return out
+
+
+cdef inline Py_ssize_t _chunk_size(Py_ssize_t n, bint last) noexcept:
+    cdef Py_ssize_t size = _hex_digits(n) + 4 + n if n else 0
+    return size + 5 if last else size
+
+
+# --- status lines -----------------------------------------------------------------------------
+
+# RFC 9110 §15 and the IANA HTTP Status Code Registry.
+_REASONS = {
+    100: b"Continue", 101: b"Switching Protocols", 102: b"Processing", 103: b"Early Hints",
+    200: b"OK", 201: b"Created", 202: b"Accepted", 203: b"Non-Authoritative Information",
+    204: b"No Content", 205: b"Reset Content", 206: b"Partial Content", 207: b"Multi-Status",
+    208: b"Already Reported", 226: b"IM Used",
+    300: b"Multiple Choices", 301: b"Moved Permanently", 302: b"Found", 303: b"See Other",
+    304: b"Not Modified", 305: b"Use Proxy", 307: b"Temporary Redirect",
+    308: b"Permanent Redirect",
+    400: b"Bad Request", 401: b"Unauthorized", 402: b"Payment Required", 403: b"Forbidden",
+    404: b"Not Found", 405: b"Method Not Allowed", 406: b"Not Acceptable",
+    407: b"Proxy Authentication Required", 408: b"Request Timeout", 409: b"Conflict",
+    410: b"Gone", 411: b"Length Required", 412: b"Precondition Failed",
+    413: b"Content Too Large", 414: b"URI Too Long", 415: b"Unsupported Media Type",
+    416: b"Range Not Satisfiable", 417: b"Expectation Failed", 421: b"Misdirected Request",
+    422: b"Unprocessable Content", 423: b"Locked", 424: b"Failed Dependency",
+    425: b"Too Early", 426: b"Upgrade Required", 428: b"Precondition Required",
+    429: b"Too Many Requests", 431: b"Request Header Fields Too Large",
+    451: b"Unavailable For Legal Reasons",
+    500: b"Internal Server Error", 501: b"Not Implemented", 502: b"Bad Gateway",
+    503: b"Service Unavailable", 504: b"Gateway Timeout", 505: b"HTTP Version Not Supported",
+    506: b"Variant Also Negotiates", 507: b"Insufficient Storage", 508: b"Loop Detected",
+    510: b"Not Extended", 511: b"Network Authentication Required",
+}
+
+# One ready line per status 100..999. A code without a registered reason gets an empty one, which
+# the grammar allows: status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4).
+# We always answer as HTTP/1.1, the highest version we speak (RFC 9110 §6.2).
+cdef list STATUS_LINES = [
+    b"HTTP/1.1 %d %s\r\n" % (code, _REASONS.get(code, b"")) for code in range(100, 1000)
+]
+
+
+# --- the Date header --------------------------------------------------------------------------
+
+cdef bytes DATE_LINE = b"date: " + formatdate(usegmt=True).encode("ascii") + b"\r\n"
+
+
+def set_date(value):
+    """Set the cached value of the Date header (e.g. b"Sat, 21 Nov 2026 19:40:00 GMT").
+
+    The caller refreshes it at most once a second; every encoder with date=True uses it."""
+    global DATE_LINE
+    if not PyBytes_Check(value):
+        raise TypeError(f"the date must be bytes, not {type(value).__name__}")
+    if PyBytes_GET_SIZE(value) == 0 or not _is_field_value(
+            <const unsigned char *>PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)):
+        raise ValueError(f"not a valid Date header value: {value!r}")
+    DATE_LINE = b"date: " + value + b"\r\n"
+
+
+# --- the encoder ------------------------------------------------------------------------------
+
+cdef enum:
+    INITIAL_CAPACITY = 1024
+    # NOTE: a connection keeps its buffer between responses (no malloc per response), but gives
+    # back what an unusually large head made it grow past this, so idle connections stay small.
+    RETAINED_CAPACITY = 16384
+    MAX_DEFAULT_HEADERS = 64      # one bit each in _defaults_sent
+    # Longest tail c_body appends: "transfer-encoding: chunked\r\n" or a content-length line of
+    # 18 digits, then "connection: keep-alive\r\n", then the blank line.
+    TAIL_RESERVE = 96
+
+# Default headers may not take over what the encoder decides per response.
+_RESERVED_DEFAULTS = (b"content-length", b"transfer-encoding", b"connection")
+
+
+cdef bytes _checked_header_line(object name, object value, str role):
+    if not PyBytes_Check(name) or not PyBytes_Check(value):
+        raise HeaderTypeError(
+            f"{role} name and value must be bytes, not "
+            f"({type(name).__name__}, {type(value).__name__})")
+    if not _is_token(<const unsigned char *>PyBytes_AS_STRING(name), PyBytes_GET_SIZE(name)):
+        raise InvalidHeader(f"{role} name is not an RFC 9110 token: {name!r}")
+    if not _is_field_value(<const unsigned char *>PyBytes_AS_STRING(value),
+                           PyBytes_GET_SIZE(value)):
+        raise InvalidHeader(f"{role} value of {name!r} is not a valid field value: {value!r}")
+    return name + b": " + value + b"\r\n"
+
+
+@cython.final
+cdef class ResponseEncoder:
+    """Encodes one response at a time on one connection; reset() between responses."""
+
+    def __cinit__(self):
+        self._buf = <char *>PyMem_Malloc(INITIAL_CAPACITY)
+        if self._buf == NULL:
+            raise MemoryError()
+        self._cap = INITIAL_CAPACITY
+
+    def __dealloc__(self):
+        PyMem_Free(self._buf)
+        self._buf = NULL
+
+    def __init__(self, *, bint date=True, server=b"fastasgi", default_headers=None):
+        cdef object name, value
+        cdef bytes lowered
+        self._add_date = date
+        self._server_line = None
+        if server is not None and (not PyBytes_Check(server) or PyBytes_GET_SIZE(server)):
+            self._server_line = _checked_header_line(b"server", server, "server header")
+        self._default_names = []
+        self._default_lines = []
+        for name, value in default_headers or ():
+            line = _checked_header_line(name, value, "default header")
+            lowered = name.lower()
+            if lowered in _RESERVED_DEFAULTS:
+                raise InvalidHeader(
+                    f"{name!r} is decided per response and cannot be a default header")
+            # A configured default of the same name replaces the built-in header.
+            if lowered == b"date":
+                self._add_date = False
+            elif lowered == b"server":
+                self._server_line = None
+            self._default_names.append(lowered)
+            self._default_lines.append(line)
+        if len(self._default_names) > MAX_DEFAULT_HEADERS:
+            raise ValueError(f"at most {MAX_DEFAULT_HEADERS} default headers")
+        self._n_defaults = len(self._default_names)
+        self.reset()
+
+    def __repr__(self):
+        return (f"<ResponseEncoder status={self.status} started={self.started} "
+                f"complete={self.complete} keep_alive={self.keep_alive}>")
+
+    cpdef reset(self):
+        """Make the encoder ready for the next response on the same keep-alive connection."""
+        cdef char *smaller
+        self.keep_alive = False
+        self.status = 0
+        self.bytes_sent = 0
+        self.started = False
+        self.complete = False
+        self._len = 0
+        self._head_pending = False
+        self._framing = FRAME_UNDECIDED
+        if self._cap > RETAINED_CAPACITY:
+            smaller = <char *>PyMem_Realloc(self._buf, INITIAL_CAPACITY)
+            if smaller != NULL:
+                self._buf = smaller
+                self._cap = INITIAL_CAPACITY
+
+    # -- Python API --------------------------------------------------------------------------
+
+    def start(self, status, headers, *, bint head_request=False, bint http11=True,
+              bint keep_alive=True):
+        """Validate and remember the head; it goes out with the first body() call.
+
+        Raises InvalidStatus, InvalidHeader (HeaderTypeError for non-bytes) or
+        ResponseStateError; a refused call leaves the encoder as it was."""
+        if type(status) is not int and (isinstance(status, bool) or not isinstance(status, int)):
+            raise InvalidStatus(f"the status must be an int, not {type(status).__name__}")
+        if not 100 <= status <= 999:
+            raise InvalidStatus(f"the status must be in 100..999, not {status}")
+        self.c_start(status, headers, head_request, http11, keep_alive)
+
+    def body(self, data, bint more_body=False):
+        """The bytes to write for this body message (the head too, on the first call)."""
+        return self.c_body(data, more_body)
+
+    # -- Cython API --------------------------------------------------------------------------
+
+    cdef int c_start(self, int status, object headers, bint head_request, bint http11,
+                     bint keep_alive) except -1:
+        cdef bytes line
+        cdef object item
+        cdef Py_ssize_t i, n
+        cdef bint drop_framing
+        if self.started:
+            raise ResponseStateError("the response has already started")
+        if status < 100 or status > 999:
+            raise InvalidStatus(f"the status must be in 100..999, not {status}")
+        # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
+        if status < 200 and not http11:
+            raise InvalidStatus(f"a {status} response cannot be sent to an HTTP/1.0 client")
+
+        self._http11 = http11
+        self._informational = status < 200
+        self._declared_length = -1
+        self._app_chunked = False
+        self._app_date = False
+        self._app_server = False
+        self._app_close = False
+        self._app_keep_alive = False
+        self._defaults_sent = 0
+        # RFC 9110 §8.6, RFC 9112 §6.1: no Content-Length or Transfer-Encoding in 1xx and 204.
+        drop_framing = self._informational or status == 204
+
+        line = <bytes>STATUS_LINES[status - 100]
+        self._len = 0
+        self._append(PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line))
+        if type(headers) is list:
+            n = PyList_GET_SIZE(headers)
+            for i in range(n):
+                self._add_app_header(<object>(<list>headers)[i], drop_framing)
+        elif type(headers) is tuple:
+            n = PyTuple_GET_SIZE(headers)
+            for i in range(n):
+                self._add_app_header(<object>(<tuple>headers)[i], drop_framing)
+        else:
+            try:
+                iterator = iter(headers)
+            except TypeError:
+                raise HeaderTypeError(
+                    f"headers must be an iterable of (name, value) pairs, "
+                    f"not {type(headers).__name__}") from None
+            for item in iterator:
+                self._add_app_header(item, drop_framing)
+
+        if self._add_date and not self._app_date:
+            self._append(PyBytes_AS_STRING(DATE_LINE), PyBytes_GET_SIZE(DATE_LINE))
+        if self._server_line is not None and not self._app_server:
+            self._append(PyBytes_AS_STRING(self._server_line), PyBytes_GET_SIZE(self._server_line))
+        for i in range(self._n_defaults):
+            if not (self._defaults_sent >> i) & 1:
+                line = <bytes>self._default_lines[i]
+                self._append(PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line))
+
+        if head_request or drop_framing or status == 304:
+            self._framing = FRAME_NONE
+        elif self._declared_length >= 0:
+            self._framing = FRAME_LENGTH
+            self._remaining = self._declared_length
+        elif self._app_chunked and http11:
+            self._framing = FRAME_CHUNKED
+        else:
+            self._framing = FRAME_UNDECIDED
+        # A 1xx never ends an exchange; if the app makes it its whole response, closing the
+        # connection afterwards is what keeps the client from waiting for a final one.
+        self.keep_alive = keep_alive and not self._app_close and not self._informational
+        self.status = status
+        self.bytes_sent = 0
+        self.started = True
+        self.complete = False
+        self._head_pending = True
+        return 0
+
+    cdef bytes c_body(self, object data, bint more_body):
+        cdef Py_ssize_t n, size
+        cdef int framing
+        cdef long long length = -1
+        cdef bytes out
+        cdef char *w
+        if not self.started:
+            raise ResponseStateError("body before start")
+        if self.complete:
+            raise ResponseStateError("the response is already complete")
+        if not PyBytes_Check(data):
+            raise TypeError(f"the body must be bytes, not {type(data).__name__}")
+        n = PyBytes_GET_SIZE(data)
+
+        framing = self._framing
+        if framing == FRAME_UNDECIDED:
+            if not more_body:
+                framing = FRAME_LENGTH
+                length = n
+                self._remaining = n
+            elif self._http11:
+                framing = FRAME_CHUNKED
+            else:
+                framing = FRAME_CLOSE
+        elif framing == FRAME_LENGTH:
+            if n > self._remaining:
+                raise BodyLengthError(
+                    f"{n} body bytes, but only {self._remaining} of the "
+                    f"{self._declared_length} declared by Content-Length are left")
+            if not more_body and n < self._remaining:
+                self.keep_alive = False
+                raise BodyLengthError(
+                    f"the final body message leaves {self._remaining - n} of the "
+                    f"{self._declared_length} bytes declared by Content-Length unsent")
+        elif framing == FRAME_NONE:
+            n = 0                      # HEAD, 1xx, 204, 304: whatever the app gave is dropped
+
+        if framing == FRAME_LENGTH:
+            self._remaining -= n
+        if not more_body:
+            self.complete = True
+        self.bytes_sent += n
+
+        if self._head_pending:
+            self._head_pending = False
+            self._framing = framing
+            self._write_tail(framing, length)
+            size = _chunk_size(n, not more_body) if framing == FRAME_CHUNKED else n
+            out = PyBytes_FromStringAndSize(NULL, self._len + size)
+            w = PyBytes_AS_STRING(out)
+            memcpy(w, self._buf, self._len)
+            w += self._len
+            if framing == FRAME_CHUNKED:
+                _write_chunk(w, PyBytes_AS_STRING(data), n, not more_body)
+            elif n:
+                memcpy(w, PyBytes_AS_STRING(data), n)
+            return out
+
+        if framing == FRAME_CHUNKED:
+            size = _chunk_size(n, not more_body)
+            if size == 0:
+                return b""
+            out = PyBytes_FromStringAndSize(NULL, size)
+            _write_chunk(PyBytes_AS_STRING(out), PyBytes_AS_STRING(data), n, not more_body)
+            return out
+        if framing == FRAME_NONE:
+            return b""
+        return <bytes>data
+
+    # -- internals ---------------------------------------------------------------------------
+
+    cdef int _reserve(self, Py_ssize_t extra) except -1:
+        cdef Py_ssize_t cap = self._cap
+        cdef char *grown
+        if self._len + extra <= cap:
+            return 0
+        while cap < self._len + extra:
+            cap *= 2
+        grown = <char *>PyMem_Realloc(self._buf, cap)
+        if grown == NULL:
+            raise MemoryError()
+        self._buf = grown
+        self._cap = cap
+        return 0
+
+    cdef int _append(self, const char *data, Py_ssize_t n) except -1:
+        self._reserve(n)
+        memcpy(self._buf + self._len, data, n)
+        self._len += n
+        return 0
+
+    cdef int _add_app_header(self, object item, bint drop_framing) except -1:
+        cdef object name, value
+        cdef bytes default_name
+        cdef const unsigned char *s
+        cdef const unsigned char *v
+        cdef Py_ssize_t n, vn, i
+        cdef bint write = True
+        cdef char *w
+        if type(item) is tuple and PyTuple_GET_SIZE(item) == 2:
+            name = (<tuple>item)[0]
+            value = (<tuple>item)[1]
+        elif type(item) is list and PyList_GET_SIZE(item) == 2:
+            name = (<list>item)[0]
+            value = (<list>item)[1]
+        else:
+            try:
+                name, value = item
+            except (TypeError, ValueError):
+                raise HeaderTypeError(
+                    f"each header must be a (name, value) pair of bytes, not {item!r}") from None
+        if not PyBytes_Check(name) or not PyBytes_Check(value):
+            raise HeaderTypeError(
+                f"header name and value must be bytes, not "
+                f"({type(name).__name__}, {type(value).__name__})")
+        s = <const unsigned char *>PyBytes_AS_STRING(name)
+        n = PyBytes_GET_SIZE(name)
+        v = <const unsigned char *>PyBytes_AS_STRING(value)
+        vn = PyBytes_GET_SIZE(value)
+        if not _is_token(s, n):
+            raise InvalidHeader(f"header name is not an RFC 9110 token: {name!r}")
+        if not _is_field_value(v, vn):
+            raise InvalidHeader(f"value of header {name!r} is not a valid field value: {value!r}")
+
+        if n == 14 and _lower_equals(s, b"content-length", 14):
+            if self._declared_length >= 0 or self._app_chunked:
+                raise InvalidHeader(
+                    "Content-Length may appear once, and never with Transfer-Encoding")
+            self._declared_length = _content_length(v, vn)
+            if self._declared_length < 0:
+                raise InvalidHeader(f"Content-Length must be 1 to 18 digits, not {value!r}")
+            write = not drop_framing
+        elif n == 17 and _lower_equals(s, b"transfer-encoding", 17):
+            if vn != 7 or not _lower_equals(v, b"chunked", 7):
+                raise InvalidHeader(f"the only transfer-coding we send is chunked, not {value!r}")
+            if self._declared_length >= 0 or self._app_chunked:
+                raise InvalidHeader(
+                    "Transfer-Encoding may appear once, and never with Content-Length")
+            self._app_chunked = True
+            # RFC 9112 §6.1: no Transfer-Encoding unless the request was HTTP/1.1; the body is
+            # then framed as if the app had not asked (length if known, else close-delimited).
+            write = not drop_framing and self._http11
+        elif n == 10 and _lower_equals(s, b"connection", 10):
+            i = _connection_options(v, vn)
+            if i & CONN_CLOSE:
+                self._app_close = True
+            if i & CONN_KEEP_ALIVE:
+                self._app_keep_alive = True
+        elif n == 4 and _lower_equals(s, b"date", 4):
+            self._app_date = True
+        elif n == 6 and _lower_equals(s, b"server", 6):
+            self._app_server = True
+        for i in range(self._n_defaults):
+            default_name = <bytes>self._default_names[i]
+            if (PyBytes_GET_SIZE(default_name) == n
+                    and _lower_equals(s, PyBytes_AS_STRING(default_name), n)):
+                self._defaults_sent |= 1ULL << i
+
+        if write:
+            self._reserve(n + vn + 4)
+            w = self._buf + self._len
+            memcpy(w, s, n)
+            w[n] = b':'
+            w[n + 1] = b' '
+            memcpy(w + n + 2, v, vn)
+            w[n + 2 + vn] = b'\r'
+            w[n + 3 + vn] = b'\n'
+            self._len += n + vn + 4
+        return 0
+
+    cdef int _write_tail(self, int framing, long long length) except -1:
+        """The headers only the first body message can decide, and the blank line."""
+        cdef char *w
+        self._reserve(TAIL_RESERVE)
+        w = self._buf + self._len
+        if length >= 0:
+            memcpy(w, b"content-length: ", 16)
+            w = _write_decimal(w + 16, length)
+            w[0] = b'\r'
+            w[1] = b'\n'
+            w += 2
+        elif framing == FRAME_CHUNKED and not self._app_chunked:
+            memcpy(w, b"transfer-encoding: chunked\r\n", 28)
+            w += 28
+        if framing == FRAME_CLOSE:
+            self.keep_alive = False
+        if not self._informational:
+            if not self.keep_alive:
+                if not self._app_close:
+                    memcpy(w, b"connection: close\r\n", 19)
+                    w += 19
+            elif not self._http11 and not self._app_keep_alive:
+                memcpy(w, b"connection: keep-alive\r\n", 24)
+                w += 24
+        w[0] = b'\r'
+        w[1] = b'\n'
+        self._len = (w + 2) - self._buf
+        return 0
