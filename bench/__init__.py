@@ -1,0 +1,1 @@
+"""Benchmarks of fastasgi: parser micro-benchmarks and end-to-end HTTP throughput."""

@@ -1,0 +1,68 @@
+"""The ASGI apps every server under benchmark serves (the TechEmpower plaintext and JSON tests).
+
+Both apps answer every HTTP request the same way and speak the lifespan protocol fully, so each
+server runs them with its default settings and no server pays for a lifespan fallback the others
+skip. They do the least work an app can do: what is measured is the server.
+"""
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+PLAINTEXT_BODY = b"Hello, world!"
+PLAINTEXT_TYPE = b"text/plain"
+JSON_TYPE = b"application/json"
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _respond(send: Send, content_type: bytes, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def plaintext(scope: Scope, receive: Receive, send: Send) -> None:
+    """``200 text/plain`` with ``Hello, world!``."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    await _respond(send, PLAINTEXT_TYPE, PLAINTEXT_BODY)
+
+
+async def json_message(scope: Scope, receive: Receive, send: Send) -> None:
+    """``200 application/json`` with ``{"message": "Hello, world!"}``, serialized per request."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    body = json.dumps({"message": "Hello, world!"}).encode()
+    await _respond(send, JSON_TYPE, body)
+
+
+# The app name on the command line of every server is "bench.apps:<name>".
+APPS: dict[str, tuple[str, bytes, bytes]] = {
+    # name: (attribute, expected content-type, expected body)
+    "plaintext": ("plaintext", PLAINTEXT_TYPE, PLAINTEXT_BODY),
+    "json": ("json_message", JSON_TYPE, json.dumps({"message": "Hello, world!"}).encode()),
+}

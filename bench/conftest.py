@@ -1,0 +1,164 @@
+"""Options, shared state and the end-of-session summary of the benchmarks.
+
+The summary turns pytest-benchmark's per-test tables into the comparisons we care about: ns per
+request and ours/httptools for the parser, median req/s and ratios for the servers. Timings are
+reported, never asserted: a slower run is information, not a failure.
+"""
+
+import datetime
+import shutil
+from typing import Any
+
+import pytest
+
+from bench.run_http import (
+    REPORTS,
+    WRK_INSTALL,
+    AppResult,
+    HttpBenchConfig,
+    render_report,
+    results_table,
+    write_report,
+)
+
+PARSER_TIMINGS = pytest.StashKey[dict[tuple[str, str], float]]()
+HTTP_RESULTS = pytest.StashKey[list[AppResult]]()
+# ours / httptools on the browser GET we aim for.
+PARSER_GOAL = 0.5
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    defaults = HttpBenchConfig()
+    group = parser.getgroup("fastasgi-http", "end-to-end HTTP benchmark (bench/run_http.py)")
+    group.addoption(
+        "--http-servers",
+        default=",".join(defaults.servers),
+        help="comma-separated servers; the first is compared with each other one",
+    )
+    group.addoption(
+        "--http-apps", default=",".join(defaults.apps), help="comma-separated apps of bench/apps.py"
+    )
+    group.addoption(
+        "--http-rounds",
+        type=int,
+        default=defaults.rounds,
+        help="wrk runs per server and app, interleaved; the median is reported",
+    )
+    group.addoption(
+        "--http-duration", type=int, default=defaults.duration, help="seconds per wrk run"
+    )
+    group.addoption(
+        "--http-warmup",
+        type=int,
+        default=defaults.warmup,
+        help="seconds of wrk per server before the first round",
+    )
+    group.addoption("--http-connections", type=int, default=defaults.connections)
+    group.addoption("--http-threads", type=int, default=defaults.threads)
+    group.addoption(
+        "--http-no-pin", action="store_true", help="do not pin servers to CPU 0 and wrk to CPU 1"
+    )
+    group.addoption(
+        "--http-no-report", action="store_true", help="do not write bench/reports/<date>-http.md"
+    )
+
+
+def http_config(config: pytest.Config) -> HttpBenchConfig:
+    option = config.option
+    bench_config = HttpBenchConfig(
+        servers=[s for s in option.http_servers.split(",") if s],
+        apps=[a for a in option.http_apps.split(",") if a],
+        rounds=option.http_rounds,
+        duration=option.http_duration,
+        warmup=option.http_warmup,
+        connections=option.http_connections,
+        threads=option.http_threads,
+        pin=not option.http_no_pin,
+    )
+    bench_config.validate()
+    return bench_config
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[PARSER_TIMINGS] = {}
+    config.stash[HTTP_RESULTS] = []
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "http_app" in metafunc.fixturenames:
+        metafunc.parametrize("http_app", http_config(metafunc.config).apps)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # One end-to-end test runs every server for one app: its time limit follows the options.
+    bench_config = http_config(config)
+    one_app = HttpBenchConfig(**{**vars(bench_config), "apps": bench_config.apps[:1]})
+    for item in items:
+        if "http_app" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(one_app.wall_time_bound()))
+
+
+@pytest.fixture
+def parser_timings(request: pytest.FixtureRequest) -> dict[tuple[str, str], float]:
+    """(input, parser) -> median seconds per request, filled by test_parser_bench."""
+    return request.config.stash[PARSER_TIMINGS]
+
+
+@pytest.fixture
+def http_bench(request: pytest.FixtureRequest) -> HttpBenchConfig:
+    """The end-to-end configuration from the --http-* options; fails when wrk is missing."""
+    if shutil.which("wrk") is None:
+        pytest.fail(
+            f"the end-to-end benchmark needs wrk on PATH; install it with: {WRK_INSTALL}",
+            pytrace=False,
+        )
+    return http_config(request.config)
+
+
+@pytest.fixture
+def http_results(request: pytest.FixtureRequest) -> list[AppResult]:
+    return request.config.stash[HTTP_RESULTS]
+
+
+def _parser_summary(timings: dict[tuple[str, str], float]) -> list[str]:
+    inputs = list(dict.fromkeys(name for name, _ in timings))
+    parsers = list(dict.fromkeys(parser for _, parser in timings))
+    header = f"{'input':<10}" + "".join(f"{p + ' ns':>14}" for p in parsers)
+    comparisons = [p for p in ("httptools", "h11") if p in parsers and "ours" in parsers]
+    header += "".join(f"{'ours/' + p:>16}" for p in comparisons)
+    lines = [header]
+    for name in inputs:
+        line = f"{name:<10}"
+        for parser in parsers:
+            seconds = timings.get((name, parser))
+            line += f"{seconds * 1e9:>14,.0f}" if seconds is not None else f"{'-':>14}"
+        for other in comparisons:
+            if (name, "ours") in timings and (name, other) in timings:
+                line += f"{timings[name, 'ours'] / timings[name, other]:>16.2f}"
+            else:
+                line += f"{'-':>16}"
+        lines.append(line)
+    if ("get", "ours") in timings and ("get", "httptools") in timings:
+        ratio = timings["get", "ours"] / timings["get", "httptools"]
+        verdict = "met" if ratio <= PARSER_GOAL else "NOT met"
+        lines.append(f"goal ours/httptools <= {PARSER_GOAL} on the GET: {verdict} ({ratio:.2f})")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    timings = config.stash[PARSER_TIMINGS]
+    if timings:
+        terminalreporter.section("parser: median ns per request")
+        for line in _parser_summary(timings):
+            terminalreporter.write_line(line)
+    results = config.stash[HTTP_RESULTS]
+    if results:
+        bench_config = http_config(config)
+        terminalreporter.section("http: median requests/s")
+        for line in results_table(results, bench_config.servers).splitlines():
+            terminalreporter.write_line(line)
+        if not config.option.http_no_report:
+            when = datetime.datetime.now(datetime.timezone.utc)
+            bench_config.apps = [r.app for r in results]
+            path = write_report(render_report(results, bench_config, when), when, REPORTS)
+            terminalreporter.write_line(f"report: {path}")

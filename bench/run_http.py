@@ -1,0 +1,358 @@
+"""End-to-end HTTP/1.1 throughput of fastasgi, uvicorn and granian, side by side in one run.
+
+For each app, every server is started once (one worker, pinned to CPU 0), checked to answer
+exactly, warmed up, and then loaded with wrk (pinned to CPU 1) in rounds: each round runs wrk once
+against every server, round-robin, starting from a different server each round, so that drift on
+the machine (other load, thermal state) affects all servers alike. The figure per server is the
+MEDIAN requests/s over the rounds.
+
+Run directly:  python -m bench.run_http --servers fastasgi,uvicorn,granian --rounds 3
+or through pytest: pytest bench/test_http_e2e_bench.py --benchmark-only (see bench/README.md).
+"""
+
+import argparse
+import datetime
+import os
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import machine
+from bench.apps import APPS
+from bench.servers import SERVERS, ServerProcess, pinned, start_server
+
+REPORTS = Path(__file__).resolve().parent / "reports"
+WRK_INSTALL = "apt-get update && apt-get install -y wrk  (Debian/Ubuntu; macOS: brew install wrk)"
+SERVER_CPU = 0
+WRK_CPU = 1
+
+
+class WrkMissing(RuntimeError):
+    pass
+
+
+@dataclass
+class HttpBenchConfig:
+    servers: list[str] = field(default_factory=lambda: ["fastasgi", "uvicorn", "granian"])
+    apps: list[str] = field(default_factory=lambda: ["plaintext", "json"])
+    rounds: int = 3
+    duration: int = 5  # seconds per wrk run
+    warmup: int = 1  # seconds of wrk per server before the first round
+    connections: int = 64
+    threads: int = 1
+    pin: bool = True  # server on CPU 0, wrk on CPU 1, when taskset and two CPUs exist
+
+    def validate(self) -> None:
+        for name in self.servers:
+            if name not in SERVERS:
+                raise ValueError(f"unknown server {name!r}; known: {', '.join(SERVERS)}")
+        for name in self.apps:
+            if name not in APPS:
+                raise ValueError(f"unknown app {name!r}; known: {', '.join(APPS)}")
+        if not self.servers or not self.apps:
+            raise ValueError("at least one server and one app are needed")
+        if self.rounds < 1 or self.duration < 1 or self.warmup < 0:
+            raise ValueError("rounds and duration must be >= 1, warmup >= 0")
+        if self.threads < 1 or self.connections < self.threads:
+            raise ValueError("need threads >= 1 and connections >= threads")
+
+    def cpus(self) -> tuple[int | None, int | None]:
+        """(server CPU, wrk CPU), or (None, None) when pinning is off or impossible."""
+        if not self.pin or shutil.which("taskset") is None or not hasattr(os, "sched_getaffinity"):
+            return None, None
+        if not {SERVER_CPU, WRK_CPU} <= os.sched_getaffinity(0):
+            return None, None
+        return SERVER_CPU, WRK_CPU
+
+    def wall_time_bound(self) -> float:
+        """Seconds a whole run may take, for test timeouts: wrk time plus start/stop slack."""
+        per_app = len(self.servers) * (self.warmup + self.rounds * self.duration + 2 * 30)
+        return float(len(self.apps) * per_app + 60)
+
+
+@dataclass
+class WrkResult:
+    requests_per_s: float
+    requests: int
+    latency_p50_ms: float
+    latency_p99_ms: float
+    non_2xx: int
+    socket_errors: int
+
+    @property
+    def clean(self) -> bool:
+        return self.non_2xx == 0 and self.socket_errors == 0
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match.group(1)) * _UNITS_MS[match.group(2)]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """The figures of one ``wrk --latency`` run from its standard output."""
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    total = re.search(r"^\s*(\d+) requests in ", output, re.MULTILINE)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
+    if not (rps and total and p50 and p99):
+        raise ValueError(f"unexpected wrk output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return WrkResult(
+        requests_per_s=float(rps.group(1)),
+        requests=int(total.group(1)),
+        latency_p50_ms=_ms(p50.group(1)),
+        latency_p99_ms=_ms(p99.group(1)),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(map(int, errors.groups())) if errors else 0,
+    )
+
+
+def wrk_command(url: str, config: HttpBenchConfig, duration: int, cpu: int | None) -> list[str]:
+    return pinned(
+        [
+            "wrk",
+            "--latency",
+            f"-t{config.threads}",
+            f"-c{config.connections}",
+            f"-d{duration}s",
+            url,
+        ],
+        cpu,
+    )
+
+
+def require_wrk() -> None:
+    if shutil.which("wrk") is None:
+        raise WrkMissing(
+            f"the end-to-end benchmark needs wrk on PATH; install it with: {WRK_INSTALL}"
+        )
+
+
+def run_wrk(url: str, config: HttpBenchConfig, duration: int, cpu: int | None) -> WrkResult:
+    command = wrk_command(url, config, duration, cpu)
+    done = subprocess.run(
+        command, check=False, capture_output=True, text=True, timeout=duration + 30
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{shlex.join(command)} exited with {done.returncode}:\n{done.stderr}")
+    return parse_wrk(done.stdout)
+
+
+@dataclass
+class AppResult:
+    """Every wrk run of one app, per server in the configured order."""
+
+    app: str
+    runs: dict[str, list[WrkResult]]
+    commands: dict[str, list[str]]
+
+    def median_rps(self, server: str) -> float:
+        return statistics.median(r.requests_per_s for r in self.runs[server])
+
+    def median_p99_ms(self, server: str) -> float:
+        return statistics.median(r.latency_p99_ms for r in self.runs[server])
+
+    def errors(self, server: str) -> int:
+        return sum(r.non_2xx + r.socket_errors for r in self.runs[server])
+
+
+def run_app(
+    app: str, config: HttpBenchConfig, progress: Callable[[str], None] = lambda line: None
+) -> AppResult:
+    """Run every configured server on ``app``; every server is stopped before this returns."""
+    config.validate()
+    require_wrk()
+    server_cpu, wrk_cpu = config.cpus()
+    started: list[ServerProcess] = []
+    logs = tempfile.TemporaryDirectory(prefix="fastasgi-bench-")
+    try:
+        for name in config.servers:
+            started.append(start_server(name, app, server_cpu, Path(logs.name)))
+        for server in started:
+            server.wait_ready()
+            if config.warmup:
+                run_wrk(server.url, config, config.warmup, wrk_cpu)
+        runs: dict[str, list[WrkResult]] = {s.name: [] for s in started}
+        for round_index in range(config.rounds):
+            first = round_index % len(started)
+            for server in started[first:] + started[:first]:
+                result = run_wrk(server.url, config, config.duration, wrk_cpu)
+                runs[server.name].append(result)
+                failures = (
+                    ""
+                    if result.clean
+                    else f", {result.non_2xx} non-2xx, {result.socket_errors} socket errors"
+                )
+                progress(
+                    f"{app} round {round_index + 1}/{config.rounds} {server.name}: "
+                    f"{result.requests_per_s:,.0f} req/s, "
+                    f"p99 {result.latency_p99_ms:.2f} ms{failures}"
+                )
+                if server.process.poll() is not None:
+                    raise RuntimeError(f"{server.name} died during the run:\n{server.log_tail()}")
+        return AppResult(app, runs, {s.name: s.command for s in started})
+    finally:
+        for server in started:
+            server.stop()
+        logs.cleanup()
+
+
+def ratio_pairs(servers: list[str]) -> list[tuple[str, str]]:
+    """The ratios a report shows: the first server listed against each of the others."""
+    return [(servers[0], other) for other in servers[1:]]
+
+
+def results_table(results: list[AppResult], servers: list[str]) -> str:
+    """A Markdown table: median req/s per server and app, and the ratios."""
+    pairs = ratio_pairs(servers)
+    header = ["app", *(f"{s} req/s" for s in servers), *(f"{a}/{b}" for a, b in pairs)]
+    rows = [header, ["---"] + ["---:"] * (len(header) - 1)]
+    for result in results:
+        row = [result.app, *(f"{result.median_rps(s):,.0f}" for s in servers)]
+        row += [f"{result.median_rps(a) / result.median_rps(b):.2f}" for a, b in pairs]
+        rows.append(row)
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+def detail_table(results: list[AppResult], servers: list[str]) -> str:
+    rows = [
+        ["app", "server", "req/s per round", "median p99 latency", "errors"],
+        ["---", "---", "---", "---:", "---:"],
+    ]
+    for result in results:
+        for server in servers:
+            per_round = ", ".join(f"{r.requests_per_s:,.0f}" for r in result.runs[server])
+            rows.append(
+                [
+                    result.app,
+                    server,
+                    per_round,
+                    f"{result.median_p99_ms(server):.2f} ms",
+                    str(result.errors(server)),
+                ]
+            )
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+def render_report(
+    results: list[AppResult], config: HttpBenchConfig, when: datetime.datetime
+) -> str:
+    server_cpu, wrk_cpu = config.cpus()
+    facts = machine.describe()
+    lines = [
+        f"# HTTP/1.1 throughput, {when:%Y-%m-%d %H:%M} UTC",
+        "",
+        (
+            f"Median requests/s over {config.rounds} interleaved rounds of {config.duration} s "
+            f"(after a {config.warmup} s warm-up per server); wrk with {config.threads} "
+            f"thread(s) and {config.connections} keep-alive connections, `GET /` over 127.0.0.1."
+        ),
+        "Servers: one worker each, access log off, uvloop.",
+        (
+            f"Server pinned to CPU {server_cpu}, wrk to CPU {wrk_cpu} (taskset)."
+            if server_cpu is not None
+            else "No CPU pinning (taskset missing, fewer than two CPUs, or pinning turned off)."
+        ),
+        "",
+        results_table(results, config.servers),
+        "",
+        "## Per round",
+        "",
+        detail_table(results, config.servers),
+        "",
+        "## Machine",
+        "",
+        *(f"- {name}: {value}" for name, value in facts.items()),
+        "",
+        "## Command lines",
+        "",
+        "```",
+    ]
+    for result in results:
+        for server in config.servers:
+            lines.append(shlex.join(result.commands[server]).replace(sys.executable, "python"))
+    lines.append(
+        shlex.join(wrk_command("http://127.0.0.1:PORT/", config, config.duration, wrk_cpu))
+    )
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def write_report(text: str, when: datetime.datetime, directory: Path = REPORTS) -> Path:
+    """Write ``<date>-http.md``; a report already there (committed, say) is never overwritten."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{when:%Y-%m-%d}-http.md"
+    n = 2
+    while path.exists():
+        path = directory / f"{when:%Y-%m-%d}-http-{n}.md"
+        n += 1
+    path.write_text(text)
+    return path
+
+
+def _parse_args(argv: list[str] | None) -> tuple[HttpBenchConfig, bool]:
+    defaults = HttpBenchConfig()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--servers",
+        default=",".join(defaults.servers),
+        help="comma-separated, the first is compared with the others",
+    )
+    parser.add_argument("--apps", default=",".join(defaults.apps))
+    parser.add_argument("--rounds", type=int, default=defaults.rounds)
+    parser.add_argument("--duration", type=int, default=defaults.duration, help="seconds per run")
+    parser.add_argument("--warmup", type=int, default=defaults.warmup, help="seconds per server")
+    parser.add_argument("--connections", type=int, default=defaults.connections)
+    parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--no-pin", action="store_true", help="do not pin server and wrk to CPUs")
+    parser.add_argument("--no-report", action="store_true", help=f"do not write {REPORTS}/")
+    args = parser.parse_args(argv)
+    config = HttpBenchConfig(
+        servers=[s for s in args.servers.split(",") if s],
+        apps=[a for a in args.apps.split(",") if a],
+        rounds=args.rounds,
+        duration=args.duration,
+        warmup=args.warmup,
+        connections=args.connections,
+        threads=args.threads,
+        pin=not args.no_pin,
+    )
+    return config, not args.no_report
+
+
+def main(argv: list[str] | None = None) -> int:
+    config, report = _parse_args(argv)
+    try:
+        config.validate()
+        require_wrk()
+    except (ValueError, WrkMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    when = datetime.datetime.now(datetime.timezone.utc)
+    results = [run_app(app, config, progress=print) for app in config.apps]
+    print()
+    print(results_table(results, config.servers))
+    if report:
+        path = write_report(render_report(results, config, when), when)
+        print(f"\nreport: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""Start the servers under benchmark as subprocesses on 127.0.0.1 and stop them, bounded in time.
+
+Every server runs ONE worker with access logging off, on uvloop, with its own HTTP/1.1 parser.
+Each is started in a new session so that stopping it reaches the worker processes it forks
+(granian runs its worker in a child process) and nothing else.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.apps import APPS
+
+REPO = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 5.0
+
+
+# Flags that matter for a fair comparison are spelled out even where they are the default, so
+# the command lines in a report say everything.
+
+
+def _fastasgi(target: str, port: int) -> list[str]:
+    flags = f"--host {HOST} --port {port} --no-access-log --log-level warning"
+    return [sys.executable, "-m", "fastasgi", target, *flags.split()]
+
+
+def _uvicorn(target: str, port: int) -> list[str]:
+    flags = (
+        f"--host {HOST} --port {port} --loop uvloop --http httptools"
+        " --no-access-log --log-level warning"
+    )
+    return [sys.executable, "-m", "uvicorn", target, *flags.split()]
+
+
+def _granian(target: str, port: int) -> list[str]:
+    # NOTE: --http 1 because the other two speak HTTP/1.1 only; "auto" would also sniff every
+    # connection for an HTTP/2 preface.
+    flags = (
+        f"--interface asgi --host {HOST} --port {port} --workers 1 --runtime-threads 1"
+        " --loop uvloop --http 1 --no-ws --no-access-log --log-level warning"
+    )
+    return [sys.executable, "-m", "granian", *flags.split(), target]
+
+
+SERVERS: dict[str, Callable[[str, int], list[str]]] = {
+    "fastasgi": _fastasgi,
+    "uvicorn": _uvicorn,
+    "granian": _granian,
+}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(command: list[str], cpu: int | None) -> list[str]:
+    """``command`` run on one CPU through taskset, or unchanged when ``cpu`` is None."""
+    return command if cpu is None else ["taskset", "-c", str(cpu), *command]
+
+
+def http_get(port: int, timeout: float) -> tuple[int, dict[bytes, bytes], bytes]:
+    """One ``GET /`` with ``Connection: close``: (status, headers, body). Raises OSError."""
+    with socket.create_connection((HOST, port), timeout=timeout) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > 1 << 20:
+                raise OSError("response larger than 1 MiB")
+    raw = b"".join(chunks)
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        raise OSError(f"incomplete response: {raw[:200]!r}")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, body
+
+
+@dataclass
+class ServerProcess:
+    """One server serving one app of bench.apps, from start until stop()."""
+
+    name: str
+    app: str
+    port: int
+    command: list[str]
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/"
+
+    def log_tail(self, limit: int = 2000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-limit:]
+        except OSError:
+            return ""
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Wait until the server answers ``GET /`` with the app's exact response."""
+        _, content_type, body = APPS[self.app]
+        deadline = time.monotonic() + timeout
+        last_error = "no attempt"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode} before serving\n"
+                    f"command: {' '.join(self.command)}\n{self.log_tail()}"
+                )
+            try:
+                status, headers, got = http_get(self.port, timeout=2.0)
+            except OSError as exc:
+                last_error = repr(exc)
+                time.sleep(0.1)
+                continue
+            if (status, headers.get(b"content-type"), got) != (200, content_type, body):
+                raise RuntimeError(
+                    f"{self.name} answered {status} {headers} {got[:100]!r} for the {self.app} app"
+                )
+            return
+        self.stop()
+        raise RuntimeError(
+            f"{self.name} did not serve within {timeout:.0f} s ({last_error})\n"
+            f"command: {' '.join(self.command)}\n{self.log_tail()}"
+        )
+
+    def stop(self) -> None:
+        """SIGTERM the server's process group, SIGKILL it after STOP_TIMEOUT."""
+        if self.process.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+        # Worker processes may outlive the parent; the group is ours alone (new session).
+        self._signal_group(signal.SIGKILL)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        try:
+            os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def start_server(
+    name: str, app: str, cpu: int | None, log_dir: Path | None = None
+) -> ServerProcess:
+    """Start server ``name`` serving ``bench.apps`` app ``app`` on a free port, pinned to ``cpu``.
+
+    Returns once the process is spawned; call wait_ready() before sending load."""
+    if name not in SERVERS:
+        raise ValueError(f"unknown server {name!r}; known: {', '.join(SERVERS)}")
+    if app not in APPS:
+        raise ValueError(f"unknown app {app!r}; known: {', '.join(APPS)}")
+    port = free_port()
+    command = pinned(SERVERS[name](f"bench.apps:{APPS[app][0]}", port), cpu)
+    log_dir = log_dir or Path(tempfile.gettempdir())
+    log_path = log_dir / f"bench-{name}-{app}-{port}.log"
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    )
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return ServerProcess(name, app, port, command, process, log_path)
