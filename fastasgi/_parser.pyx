@@ -582,7 +582,7 @@ cdef class RequestParser:
                 for k in range(vstart, vend):
                     if not (b'0' <= s[k] <= b'9'):
                         raise self._fail(InvalidRequest, "invalid Content-Length")
-                    n = n * 10 + (s[k] - b'0')
+                    n = n * 10 + (s[k] - 48)  # ASCII '0'
                 if has_length and n != length:
                     raise self._fail(InvalidRequest, "conflicting Content-Length headers")
                 has_length = True
