@@ -1,0 +1,591 @@
+"""Every setting of fastasgi, defined once.
+
+Each field of :class:`Config` carries a :class:`Setting` in its metadata: group, help text, value
+type, bounds, choices and flag names. The command line (``fastasgi.cli``), the ``FASTASGI_<NAME>``
+environment variables and ``fastasgi.run(app, **settings)`` are all derived from these fields, and
+``docs/settings.md`` is generated from them, so adding a setting is one field and nothing else.
+
+Precedence, highest first: command-line flag or ``run()`` keyword, ``FASTASGI_<NAME>``, a
+setting's legacy variable (``WEB_CONCURRENCY``, ``FORWARDED_ALLOW_IPS``), the default. An empty
+environment variable counts as unset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import re
+import ssl
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["SETTINGS", "Config", "ConfigError", "Setting", "build_config", "load_env_file"]
+
+
+class ConfigError(Exception):
+    """A setting, the app or a socket cannot be used. ``str()`` is one line meant for users;
+    ``exit_code`` is what the command line exits with."""
+
+    exit_code = 1
+
+
+# RFC 9110 §5.6.2: a field name is a token.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+
+
+def _header_pair(item: Any) -> tuple[str, str]:
+    """A ``--header`` value ("Name: value") or a ``(name, value)`` pair, checked."""
+    if isinstance(item, str):
+        name, colon, value = item.partition(":")
+        if not colon:
+            raise ValueError(f"expected NAME:VALUE, got {item!r}")
+    elif isinstance(item, (tuple, list)) and len(item) == 2:
+        name, value = item
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ValueError(f"expected a (str, str) pair, got {item!r}")
+    else:
+        raise ValueError(f"expected NAME:VALUE or a (name, value) pair, got {item!r}")
+    name, value = name.strip(), value.strip(" \t")
+    if not _TOKEN.match(name):
+        raise ValueError(f"{name!r} is not a valid header name")
+    if any(c in value for c in "\r\n\0"):
+        raise ValueError(f"the value of header {name!r} contains CR, LF or NUL")
+    return name, value
+
+
+def _root_path(value: str) -> str:
+    if value and not value.startswith("/"):
+        raise ValueError(f"must be empty or start with '/', got {value!r}")
+    return value.rstrip("/")
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What a Config field means to users; ``name`` and ``default`` are the field's own."""
+
+    group: str
+    help: str
+    kind: type = str                       # str, int, float, bool; object for the app itself
+    choices: tuple[Any, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    flags: tuple[str, ...] = ()            # default: ("--field-name",)
+    aliases: tuple[str, ...] = ()          # extra run() keywords (uvicorn's names)
+    negatable: bool = False                # bool: --name / --no-name
+    repeatable: bool = False               # the flag may be given many times: a tuple of items
+    item: Callable[[Any], Any] | None = None  # checks/normalises one value (or one repeated item)
+    legacy_env: str | None = None          # a variable other servers read for the same thing
+    default_text: str | None = None        # the default, as docs and --help show it
+    metavar: str | None = None
+    positional: bool = False
+    name: str = ""
+    default: Any = None
+
+    @property
+    def flag(self) -> str:
+        return self.flags[0] if self.flags else "--" + self.name.replace("_", "-")
+
+    @property
+    def all_flags(self) -> tuple[str, ...]:
+        return self.flags or (self.flag,)
+
+    @property
+    def env_var(self) -> str:
+        return "FASTASGI_" + self.name.upper()
+
+    @property
+    def takes_value(self) -> bool:
+        """A bool setting given as ``--name true`` rather than as a switch."""
+        return self.kind is bool and not self.negatable and self.default is not False
+
+    def parse(self, text: str) -> Any:
+        """The value a command-line word or an environment variable stands for."""
+        if self.kind is bool:
+            return parse_bool(text)
+        if self.kind is int:
+            try:
+                return int(text.strip())
+            except ValueError:
+                raise ValueError(f"expected an integer, got {text!r}") from None
+        if self.kind is float:
+            try:
+                return float(text.strip())
+            except ValueError:
+                raise ValueError(f"expected a number, got {text!r}") from None
+        if self.choices:
+            return text.strip().lower()
+        return text
+
+    def parse_env(self, text: str) -> Any:
+        if self.repeatable:  # one item per line: header values may hold commas
+            return tuple(self.parse(line) for line in text.splitlines() if line.strip())
+        return self.parse(text)
+
+    def check(self, value: Any) -> Any:
+        """``value`` normalised, or ValueError saying what is wrong with it."""
+        if self.repeatable:
+            if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+                raise ValueError(f"expected a list, got {value!r}")
+            return tuple(self.check_one(item) for item in value)
+        return self.check_one(value)
+
+    def check_one(self, value: Any) -> Any:
+        """One value (or one item of a repeatable setting) normalised, or ValueError."""
+        if value is None and self.default is None:
+            return None
+        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        elif self.kind is not object and not self.repeatable and (
+            not isinstance(value, self.kind) or (self.kind is int and isinstance(value, bool))
+        ):
+            raise ValueError(f"expected {self.kind.__name__}, got {value!r}")
+        if self.choices and value not in self.choices:
+            allowed = ", ".join(str(choice) for choice in self.choices)
+            raise ValueError(f"expected one of {allowed}; got {value!r}")
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"must be at least {self.minimum:g}, got {value!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"must be at most {self.maximum:g}, got {value!r}")
+        return self.item(value) if self.item is not None else value
+
+
+def setting(default: Any, group: str, help: str, **meta: Any) -> Any:
+    if "kind" not in meta and default is not None:
+        meta["kind"] = type(default)
+    return field(default=default, metadata={"setting": Setting(group, help, **meta)})
+
+
+@dataclass(eq=False)
+class Config:
+    """The settings of one fastasgi invocation. Construct it with keyword arguments (checked in
+    ``__post_init__``) or through :func:`build_config`, which also reads the environment."""
+
+    # -- the app --------------------------------------------------------------------------
+    app: Any = setting(
+        None, "Application", "The app to serve: an import string \"module:attribute\" (the "
+        "attribute may be dotted), or an app object when given to run().",
+        kind=object, positional=True, metavar="MODULE:ATTR", default_text="required",
+    )
+    factory: bool = setting(
+        False, "Application", "Treat APP as a factory: call it with no arguments to get the app.",
+    )
+    app_dir: str = setting(
+        ".", "Application", "Directory put first on sys.path before APP is imported.",
+    )
+    interface: str = setting(
+        "auto", "Application", "How to call the app. auto tells ASGI 3, ASGI 2 and WSGI apart "
+        "by their signature.", choices=("auto", "asgi3", "asgi2", "wsgi"),
+    )
+    wsgi_max_workers: int = setting(
+        10, "Application", "Threads that run a WSGI app (each request holds one while the app "
+        "runs).", minimum=1,
+    )
+    lifespan: str = setting(
+        "auto", "Application", "Lifespan events: on requires the app to support them, off never "
+        "sends them, auto sends them and carries on if the app does not support them.",
+        choices=("auto", "on", "off"),
+    )
+    timeout_lifespan: float = setting(
+        60.0, "Application", "Seconds the app may take to finish lifespan startup or shutdown.",
+        minimum=0.001,
+    )
+    env_file: str | None = setting(
+        None, "Application", "File of KEY=VALUE lines added to the environment (variables "
+        "already set win). FASTASGI_* lines in it count as settings.", kind=str, metavar="PATH",
+    )
+
+    # -- where to listen ------------------------------------------------------------------
+    host: str = setting(
+        "127.0.0.1", "Binding", "Address to listen on: IPv4, IPv6 (\"::\") or a host name.",
+    )
+    port: int = setting(
+        8000, "Binding", "TCP port to listen on; 0 picks any free port.", minimum=0,
+        maximum=65535,
+    )
+    uds: str | None = setting(
+        None, "Binding", "Listen on this UNIX domain socket path instead of TCP (a stale socket "
+        "file is replaced; the new one is made 0666).", kind=str, metavar="PATH",
+    )
+    fd: int | None = setting(
+        None, "Binding", "Listen on an inherited socket with this file descriptor (e.g. from "
+        "systemd socket activation) instead of binding one.", kind=int, minimum=0,
+    )
+    backlog: int = setting(
+        2048, "Binding", "Connections the kernel queues before fastasgi accepts them.", minimum=1,
+    )
+
+    # -- processes ------------------------------------------------------------------------
+    workers: int = setting(
+        1, "Processes", "Worker processes. More than one needs APP as an import string.",
+        minimum=1, legacy_env="WEB_CONCURRENCY", default_text="$WEB_CONCURRENCY or 1",
+    )
+    loop: str = setting(
+        "auto", "Processes", "Event loop: auto uses uvloop when it is installed.",
+        choices=("auto", "uvloop", "asyncio"),
+    )
+    reload: bool = setting(
+        False, "Processes", "Not supported: run fastasgi under a file watcher instead, e.g. "
+        "watchfiles 'fastasgi main:app'.",
+    )
+    limit_max_requests: int | None = setting(
+        None, "Processes", "Requests a worker serves before it stops (the supervisor starts "
+        "a new one).", kind=int, minimum=1,
+    )
+    limit_max_requests_jitter: int = setting(
+        0, "Processes", "Up to this many requests are added at random to --limit-max-requests "
+        "in each worker, so workers do not all restart at once.", minimum=0,
+    )
+    timeout_graceful_shutdown: float = setting(
+        30.0, "Processes", "Seconds open connections get to finish on shutdown before they "
+        "are closed and their tasks cancelled.", minimum=0,
+    )
+    timeout_worker_healthcheck: float = setting(
+        5.0, "Processes", "Seconds a worker may take to answer the supervisor's health check "
+        "before it is restarted.", minimum=0.001,
+    )
+
+    # -- HTTP -----------------------------------------------------------------------------
+    http: str = setting(
+        "auto", "HTTP", "HTTP implementation. fastasgi has one, its own Cython parser; h11 and "
+        "httptools are accepted so uvicorn command lines work, and mean the same.",
+        choices=("auto", "fastasgi", "h11", "httptools"),
+    )
+    root_path: str = setting(
+        "", "HTTP", "ASGI root_path for an app mounted below a URL prefix (e.g. /api).",
+        item=_root_path,
+    )
+    proxy_headers: bool = setting(
+        True, "HTTP", "Take the client address and scheme from X-Forwarded-For and "
+        "X-Forwarded-Proto when the peer is in --forwarded-allow-ips.", negatable=True,
+    )
+    forwarded_allow_ips: str = setting(
+        "127.0.0.1,::1", "HTTP", "Comma-separated addresses trusted to send proxy headers; * "
+        "trusts everyone.", legacy_env="FORWARDED_ALLOW_IPS",
+        default_text="$FORWARDED_ALLOW_IPS or 127.0.0.1,::1",
+    )
+    headers: tuple[tuple[str, str], ...] = setting(
+        (), "HTTP", "Extra response header sent with every response; repeat the flag for more.",
+        kind=tuple, flags=("--header",), repeatable=True, item=_header_pair,
+        metavar="NAME:VALUE", default_text="none",
+    )
+    server_header: bool = setting(
+        True, "HTTP", "Send \"Server: fastasgi\" unless the app sets its own.", negatable=True,
+    )
+    date_header: bool = setting(
+        True, "HTTP", "Send a Date header unless the app sets its own.", negatable=True,
+    )
+    timeout_keep_alive: float = setting(
+        5.0, "HTTP", "Seconds an idle keep-alive connection stays open.", minimum=0.001,
+    )
+    timeout_header_read: float = setting(
+        10.0, "HTTP", "Seconds a client gets to send a whole request head; slower clients are "
+        "closed (slowloris protection).", minimum=0.001,
+    )
+
+    # -- limits ---------------------------------------------------------------------------
+    limit_concurrency: int | None = setting(
+        None, "Limits", "Connections and tasks at once; beyond it requests get 503.", kind=int,
+        minimum=1,
+    )
+    limit_request_line: int = setting(
+        8190, "Limits", "Bytes in a request line; longer ones get 414.", minimum=16,
+    )
+    limit_request_headers: int = setting(
+        100, "Limits", "Header fields in a request; more get 431.", minimum=1,
+    )
+    limit_request_header_bytes: int = setting(
+        65536, "Limits", "Bytes in a request head; larger ones get 431. "
+        "--h11-max-incomplete-event-size is accepted as another name for it.",
+        minimum=256, flags=("--limit-request-header-bytes", "--h11-max-incomplete-event-size"),
+        aliases=("h11_max_incomplete_event_size",),
+    )
+    limit_request_body: int = setting(
+        0, "Limits", "Bytes in a request body; larger ones get 413. 0 means no limit.", minimum=0,
+    )
+
+    # -- WebSocket ------------------------------------------------------------------------
+    ws: str = setting(
+        "auto", "WebSocket", "WebSocket support: none refuses upgrades; every other value means "
+        "fastasgi's own implementation (uvicorn's names are accepted).",
+        choices=("auto", "none", "websockets", "websockets-sansio", "wsproto"),
+    )
+    ws_max_size: int = setting(
+        16777216, "WebSocket", "Bytes in one incoming message; larger ones close with 1009.",
+        minimum=1,
+    )
+    ws_max_queue: int = setting(
+        32, "WebSocket", "Incoming messages buffered before reading from the client pauses.",
+        minimum=1,
+    )
+    ws_ping_interval: float = setting(
+        20.0, "WebSocket", "Seconds between keep-alive pings; 0 sends none.", minimum=0,
+    )
+    ws_ping_timeout: float = setting(
+        20.0, "WebSocket", "Seconds to wait for a pong before closing; 0 waits forever.",
+        minimum=0,
+    )
+    ws_per_message_deflate: bool = setting(
+        True, "WebSocket", "Offer permessage-deflate compression (RFC 7692).", metavar="BOOL",
+    )
+
+    # -- TLS ------------------------------------------------------------------------------
+    ssl_keyfile: str | None = setting(
+        None, "TLS", "Private key file (PEM).", kind=str, metavar="PATH",
+    )
+    ssl_certfile: str | None = setting(
+        None, "TLS", "Certificate chain file (PEM); serving HTTPS needs it.", kind=str,
+        metavar="PATH",
+    )
+    ssl_keyfile_password: str | None = setting(
+        None, "TLS", "Password of an encrypted private key.", kind=str,
+    )
+    ssl_version: int = setting(
+        int(ssl.PROTOCOL_TLS_SERVER), "TLS", "Protocol constant from Python's ssl module.",
+    )
+    ssl_cert_reqs: int = setting(
+        int(ssl.CERT_NONE), "TLS", "Client certificates: 0 none, 1 optional, 2 required "
+        "(ssl.CERT_* constants).", choices=(0, 1, 2),
+    )
+    ssl_ca_certs: str | None = setting(
+        None, "TLS", "CA certificates for checking client certificates.", kind=str,
+        metavar="PATH",
+    )
+    ssl_ciphers: str | None = setting(
+        None, "TLS", "OpenSSL cipher list; default: OpenSSL's.", kind=str,
+    )
+
+    # -- logging --------------------------------------------------------------------------
+    log_config: str | None = setting(
+        None, "Logging", "Logging configuration file: .json or .yaml (dictConfig), anything "
+        "else as .ini (fileConfig).", kind=str, metavar="PATH",
+    )
+    log_level: str | None = setting(
+        None, "Logging", "Level of fastasgi's loggers; trace also logs every connection event.",
+        kind=str, choices=("critical", "error", "warning", "info", "debug", "trace"),
+        default_text="info, or as --log-config sets",
+    )
+    access_log: bool = setting(
+        True, "Logging", "Log one line per response on the fastasgi.access logger.",
+        negatable=True,
+    )
+    use_colors: bool | None = setting(
+        None, "Logging", "Colour log output.", kind=bool, negatable=True,
+        default_text="when writing to a terminal and NO_COLOR is unset",
+    )
+
+    # The app, loaded in this process by load_app(); never pickled.
+    _loaded_app: Any = field(default=None, init=False, repr=False)
+    _max_requests: tuple[int, int | None] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for spec in SETTINGS:
+            try:
+                setattr(self, spec.name, spec.check(getattr(self, spec.name)))
+            except ValueError as exc:
+                raise ConfigError(f"{spec.flag}: {exc}") from None
+        if self.app is None:
+            raise ConfigError("no app given: fastasgi [OPTIONS] MODULE:ATTR (see --help)")
+        if self.reload:
+            raise ConfigError(
+                "--reload is not supported; run fastasgi under a file watcher instead, "
+                "e.g. watchfiles 'fastasgi main:app'"
+            )
+        if self.workers > 1 and not isinstance(self.app, str):
+            raise ConfigError("--workers > 1 needs the app as an import string \"module:attr\"")
+        if self.ssl_keyfile and not self.ssl_certfile:
+            raise ConfigError("--ssl-keyfile needs --ssl-certfile")
+        for name in ("env_file", "log_config", "ssl_keyfile", "ssl_certfile", "ssl_ca_certs"):
+            path = getattr(self, name)
+            if path and not os.path.isfile(path):
+                raise ConfigError(f"{SETTING_BY_NAME[name].flag}: no such file: {path}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_loaded_app"] = None
+        return state
+
+    # -- what the server and the supervisor read -----------------------------------------
+
+    def load_app(self) -> Any:
+        """The ASGI 3 callable to serve, imported and wrapped on first call in this process."""
+        if self._loaded_app is None:
+            from fastasgi.importer import load_app
+
+            self._loaded_app = load_app(self)
+        return self._loaded_app
+
+    def header_pairs(self) -> list[tuple[str, str]]:
+        """``--header`` values as (name, value) pairs, in the order given."""
+        return list(self.headers)
+
+    def trusted_hosts(self) -> list[str]:
+        """``--forwarded-allow-ips`` as a list of entries ("*" trusts everyone)."""
+        return [entry.strip() for entry in self.forwarded_allow_ips.split(",") if entry.strip()]
+
+    def max_requests(self) -> int | None:
+        """``--limit-max-requests`` plus this process's random share of the jitter, or None.
+
+        Drawn once per process, so forked workers each get their own."""
+        pid = os.getpid()
+        if self._max_requests is None or self._max_requests[0] != pid:
+            limit = self.limit_max_requests
+            if limit is not None and self.limit_max_requests_jitter:
+                limit += random.randint(0, self.limit_max_requests_jitter)
+            self._max_requests = (pid, limit)
+        return self._max_requests[1]
+
+    @property
+    def ws_enabled(self) -> bool:
+        return self.ws != "none"
+
+
+def _settings() -> tuple[Setting, ...]:
+    return tuple(
+        dataclasses.replace(f.metadata["setting"], name=f.name, default=f.default)
+        for f in dataclasses.fields(Config)
+        if "setting" in f.metadata
+    )
+
+
+SETTINGS: tuple[Setting, ...] = _settings()
+SETTING_BY_NAME: dict[str, Setting] = {spec.name: spec for spec in SETTINGS}
+# Keyword names run() accepts, mapped to the field they set.
+KEYWORDS: dict[str, str] = {
+    keyword: spec.name for spec in SETTINGS for keyword in (spec.name, *spec.aliases)
+}
+
+
+def build_config(
+    given: Mapping[str, Any],
+    labels: Mapping[str, str],
+    environ: MutableMapping[str, str] | None = None,
+) -> Config:
+    """A Config from explicitly ``given`` values (by field name) over the environment.
+
+    ``labels`` names where each given value came from (its flag, or its run() keyword), for
+    error messages. The --env-file, if any, is loaded into ``environ`` first."""
+    environ = os.environ if environ is None else environ
+    env_file = given.get("env_file") or environ.get(SETTING_BY_NAME["env_file"].env_var)
+    if env_file:
+        load_env_file(env_file, environ)
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for spec in SETTINGS:
+        if spec.name in given:
+            value, source = given[spec.name], labels.get(spec.name, spec.name)
+        else:
+            found = _from_environment(spec, environ)
+            if found is None:
+                continue
+            value, source = found
+        try:
+            values[spec.name] = spec.check(value)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+        sources[spec.name] = source
+
+    # A UNIX socket or an inherited descriptor replaces host and port: giving both is a mistake.
+    for replacement, replaced in (("uds", "host"), ("uds", "port"), ("uds", "fd"),
+                                  ("fd", "host"), ("fd", "port")):
+        if values.get(replacement) is not None and replaced in sources:
+            raise ConfigError(
+                f"{sources[replacement]} and {sources[replaced]} cannot be used together"
+            )
+    return Config(**values)
+
+
+def _from_environment(spec: Setting, environ: Mapping[str, str]) -> tuple[Any, str] | None:
+    for var in (spec.env_var, spec.legacy_env):
+        text = environ.get(var) if var else None
+        if text:
+            try:
+                return spec.parse_env(text), var
+            except ValueError as exc:
+                raise ConfigError(f"{var}: {exc}") from None
+    return None
+
+
+# -- --env-file ---------------------------------------------------------------------------
+
+_ENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)\Z")
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}
+
+
+def load_env_file(path: str, environ: MutableMapping[str, str]) -> None:
+    """Add ``path``'s KEY=VALUE lines to ``environ``, leaving variables already set alone.
+
+    Uses python-dotenv when installed; otherwise reads the common subset of its format:
+    comments, ``export`` prefixes, single quotes (literal) and double quotes (escapes)."""
+    if not os.path.isfile(path):
+        raise ConfigError(f"--env-file: no such file: {path}")
+    try:
+        from dotenv import dotenv_values
+    except ImportError:
+        loaded = _read_env_file(path)
+    else:
+        loaded = {key: value or "" for key, value in dotenv_values(path).items()}
+    for key, value in loaded.items():
+        environ.setdefault(key, value)
+
+
+def _read_env_file(path: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    with open(path, encoding="utf-8") as file:
+        for number, line in enumerate(file, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            match = _ENV_LINE.match(line)
+            if match is None:
+                raise ConfigError(f"--env-file {path}, line {number}: expected KEY=VALUE")
+            key, raw = match.groups()
+            try:
+                values[key] = _env_value(raw)
+            except ValueError as exc:
+                raise ConfigError(f"--env-file {path}, line {number}: {exc}") from None
+    return values
+
+
+def _env_value(raw: str) -> str:
+    if raw[:1] in ("'", '"'):
+        quote = raw[0]
+        end = raw.find(quote, 1) if quote == "'" else _closing_double_quote(raw)
+        if end < 0:
+            raise ValueError(f"missing closing {quote}")
+        rest = raw[end + 1:].strip()
+        if rest and not rest.startswith("#"):
+            raise ValueError(f"unexpected text after the closing {quote}")
+        inner = raw[1:end]
+        if quote == "'":
+            return inner
+        return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), inner)
+    # Unquoted: a " #" starts a comment.
+    return re.split(r"\s+#", raw, maxsplit=1)[0].strip()
+
+
+def _closing_double_quote(raw: str) -> int:
+    index = 1
+    while index < len(raw):
+        if raw[index] == "\\":
+            index += 2
+            continue
+        if raw[index] == '"':
+            return index
+        index += 1
+    return -1

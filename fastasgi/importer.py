@@ -1,0 +1,165 @@
+"""Turn the APP setting into the ASGI 3 callable the server runs.
+
+Every failure is a ConfigError whose message is one line naming what could not be loaded and
+why, because a traceback through importlib tells a user less than "no module named 'mian'".
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import os
+import sys
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from fastasgi.config import ConfigError
+
+if TYPE_CHECKING:
+    from fastasgi.config import Config
+
+__all__ = ["detect_interface", "import_from_string", "load_app"]
+
+
+def load_app(config: Config) -> Any:
+    """``config.app`` imported (or taken as is), built by its factory if --factory, and wrapped
+    in an adapter unless it is ASGI 3 already."""
+    app = config.app
+    label = app if isinstance(app, str) else type(app).__name__
+    if isinstance(app, str):
+        _prepend_to_sys_path(config.app_dir)
+        app = import_from_string(app)
+    if config.factory:
+        app = _call_factory(app, label)
+    if not callable(app):
+        raise ConfigError(
+            f"cannot load app {label!r}: it is a {type(app).__name__}, not a callable app"
+            + ("" if config.factory else " (if it builds the app, add --factory)")
+        )
+    interface = config.interface
+    if interface == "auto":
+        interface = detect_interface(app)
+    if interface == "asgi2":
+        from fastasgi.adapters.asgi2 import ASGI2Adapter
+
+        return ASGI2Adapter(app)
+    if interface == "wsgi":
+        from fastasgi.adapters.wsgi import WSGIAdapter
+
+        return WSGIAdapter(app, max_workers=config.wsgi_max_workers)
+    return app
+
+
+def import_from_string(import_string: str) -> Any:
+    """The object named by "module:attribute" (the attribute may be dotted)."""
+    module_name, colon, attribute = import_string.partition(":")
+    if not colon or not module_name or not attribute or ":" in attribute:
+        raise ConfigError(
+            f"cannot load app {import_string!r}: expected \"module:attribute\", e.g. \"main:app\""
+        )
+    module = _import_module(module_name, import_string)
+    found: Any = module
+    path = module_name
+    for part in attribute.split("."):
+        try:
+            found = getattr(found, part)
+        except AttributeError:
+            raise ConfigError(
+                f"cannot load app {import_string!r}: {path!r} has no attribute {part!r}"
+            ) from None
+        path = f"{path}.{part}"
+    return found
+
+
+def _import_module(module_name: str, import_string: str) -> Any:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing == module_name or module_name.startswith(missing + "."):
+            raise ConfigError(
+                f"cannot load app {import_string!r}: no module named {missing!r} "
+                f"(searched from {os.getcwd()})"
+            ) from None
+        # The module exists; something it imports does not. That is the app's own error.
+        raise ConfigError(_failed_import(import_string, module_name, exc)) from None
+    except Exception as exc:  # the module's own code raised while being imported
+        raise ConfigError(_failed_import(import_string, module_name, exc)) from None
+
+
+def _failed_import(import_string: str, module_name: str, exc: BaseException) -> str:
+    where = ""
+    frames = traceback.extract_tb(exc.__traceback__)
+    # The innermost frame outside the import machinery is where the app's code failed.
+    for frame in reversed(frames):
+        if not frame.filename.startswith("<frozen"):
+            where = f" (at {frame.filename}:{frame.lineno})"
+            break
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return f"cannot load app {import_string!r}: importing {module_name!r} failed: {detail}{where}"
+
+
+def _call_factory(factory: Any, label: str) -> Any:
+    if not callable(factory):
+        raise ConfigError(
+            f"cannot load app {label!r}: --factory needs a callable, got a "
+            f"{type(factory).__name__}"
+        )
+    try:
+        return factory()
+    except Exception as exc:
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        raise ConfigError(
+            f"cannot load app {label!r}: the factory raised {type(exc).__name__}: {message}"
+        ) from None
+
+
+def _prepend_to_sys_path(app_dir: str) -> None:
+    directory = os.path.abspath(app_dir or ".")
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+
+
+# -- interface detection ------------------------------------------------------------------
+
+_INTERFACE_BY_ARITY = {1: "asgi2", 2: "wsgi", 3: "asgi3"}
+
+
+def detect_interface(app: Any) -> str:
+    """"asgi3", "asgi2" or "wsgi", judged from how ``app`` is called.
+
+    ASGI 3: a coroutine function or an object whose ``__call__`` is one, or anything called
+    with (scope, receive, send). ASGI 2: called with (scope) alone, returning the callable that
+    takes (receive, send); classes usually are. WSGI: called with (environ, start_response).
+    A class is judged by its constructor. When the signature says nothing (``*args``, a
+    builtin), ASGI 3 is assumed."""
+    target = app
+    while isinstance(target, functools.partial):
+        target = target.func
+    if not inspect.isclass(target) and (
+        inspect.iscoroutinefunction(target)
+        or inspect.iscoroutinefunction(getattr(target, "__call__", None))
+    ):
+        return "asgi3"
+    arity = _positional_arity(app)
+    if arity is None:
+        return "asgi2" if inspect.isclass(target) else "asgi3"
+    return _INTERFACE_BY_ARITY.get(arity, "asgi3")
+
+
+def _positional_arity(app: Any) -> int | None:
+    """How many positional arguments ``app(...)`` takes, or None when that is open-ended."""
+    try:
+        signature = inspect.signature(app)
+    except (TypeError, ValueError):
+        return None
+    count = 0
+    for parameter in signature.parameters.values():
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            return None
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            if parameter.default is parameter.empty:
+                count += 1
+    return count

@@ -1,0 +1,166 @@
+"""Logging for fastasgi: the ``fastasgi.error`` and ``fastasgi.access`` loggers.
+
+Lines look like ``INFO:     127.0.0.1:51234 - "GET / HTTP/1.1" 200``: the level and a colon,
+padded so messages line up. ``--log-config`` replaces this setup entirely; ``--log-level`` still
+applies on top of it when given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+import os
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from fastasgi.config import ConfigError
+
+if TYPE_CHECKING:
+    from fastasgi.config import Config
+
+__all__ = ["LEVELS", "TRACE", "AccessFormatter", "DefaultFormatter", "configure_logging"]
+
+TRACE = 5
+LEVELS = {
+    "critical": logging.CRITICAL,
+    "error": logging.ERROR,
+    "warning": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+    "trace": TRACE,
+}
+LOGGERS = ("fastasgi", "fastasgi.error", "fastasgi.access")
+
+_RESET = "\033[0m"
+_LEVEL_COLORS = {
+    TRACE: "\033[34m",              # blue
+    logging.DEBUG: "\033[36m",      # cyan
+    logging.INFO: "\033[32m",       # green
+    logging.WARNING: "\033[33m",    # yellow
+    logging.ERROR: "\033[31m",      # red
+    logging.CRITICAL: "\033[91m",   # bright red
+}
+_STATUS_COLORS = {1: "\033[37m", 2: "\033[32m", 3: "\033[33m", 4: "\033[31m", 5: "\033[91m"}
+_PREFIX_WIDTH = len("CRITICAL:")
+
+
+class DefaultFormatter(logging.Formatter):
+    """Adds ``%(levelprefix)s``: "INFO:" padded to a fixed width, coloured when asked."""
+
+    def __init__(
+        self,
+        fmt: str = "%(levelprefix)s %(message)s",
+        datefmt: str | None = None,
+        style: Any = "%",
+        use_colors: bool | None = None,
+    ) -> None:
+        super().__init__(fmt, datefmt, style)
+        self.use_colors = use_colors if use_colors is not None else colors_wanted(sys.stderr)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (stdlib name)
+        prefix = f"{record.levelname}:"
+        padding = " " * (_PREFIX_WIDTH - len(prefix))
+        if self.use_colors:
+            color = _LEVEL_COLORS.get(record.levelno, "")
+            prefix = f"{color}{prefix}{_RESET}" if color else prefix
+        record.levelprefix = prefix + padding
+        return super().formatMessage(record)
+
+
+class AccessFormatter(DefaultFormatter):
+    """Colours the status code at the end of an access line by its class (2xx green ...)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
+        line = super().formatMessage(record)
+        status = record.args[-1] if isinstance(record.args, tuple) and record.args else None
+        if self.use_colors and isinstance(status, int) and line.endswith(str(status)):
+            code = str(status)
+            color = _STATUS_COLORS.get(status // 100, "")
+            line = f"{line[:-len(code)]}{color}{code}{_RESET}"
+        return line
+
+
+def colors_wanted(stream: TextIO) -> bool:
+    """Colour by default only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def configure_logging(config: Config) -> None:
+    """Set up fastasgi's loggers from --log-config, --log-level, --access-log, --use-colors."""
+    logging.addLevelName(TRACE, "TRACE")
+    if config.log_config:
+        _apply_log_config(config.log_config)
+    else:
+        logging.config.dictConfig(_default_config(config.use_colors))
+    if config.log_level is not None or not config.log_config:
+        level = LEVELS[config.log_level or "info"]
+        for name in LOGGERS:
+            logging.getLogger(name).setLevel(level)
+    if not config.access_log:
+        access = logging.getLogger("fastasgi.access")
+        access.handlers.clear()
+        access.propagate = False
+
+
+def _default_config(use_colors: bool | None) -> dict[str, Any]:
+    def formatter(cls: type, stream: TextIO) -> dict[str, Any]:
+        return {
+            "()": f"{cls.__module__}.{cls.__qualname__}",
+            "fmt": "%(levelprefix)s %(message)s",
+            "use_colors": use_colors if use_colors is not None else colors_wanted(stream),
+        }
+
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "default": formatter(DefaultFormatter, sys.stderr),
+            "access": formatter(AccessFormatter, sys.stdout),
+        },
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "stream": "ext://sys.stderr",
+            },
+            "access": {
+                "class": "logging.StreamHandler",
+                "formatter": "access",
+                "stream": "ext://sys.stdout",
+            },
+        },
+        "loggers": {
+            "fastasgi": {"handlers": ["default"], "level": "INFO", "propagate": False},
+            "fastasgi.error": {"level": "INFO"},
+            "fastasgi.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        },
+    }
+
+
+def _apply_log_config(path: str) -> None:
+    label = f"--log-config {path}"
+    extension = os.path.splitext(path)[1].lower()
+    try:
+        if extension == ".json":
+            with open(path, encoding="utf-8") as file:
+                logging.config.dictConfig(json.load(file))
+        elif extension in (".yaml", ".yml"):
+            try:
+                import yaml
+            except ImportError:
+                raise ConfigError(f"{label}: reading YAML needs PyYAML (pip install PyYAML)") from None
+            with open(path, encoding="utf-8") as file:
+                logging.config.dictConfig(yaml.safe_load(file))
+        else:
+            logging.config.fileConfig(path, disable_existing_loggers=False)
+    except ConfigError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{label}: invalid JSON: {exc}") from None
+    except Exception as exc:  # dictConfig/fileConfig report every mistake as some exception
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{label}: {detail}") from None
