@@ -5,22 +5,55 @@ from collections.abc import Iterable
 class ResponseError(Exception):
     """The app asked for a response that cannot be put on the wire; nothing was written."""
 
-class InvalidHeader(ResponseError): ...     # CR/LF/NUL in a name or value, a non-token name
-class InvalidStatus(ResponseError): ...     # not an int in 100..999 (1xx interim responses refused)
-class BodyLengthError(ResponseError): ...   # more bytes than Content-Length, or fewer at the end
-class ResponseStateError(ResponseError): ...  # start twice, body before start, body after the end
+class InvalidHeader(ResponseError):
+    """CR, LF, NUL or another control byte in a value, whitespace at either end of a value, a name
+    that is not an RFC 9110 token, a Content-Length that is not 1..18 digits, a transfer-coding
+    other than ``chunked``, Content-Length twice or together with Transfer-Encoding."""
+
+class HeaderTypeError(InvalidHeader, TypeError):
+    """A header that is not a (name, value) pair of ``bytes``: str, bytearray and memoryview are
+    refused, not converted."""
+
+class InvalidStatus(ResponseError):
+    """Not an int in 100..999 (bool refused), or a 1xx status for an HTTP/1.0 request."""
+
+class BodyLengthError(ResponseError):
+    """More body bytes than Content-Length, or a final body message that leaves it short."""
+
+class ResponseStateError(ResponseError):
+    """start() twice, body() before start(), body() after the final body message."""
 
 def set_date(value: bytes) -> None:
     """Set the cached value of the Date header (e.g. b"Sat, 21 Nov 2026 19:40:00 GMT").
 
-    The caller refreshes it at most once a second; every encoder with date=True uses it."""
+    The caller refreshes it at most once a second; every encoder with date=True uses it. Until the
+    first call, the time of import is used. Raises TypeError (not bytes) or ValueError (empty or
+    not a valid field value)."""
 
 class ResponseEncoder:
-    """Encodes one response at a time on one connection; reset() between responses."""
+    """Encodes one response at a time on one connection; reset() between responses.
 
-    keep_alive: bool        # after start(): may the connection serve another request?
-    status: int             # after start()
-    bytes_sent: int         # body bytes framed so far (for the access log)
+    Headers we add after the app's own, each only if the app did not send that name: ``date``
+    (date=True), ``server`` (when configured), every default header; then, decided by the first
+    body() call, ``content-length`` or ``transfer-encoding: chunked`` and ``connection: close`` /
+    ``connection: keep-alive``.
+
+    Body framing:
+    - app's Content-Length: honoured; BodyLengthError for more bytes, or for a final body()
+      that leaves it short (that also sets keep_alive False).
+    - app's ``transfer-encoding: chunked``: honoured for HTTP/1.1; for HTTP/1.0 the header is
+      not sent (RFC 9112 §6.1) and the body is framed as if the app had given neither.
+    - neither: a first body() with more_body=False sends ``content-length``; otherwise
+      HTTP/1.1 is chunked and HTTP/1.0 is close-delimited (keep_alive becomes False).
+    - HEAD, 1xx, 204, 304: no body bytes; data given to body() is dropped. We add no framing
+      header to these; the app's Content-Length / Transfer-Encoding are kept for HEAD and 304
+      and dropped for 1xx and 204 (RFC 9110 §8.6, RFC 9112 §6.1).
+    - a 1xx as the whole response is allowed (HTTP/1.1 only) but ends the connection.
+    """
+
+    keep_alive: bool        # may the connection serve another request? final after the first body()
+    status: int             # after start(); 0 before
+    bytes_sent: int         # body bytes framed so far, not counting chunk framing (access log)
     started: bool
     complete: bool          # the final body message was encoded
 
@@ -30,8 +63,12 @@ class ResponseEncoder:
         date: bool = True,
         server: bytes | None = b"fastasgi",
         default_headers: list[tuple[bytes, bytes]] | None = None,
-    ) -> None: ...
-    def reset(self) -> None: ...
+    ) -> None:
+        """server None or b"" sends no Server header. default_headers (at most 64) are validated
+        like app headers; content-length, transfer-encoding and connection are refused there, and
+        a default named date or server replaces the built-in one."""
+    def reset(self) -> None:
+        """Ready for the next response on the same keep-alive connection."""
     def start(
         self,
         status: int,
@@ -42,8 +79,13 @@ class ResponseEncoder:
         keep_alive: bool = True,
     ) -> None:
         """Validate and remember the head; it goes out with the first body() call, so a small
-        response is one write. Raises InvalidStatus / InvalidHeader / ResponseStateError."""
+        response is one write. keep_alive is what the request allows (for HTTP/1.0, only when it
+        asked for keep-alive); the app's ``connection: close`` turns it off.
+        Raises InvalidStatus / InvalidHeader / HeaderTypeError / ResponseStateError; a refused
+        call leaves the encoder unstarted."""
     def body(self, data: bytes, more_body: bool = False) -> bytes:
         """Bytes to write for this body message: the pending head (first call), then the body
         framed (chunked, Content-Length or close-delimited), and the final chunk when done.
-        HEAD, 1xx, 204 and 304 responses carry no body bytes. Raises BodyLengthError."""
+        An empty non-final chunk after the head is b"". data must be bytes (TypeError otherwise).
+        Raises BodyLengthError or ResponseStateError; a refused call returns nothing and changes
+        nothing but keep_alive."""

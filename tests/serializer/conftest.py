@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from fastasgi._serializer import ResponseEncoder, set_date
+from tests.serializer.wire import DATE
+
+
+@pytest.fixture(autouse=True)
+def fixed_date() -> Iterator[None]:
+    set_date(DATE)
+    yield
+    set_date(DATE)
+
+
+@pytest.fixture
+def encoder() -> ResponseEncoder:
+    return ResponseEncoder()
