@@ -75,7 +75,10 @@ def http_config(config: pytest.Config) -> HttpBenchConfig:
         threads=option.http_threads,
         pin=not option.http_no_pin,
     )
-    bench_config.validate()
+    try:
+        bench_config.validate()
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
     return bench_config
 
 

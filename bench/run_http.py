@@ -161,12 +161,20 @@ class AppResult:
     app: str
     runs: dict[str, list[WrkResult]]
     commands: dict[str, list[str]]
+    # 1-minute load average before and after: anything else running shows up here.
+    load_before: float = 0.0
+    load_after: float = 0.0
 
     def median_rps(self, server: str) -> float:
         return statistics.median(r.requests_per_s for r in self.runs[server])
 
     def median_p99_ms(self, server: str) -> float:
         return statistics.median(r.latency_p99_ms for r in self.runs[server])
+
+    def spread(self, server: str) -> float:
+        """(max - min) / median of the rounds: how much the machine moved under this server."""
+        rps = [r.requests_per_s for r in self.runs[server]]
+        return (max(rps) - min(rps)) / statistics.median(rps)
 
     def errors(self, server: str) -> int:
         return sum(r.non_2xx + r.socket_errors for r in self.runs[server])
@@ -179,6 +187,7 @@ def run_app(
     config.validate()
     require_wrk()
     server_cpu, wrk_cpu = config.cpus()
+    load_before = os.getloadavg()[0]
     started: list[ServerProcess] = []
     logs = tempfile.TemporaryDirectory(prefix="fastasgi-bench-")
     try:
@@ -206,7 +215,8 @@ def run_app(
                 )
                 if server.process.poll() is not None:
                     raise RuntimeError(f"{server.name} died during the run:\n{server.log_tail()}")
-        return AppResult(app, runs, {s.name: s.command for s in started})
+        commands = {s.name: s.command for s in started}
+        return AppResult(app, runs, commands, load_before, os.getloadavg()[0])
     finally:
         for server in started:
             server.stop()
@@ -232,8 +242,8 @@ def results_table(results: list[AppResult], servers: list[str]) -> str:
 
 def detail_table(results: list[AppResult], servers: list[str]) -> str:
     rows = [
-        ["app", "server", "req/s per round", "median p99 latency", "errors"],
-        ["---", "---", "---", "---:", "---:"],
+        ["app", "server", "req/s per round", "spread", "median p99 latency", "errors", "load"],
+        ["---", "---", "---", "---:", "---:", "---:", "---"],
     ]
     for result in results:
         for server in servers:
@@ -243,8 +253,10 @@ def detail_table(results: list[AppResult], servers: list[str]) -> str:
                     result.app,
                     server,
                     per_round,
+                    f"{result.spread(server):.0%}",
                     f"{result.median_p99_ms(server):.2f} ms",
                     str(result.errors(server)),
+                    f"{result.load_before:.2f} -> {result.load_after:.2f}",
                 ]
             )
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)
@@ -273,6 +285,11 @@ def render_report(
         results_table(results, config.servers),
         "",
         "## Per round",
+        "",
+        "Spread is (max - min) / median over the rounds; load is the 1-minute load average before",
+        "and after the app's runs. The two CPUs are all the machine has: anything else running",
+        "during the benchmark lowers every server's figure, and the interleaving spreads that",
+        "evenly, so the ratios hold up better than the absolute figures.",
         "",
         detail_table(results, config.servers),
         "",
