@@ -390,9 +390,12 @@ cdef class ResponseEncoder:
         self._len = 0
         self._append(PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line))
         if type(headers) is list:
-            n = PyList_GET_SIZE(headers)
-            for i in range(n):
+            # NOTE: the size is read on every turn, not once: unpacking an odd item runs Python
+            # code that could shrink the list, and items are read without a bounds check.
+            i = 0
+            while i < PyList_GET_SIZE(headers):
                 self._add_app_header(<object>(<list>headers)[i], drop_framing)
+                i += 1
         elif type(headers) is tuple:
             n = PyTuple_GET_SIZE(headers)
             for i in range(n):

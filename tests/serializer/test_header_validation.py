@@ -121,3 +121,20 @@ def test_headers_as_lists_tuples_and_generators_are_accepted(encoder: ResponseEn
         encoder.start(200, headers)
         _, fields, _ = split_response(encoder.body(b""))
         assert field_values(fields, b"x-gen") == [b"1"]
+
+
+def test_header_list_shrunk_while_being_read_is_not_read_past_its_end(
+    encoder: ResponseEncoder,
+) -> None:
+    headers: list[object] = []
+
+    class ShrinkingPair:
+        def __iter__(self) -> Iterator[bytes]:
+            del headers[1:]
+            return iter((b"x-pair", b"1"))
+
+    headers.extend([ShrinkingPair(), (b"x-gone", b"2"), (b"x-gone", b"3")])
+    encoder.start(200, headers)
+    _, fields, _ = split_response(encoder.body(b""))
+    assert field_values(fields, b"x-pair") == [b"1"]
+    assert field_values(fields, b"x-gone") == []
