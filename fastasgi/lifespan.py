@@ -115,7 +115,7 @@ class Lifespan:
             "Application startup did not complete within %g seconds. Exiting.",
             self.timeout_startup,
         )
-        await self._stop_app()
+        await self._stop_app(grace=0)
         return False
 
     async def shutdown(self) -> bool:
@@ -129,7 +129,9 @@ class Lifespan:
         self._phase = "shutdown"
         assert self._task is not None and self._shutdown_answer is not None
         self.logger.info("Waiting for application shutdown.")
-        clean = False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_shutdown
+        clean = answered = False
         if self._task.done():
             # An app may return once started: then there is nothing left to shut down.
             clean = self._app_error is None
@@ -154,7 +156,8 @@ class Lifespan:
                     "Application shutdown did not complete within %g seconds.",
                     self.timeout_shutdown,
                 )
-        await self._stop_app()
+        # An app that answered may still be closing things: it gets what is left of the timeout.
+        await self._stop_app(grace=max(0.0, deadline - loop.time()) if answered else 0)
         if clean and self._app_error is not None and self._shutdown_message == "":
             # Answered, then raised on the way out: the shutdown itself still happened.
             self._log_app_error("raised after completing shutdown")
@@ -220,14 +223,15 @@ class Lifespan:
         self.logger.error("Application startup failed. Exiting.")
         return False
 
-    async def _stop_app(self) -> None:
-        """Let the app's coroutine return on its own for a moment, then cancel it."""
+    async def _stop_app(self, grace: float = APP_EXIT_GRACE) -> None:
+        """Let the app's coroutine return on its own for ``grace`` seconds, then cancel it."""
         task = self._task
         if task is None or task.done():
             return
-        done, _ = await asyncio.wait({task}, timeout=APP_EXIT_GRACE)
-        if done:
-            return
+        if grace > 0:
+            done, _ = await asyncio.wait({task}, timeout=grace)
+            if done:
+                return
         task.cancel()
         await asyncio.wait({task}, timeout=APP_EXIT_GRACE)
         if not task.done():
