@@ -128,7 +128,7 @@ class Server:
         set_date(formatdate(usegmt=True).encode("ascii"))
 
     async def _main_loop(self, state: ServerState) -> None:
-        limit = self.config.limit_max_requests
+        limit = self.config.max_requests()
         steps = 0
         while not self.should_exit:
             # Short sleeps so a stop request is seen within 0.1 s; the tick stays at 1 s.

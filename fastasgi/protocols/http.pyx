@@ -18,13 +18,13 @@ timer per request: a connection records the tick at which it became idle or bega
 
 cimport cython
 from fastasgi._parser cimport RequestParser, RequestHead
+from fastasgi._serializer cimport ResponseEncoder
 
 import asyncio
 import logging
 import sys
 
 from fastasgi._parser import HTTPParseError, NEED_DATA, END_OF_MESSAGE
-from fastasgi._serializer import ResponseEncoder, ResponseError
 
 from fastasgi.protocols.state cimport ServerState
 from fastasgi.protocols.awaitables cimport DONE
@@ -53,6 +53,9 @@ cdef enum Phase:
     IDLE = 0        # between requests, nothing buffered: keep-alive timeout applies
     READING = 1     # a head has begun: header-read timeout applies
     ACTIVE = 2      # a request is running: no timeout here (the app decides)
+    LINGER = 3      # we are done and sent FIN: read and drop until the client closes
+
+DEF LINGER_TICKS = 2
 
 
 cpdef bytes error_response(int status, str message, bint date=True):
@@ -73,7 +76,7 @@ cdef class HTTPProtocol:
     cdef object loop
     cdef object transport
     cdef RequestParser parser
-    cdef object encoder
+    cdef ResponseEncoder encoder
     cdef RequestCycle cycle
     cdef object client
     cdef object server
@@ -124,8 +127,6 @@ cdef class HTTPProtocol:
         self.scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
         self.phase = IDLE
         self.since = self.state.tick
-        if self.state.limit_concurrency and len(self.state.connections) > self.state.limit_concurrency:
-            self.reject(503, "Service Unavailable: too many connections")
 
     def connection_lost(self, exc):
         self.closed = True
@@ -135,9 +136,14 @@ cdef class HTTPProtocol:
         self.wake_writers()
 
     def eof_received(self):
-        # The client half-closed: what is buffered still gets answered; returning None closes
-        # our side once the transport has flushed.
-        pass
+        # The client will send no more. A running request still gets its response (its body,
+        # if incomplete, ends in a disconnect); otherwise there is nothing left to do.
+        if self.cycle is not None and not self.closed:
+            if not self.cycle.body_complete:
+                self.cycle.disconnect()
+            self.cycle.keep_alive = False
+            return True
+        return False
 
     def pause_writing(self):
         self.writing_paused = True
@@ -147,6 +153,8 @@ cdef class HTTPProtocol:
         self.wake_writers()
 
     def data_received(self, data):
+        if self.closed:
+            return  # lingering after our FIN: drop it
         try:
             self.parser.feed(data)
         except HTTPParseError as exc:
@@ -269,7 +277,9 @@ cdef class HTTPProtocol:
     cdef void run_cycle(self, RequestCycle cycle):
         cdef ServerState state = self.state
         cycle.running = True
-        if state.limit_concurrency and len(state.tasks) >= state.limit_concurrency:
+        if state.limit_concurrency and (
+                len(state.tasks) >= state.limit_concurrency
+                or len(state.connections) > state.limit_concurrency):
             cycle.respond_error(503, "Service Unavailable: too many requests in progress")
             return
         coro = run_app(cycle, state.app, cycle.scope)
@@ -309,16 +319,27 @@ cdef class HTTPProtocol:
             self.close()
 
     cdef void close(self):
-        if not self.closed:
-            self.closed = True
+        """Finish the connection without losing what we wrote.
+
+        Closing a socket that still has unread request bytes makes the kernel send RST, which
+        can destroy the response before the client reads it. So we half-close (FIN), keep
+        reading and dropping for a moment, and let the client close first."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.phase = LINGER
+            self.since = self.state.tick
+            if self.reading_paused:
+                self.reading_paused = False
+                self.transport.resume_reading()
+        else:
             self.transport.close()
-            self.state.connections.discard(self)
 
     cdef void abort(self):
-        if not self.closed:
-            self.closed = True
-            self.transport.abort()
-            self.state.connections.discard(self)
+        self.closed = True
+        self.transport.abort()
         if self.cycle is not None:
             self.cycle.disconnect()
 
@@ -329,6 +350,9 @@ cdef class HTTPProtocol:
         if self.phase == IDLE:
             if tick - self.since >= self.state.keep_alive_ticks:
                 self.close()
+        elif self.phase == LINGER:
+            if tick - self.since >= LINGER_TICKS:
+                self.transport.abort()
         elif self.phase == READING:
             if tick - self.since >= self.state.header_read_ticks:
                 if self.cycle is None:
@@ -344,7 +368,9 @@ cdef class HTTPProtocol:
             self.cycle.keep_alive = False
 
     cpdef void force_close(self):
-        self.abort()
+        self.transport.abort()
+        if self.cycle is not None:
+            self.cycle.disconnect()
 
     # -- write flow control ----------------------------------------------------------------
 
@@ -388,7 +414,7 @@ cdef class RequestCycle:
 
     cdef HTTPProtocol protocol
     cdef RequestHead head
-    cdef object encoder
+    cdef ResponseEncoder encoder
     cdef list body
     cdef Py_ssize_t queued
     cdef bint body_complete
@@ -399,6 +425,7 @@ cdef class RequestCycle:
     cdef bint disconnected
     cdef bint running
     cdef bint body_delivered
+    cdef bint head_sent
     cdef object receive_waiter
     cdef object task
     cdef dict scope
@@ -483,8 +510,9 @@ cdef class RequestCycle:
                 if not isinstance(body, (bytes, bytearray, memoryview)):
                     raise TypeError("ASGI send: 'body' must be bytes, not %s" % type(body).__name__)
                 body = bytes(body)
-            out = self.encoder.body(body, more)
+            out = self.encoder.c_body(body, more)
             if out:
+                self.head_sent = True
                 protocol.write(out)
             if not more:
                 self.complete()
@@ -500,11 +528,9 @@ cdef class RequestCycle:
             status = message.get("status")
             if type(status) is not int:
                 raise TypeError("ASGI send: 'status' must be an int, not %r" % (status,))
-            self.encoder.start(
-                status, message.get("headers", ()),
-                head_request=self.head.method == "HEAD",
-                http11=self.head.http_version == "1.1",
-                keep_alive=self.keep_alive and self.body_complete,
+            self.encoder.c_start(
+                status, message.get("headers", ()), self.head.method == "HEAD",
+                self.head.http_version == "1.1", self.keep_alive and self.body_complete,
             )
             self.response_started = True
             return DONE
@@ -537,7 +563,10 @@ cdef class RequestCycle:
 
     cdef void app_returned(self):
         self.forget_task()
-        if self.response_complete or self.disconnected:
+        if self.response_complete:
+            return
+        if self.disconnected:
+            self.protocol.abort()
             return
         if not self.response_started:
             logger.error("ASGI callable returned without starting response.")
@@ -550,9 +579,14 @@ cdef class RequestCycle:
         self.forget_task()
         if exc is not None:
             logger.error("Exception in ASGI application", exc_info=exc)
-        if self.response_complete or self.disconnected:
+        if self.response_complete:
             return
-        if not self.response_started:
+        if self.disconnected:
+            self.protocol.abort()
+            return
+        if not self.head_sent:
+            # Nothing reached the wire yet (the head waits for the first body), so the
+            # client can still get a clean 500.
             self.respond_error(500, "Internal Server Error")
         else:
             self.protocol.abort()

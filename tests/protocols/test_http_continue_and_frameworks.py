@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 
 from tests.protocols import apps
 from tests.support.server import read_response, recv_until_closed, serve
@@ -61,15 +62,15 @@ def test_starlette_app_answers_through_fastasgi() -> None:
         assert httpx.get(srv.url + "/missing").status_code == 404
 
 
+class Item(BaseModel):
+    name: str
+    price: float
+
+
 def test_fastapi_app_answers_through_fastasgi() -> None:
     from fastapi import FastAPI
-    from pydantic import BaseModel
 
     app = FastAPI()
-
-    class Item(BaseModel):
-        name: str
-        price: float
 
     @app.get("/items/{item_id}")
     async def read_item(item_id: int, q: str | None = None) -> dict[str, Any]:
