@@ -34,7 +34,7 @@ class CommandLineParser(argparse.ArgumentParser):
         if unknown:
             word = unknown.group(1).split("=", 1)[0]
             known = [flag for action in self._actions for flag in action.option_strings]
-            close = difflib.get_close_matches(word, known, n=1)
+            close = difflib.get_close_matches(word, known, n=1, cutoff=0.75)
             hint = f"; did you mean {close[0]}?" if close else " (see fastasgi --help)"
             raise UsageError(f"unknown option {word}{hint}")
         # "argument --port/--p: ..." -> "--port: ..."

@@ -33,9 +33,9 @@ def load_app(config: Config) -> Any:
     if config.factory:
         app = _call_factory(app, label)
     if not callable(app):
+        what = "the factory returned a" if config.factory else "it is a"
         raise ConfigError(
-            f"cannot load app {label!r}: it is a {type(app).__name__}, not a callable app"
-            + ("" if config.factory else " (if it builds the app, add --factory)")
+            f"cannot load app {label!r}: {what} {type(app).__name__!r} object, which is not callable"
         )
     interface = config.interface
     if interface == "auto":
@@ -47,7 +47,9 @@ def load_app(config: Config) -> Any:
     if interface == "wsgi":
         from fastasgi.adapters.wsgi import WSGIAdapter
 
-        return WSGIAdapter(app, max_workers=config.wsgi_max_workers)
+        return WSGIAdapter(
+            app, max_workers=config.wsgi_max_workers, multiprocess=config.workers > 1
+        )
     return app
 
 
@@ -105,7 +107,7 @@ def _call_factory(factory: Any, label: str) -> Any:
     if not callable(factory):
         raise ConfigError(
             f"cannot load app {label!r}: --factory needs a callable, got a "
-            f"{type(factory).__name__}"
+            f"{type(factory).__name__!r} object"
         )
     try:
         return factory()

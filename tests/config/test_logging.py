@@ -1,0 +1,153 @@
+"""Log setup: uvicorn-style lines, levels, colours, --log-config."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fastasgi.config import Config, ConfigError
+from fastasgi.logging import TRACE, configure_logging
+
+
+@pytest.fixture(autouse=True)
+def restore_loggers() -> Iterator[None]:
+    names = ("fastasgi", "fastasgi.error", "fastasgi.access")
+    saved = {
+        name: (logger.level, list(logger.handlers), logger.propagate)
+        for name in names
+        for logger in [logging.getLogger(name)]
+    }
+    yield
+    for name, (level, handlers, propagate) in saved.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.handlers[:] = handlers
+        logger.propagate = propagate
+
+
+def _configure(**settings: object) -> None:
+    configure_logging(Config(app="main:app", **settings))
+
+
+def _log_access(status: int = 200) -> None:
+    logging.getLogger("fastasgi.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:51234", "GET", "/", "1.1", status
+    )
+
+
+def test_access_line_looks_like_uvicorns(capsys: pytest.CaptureFixture[str]) -> None:
+    _configure(use_colors=False)
+    _log_access()
+    assert capsys.readouterr().out == 'INFO:     127.0.0.1:51234 - "GET / HTTP/1.1" 200\n'
+
+
+def test_error_logger_writes_to_stderr_with_aligned_prefix(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _configure(use_colors=False)
+    logging.getLogger("fastasgi.error").warning("disk %s", "full")
+    logging.getLogger("fastasgi.error").info("started")
+    assert capsys.readouterr().err == "WARNING:  disk full\nINFO:     started\n"
+
+
+def test_colors_are_used_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    _configure(use_colors=True)
+    _log_access(404)
+    out = capsys.readouterr().out
+    assert out.startswith("\033[32mINFO:\033[0m     127.0.0.1")
+    assert out.endswith("\033[31m404\033[0m\n")
+
+
+def test_no_colors_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    _configure()  # captured streams are not terminals
+    _log_access()
+    assert "\033[" not in capsys.readouterr().out
+
+
+def test_trace_level_shows_trace_records(capsys: pytest.CaptureFixture[str]) -> None:
+    _configure(log_level="trace", use_colors=False)
+    logging.getLogger("fastasgi.error").log(TRACE, "connection made")
+    assert capsys.readouterr().err == "TRACE:    connection made\n"
+
+
+def test_warning_level_hides_info(capsys: pytest.CaptureFixture[str]) -> None:
+    _configure(log_level="warning", use_colors=False)
+    logging.getLogger("fastasgi.error").info("hidden")
+    _log_access()
+    captured = capsys.readouterr()
+    assert captured.out == captured.err == ""
+
+
+def test_no_access_log_silences_the_access_logger(capsys: pytest.CaptureFixture[str]) -> None:
+    _configure(access_log=False)
+    _log_access()
+    assert capsys.readouterr().out == ""
+
+
+def test_json_log_config_is_honoured(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "logging.json"
+    path.write_text(json.dumps({
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "custom|%(name)s|%(message)s"}},
+        "handlers": {"out": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "stream": "ext://sys.stdout"}},
+        "loggers": {"fastasgi.error": {"handlers": ["out"], "level": "DEBUG",
+                                       "propagate": False}},
+    }))
+    _configure(log_config=str(path))
+    logging.getLogger("fastasgi.error").debug("from config")
+    assert capsys.readouterr().out == "custom|fastasgi.error|from config\n"
+
+
+def test_ini_log_config_is_honoured(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "logging.ini"
+    path.write_text(
+        "[loggers]\nkeys=root,error\n[handlers]\nkeys=out\n[formatters]\nkeys=plain\n"
+        "[logger_root]\nhandlers=\n"
+        "[logger_error]\nqualname=fastasgi.error\nhandlers=out\nlevel=INFO\npropagate=0\n"
+        "[handler_out]\nclass=StreamHandler\nformatter=plain\nargs=(sys.stdout,)\n"
+        "[formatter_plain]\nformat=ini|%(message)s\n"
+    )
+    _configure(log_config=str(path))
+    logging.getLogger("fastasgi.error").info("from ini")
+    assert capsys.readouterr().out == "ini|from ini\n"
+
+
+def test_log_level_applies_on_top_of_a_log_config(tmp_path: Path) -> None:
+    path = tmp_path / "logging.json"
+    path.write_text(json.dumps({"version": 1, "disable_existing_loggers": False}))
+    _configure(log_config=str(path), log_level="error")
+    assert logging.getLogger("fastasgi.error").level == logging.ERROR
+
+
+def test_broken_log_config_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "logging.json"
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match=rf"^--log-config {path}: invalid JSON: "):
+        _configure(log_config=str(path))
+    path.write_text(json.dumps({"version": 1, "handlers": {"h": {"class": "no.such.Class"}}}))
+    with pytest.raises(ConfigError) as caught:
+        _configure(log_config=str(path))
+    assert str(caught.value).startswith(f"--log-config {path}: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_yaml_log_config_is_honoured(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "logging.yaml"
+    path.write_text(
+        "version: 1\n"
+        "disable_existing_loggers: false\n"
+        "formatters:\n  plain:\n    format: 'yaml|%(message)s'\n"
+        "handlers:\n  out:\n    class: logging.StreamHandler\n    formatter: plain\n"
+        "    stream: ext://sys.stdout\n"
+        "loggers:\n  fastasgi.access:\n    handlers: [out]\n    level: INFO\n"
+        "    propagate: false\n"
+    )
+    _configure(log_config=str(path), use_colors=False)
+    _log_access()
+    assert capsys.readouterr().out == 'yaml|127.0.0.1:51234 - "GET / HTTP/1.1" 200\n'
