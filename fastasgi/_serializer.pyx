@@ -265,7 +265,8 @@ cdef enum:
 _RESERVED_DEFAULTS = (b"content-length", b"transfer-encoding", b"connection")
 
 
-cdef bytes _checked_header_line(object name, object value, str role):
+cdef int _check_field(object name, object value, str role) except -1:
+    """Refuse what must never be written: RFC 9110 §5.6.2 (token) and §5.5 (field value)."""
     if not PyBytes_Check(name) or not PyBytes_Check(value):
         raise HeaderTypeError(
             f"{role} name and value must be bytes, not "
@@ -275,6 +276,11 @@ cdef bytes _checked_header_line(object name, object value, str role):
     if not _is_field_value(<const unsigned char *>PyBytes_AS_STRING(value),
                            PyBytes_GET_SIZE(value)):
         raise InvalidHeader(f"{role} value of {name!r} is not a valid field value: {value!r}")
+    return 0
+
+
+cdef bytes _checked_header_line(object name, object value, str role):
+    _check_field(name, value, role)
     return name + b": " + value + b"\r\n"
 
 
@@ -549,18 +555,11 @@ cdef class ResponseEncoder:
             except (TypeError, ValueError):
                 raise HeaderTypeError(
                     f"each header must be a (name, value) pair of bytes, not {item!r}") from None
-        if not PyBytes_Check(name) or not PyBytes_Check(value):
-            raise HeaderTypeError(
-                f"header name and value must be bytes, not "
-                f"({type(name).__name__}, {type(value).__name__})")
+        _check_field(name, value, "header")
         s = <const unsigned char *>PyBytes_AS_STRING(name)
         n = PyBytes_GET_SIZE(name)
         v = <const unsigned char *>PyBytes_AS_STRING(value)
         vn = PyBytes_GET_SIZE(value)
-        if not _is_token(s, n):
-            raise InvalidHeader(f"header name is not an RFC 9110 token: {name!r}")
-        if not _is_field_value(v, vn):
-            raise InvalidHeader(f"value of header {name!r} is not a valid field value: {value!r}")
 
         if n == 14 and _lower_equals(s, b"content-length", 14):
             if self._declared_length >= 0 or self._app_chunked:
