@@ -21,7 +21,7 @@ if the caller stops pulling events; see ``buffered``), the message being assembl
 ``max_size`` bytes), and at most one pong and one close frame.
 """
 
-from typing import Final
+from typing import Final, TypeAlias
 
 class ProtocolError(Exception):
     """The peer broke RFC 6455/7692 or a limit. Close with ``code``:
@@ -76,7 +76,7 @@ class DeflateParams:
         mem_level: int = 8,
     ) -> None: ...
 
-Event = str | bytes | Ping | Pong | Close
+Event: TypeAlias = str | bytes | Ping | Pong | Close
 
 class WebSocketCodec:
     """One server-side WebSocket connection after the opening handshake."""

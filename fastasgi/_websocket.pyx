@@ -419,25 +419,24 @@ cdef class WebSocketCodec:
             length = len7
         else:
             header_len = 8 if len7 == 126 else 14
-            if avail < header_len:
+            if avail < header_len - 4:
                 return 0
             length = 0
             for i in range(2, header_len - 4):
                 length = (length << 8) | p[i]
             if length >> 63:
                 self._fail(1002, "frame length has its most significant bit set")
+        # Both terms are below 2**63, so the sum cannot wrap; an idle message has _msg_wire 0.
+        if opcode < OP_CLOSE and self._msg_wire + length > <unsigned long long>self.max_size:
+            self._fail(1009, "message too big")
         if avail < header_len:
             return 0
         if opcode < OP_CLOSE:
             if opcode != OP_CONTINUATION:
                 self._msg_opcode = opcode
                 self._msg_compressed = rsv != 0
-                self._msg_wire = 0
                 self._msg_len = 0
                 utf8_reset(&self._utf8)
-            # Both are below 2**63, so the sum cannot wrap.
-            if self._msg_wire + length > <unsigned long long>self.max_size:
-                self._fail(1009, "message too big")
             self._msg_wire += length
         else:
             self._ctl_len = 0
@@ -458,8 +457,8 @@ cdef class WebSocketCodec:
         cdef const uint8_t *src = self._data + self._pos
         if self._remaining <= <unsigned long long>avail:
             take = <Py_ssize_t>self._remaining
-            if (self._fin and self._opcode != OP_CONTINUATION and self._opcode < OP_CLOSE
-                    and not self._msg_compressed):
+            if (self._mask_offset == 0 and self._fin and self._opcode != OP_CONTINUATION
+                    and self._opcode < OP_CLOSE and not self._msg_compressed):
                 return self._read_whole_frame(take)
         else:
             take = avail

@@ -83,8 +83,8 @@ class HandshakeError(Exception):
 class UpgradeRequest:
     """A valid WebSocket upgrade request."""
 
-    key: bytes                          # Sec-WebSocket-Key as sent
-    subprotocols: tuple[str, ...]       # Sec-WebSocket-Protocol, in the client's order
+    key: bytes  # Sec-WebSocket-Key as sent
+    subprotocols: tuple[str, ...]  # Sec-WebSocket-Protocol, in the client's order
     extensions: tuple[ExtensionOffer, ...]  # Sec-WebSocket-Extensions, in the client's order
 
     @property
@@ -268,7 +268,9 @@ def _accept_deflate_offer(
     # §7.1.2.2: the client's window may be limited only if the client offered the parameter.
     client_bits = 15
     if "client_max_window_bits" in offered:
-        client_bits = min(int(offered["client_max_window_bits"] or 15), preferred.client_max_window_bits)
+        client_bits = min(
+            int(offered["client_max_window_bits"] or 15), preferred.client_max_window_bits
+        )
 
     response = ["permessage-deflate"]
     if server_no_takeover:
