@@ -19,13 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Literal
+from typing import Any
 
-__all__ = ["Lifespan", "LifespanProtocolError", "MODES"]
+__all__ = ["MODES", "Lifespan", "LifespanProtocolError"]
 
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[..., Awaitable[None]]
-Mode = Literal["auto", "on", "off"]
 
 MODES: tuple[str, ...] = ("auto", "on", "off")
 
@@ -48,7 +47,7 @@ class Lifespan:
     def __init__(
         self,
         app: ASGIApp,
-        mode: Mode = "auto",
+        mode: str = "auto",
         timeout_startup: float = 60.0,
         timeout_shutdown: float = 60.0,
         logger: logging.Logger | None = None,

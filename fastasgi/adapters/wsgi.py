@@ -26,8 +26,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
-__all__ = ["WSGIAdapter", "RequestBody", "ErrorStream", "ClientDisconnected", "RequestBodyTimeout",
-           "build_environ"]
+__all__ = [
+    "ClientDisconnected",
+    "ErrorStream",
+    "RequestBody",
+    "RequestBodyTimeout",
+    "WSGIAdapter",
+    "build_environ",
+]
 
 logger = logging.getLogger("fastasgi.error")
 
@@ -98,8 +104,7 @@ class RequestBody:
             if data:
                 self._chunks.append(bytes(data))
                 self.buffered += len(data)
-                if self.buffered > self.peak_buffered:
-                    self.peak_buffered = self.buffered
+                self.peak_buffered = max(self.peak_buffered, self.buffered)
             if not more:
                 self.complete = True
             self._readable.notify_all()
@@ -504,7 +509,7 @@ class _Exchange:
         return {"type": "http.response.start", "status": self.status, "headers": self.headers}
 
     def transmit(self, data: bytes) -> None:
-        messages = [{"type": "http.response.body", "body": data, "more_body": True}]
+        messages: list[Message] = [{"type": "http.response.body", "body": data, "more_body": True}]
         if not self.headers_sent:
             messages.insert(0, self.start_message())
             # Set before the hand-off: if it fails midway the head may already be out.

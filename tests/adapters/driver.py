@@ -130,10 +130,18 @@ async def call(app: Callable[..., Awaitable[None]], scope: dict[str, Any],
     return client
 
 
-def run(coro: Awaitable[Any], *, timeout: float = 20.0) -> Any:
-    """Run ``coro`` on a fresh event loop, bounded in time."""
+def run(coro: Awaitable[Any], *, timeout: float = 20.0, loop: str = "asyncio") -> Any:
+    """Run ``coro`` on a fresh event loop ("asyncio" or "uvloop"), bounded in time."""
 
     async def bounded() -> Any:
         return await asyncio.wait_for(coro, timeout)
 
-    return asyncio.run(bounded())
+    if loop == "asyncio":
+        return asyncio.run(bounded())
+    import uvloop
+
+    event_loop = uvloop.new_event_loop()
+    try:
+        return event_loop.run_until_complete(bounded())
+    finally:
+        event_loop.close()

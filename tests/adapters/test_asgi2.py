@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from fastasgi.adapters import ASGI2Adapter
 from tests.adapters.driver import Client, call, http_scope, run
@@ -11,7 +11,7 @@ from tests.adapters.driver import Client, call, http_scope, run
 class EchoInstance:
     """An ASGI 2 app: constructed with the scope, then awaited with receive and send."""
 
-    instances: list[EchoInstance] = []
+    instances: ClassVar[list[EchoInstance]] = []
 
     def __init__(self, scope: dict[str, Any]) -> None:
         self.scope = scope

@@ -9,6 +9,8 @@ import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from fastasgi.adapters.wsgi import ClientDisconnected, RequestBodyTimeout, WSGIAdapter
 from tests.adapters.driver import Client, call, http_scope, run
 
@@ -41,7 +43,8 @@ def post(path: str = "/", length: int | None = None) -> dict[str, Any]:
     return http_scope(path, method="POST", headers=headers)
 
 
-def test_5mib_upload_read_in_pieces_never_buffers_more_than_the_bound() -> None:
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_5mib_upload_read_in_pieces_never_buffers_more_than_the_bound(loop: str) -> None:
     buffer_size = 128 * 1024
     total = 5 * MiB
     read_by_app = 0
@@ -67,7 +70,7 @@ def test_5mib_upload_read_in_pieces_never_buffers_more_than_the_bound() -> None:
     adapter = WSGIAdapter(app, body_buffer_size=buffer_size)
     tracemalloc.start()
     try:
-        run(call(adapter, post(length=total), client))
+        run(call(adapter, post(length=total), client), loop=loop)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -99,7 +102,11 @@ def test_app_that_reads_slowly_makes_the_adapter_stop_receiving() -> None:
     async def scenario() -> None:
         task = asyncio.ensure_future(call(WSGIAdapter(app, body_buffer_size=buffer_size),
                                           post(length=MiB), client))
-        await asyncio.sleep(0.3)   # plenty of time to receive all 16 pieces if unbounded
+        for _ in range(500):
+            if client.receive_calls >= 2:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)   # time enough to receive all 16 pieces if nothing held back
         may_read.set()
         await task
 

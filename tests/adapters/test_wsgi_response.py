@@ -45,7 +45,8 @@ def body_app(body: Any, status: str = "200 OK",
     return app
 
 
-def test_streamed_pieces_arrive_as_separate_body_messages() -> None:
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_streamed_pieces_arrive_as_separate_body_messages(loop: str) -> None:
     def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
         start_response("200 OK", [("Content-Type", "text/plain")])
         yield b"one "
@@ -53,7 +54,7 @@ def test_streamed_pieces_arrive_as_separate_body_messages() -> None:
         yield b"two "
         yield b"three"
 
-    client = run(call(WSGIAdapter(app), http_scope("/")))
+    client = run(call(WSGIAdapter(app), http_scope("/")), loop=loop)
     assert client.status == 200
     assert [(m["body"], m["more_body"]) for m in client.body_messages] == [
         (b"one ", True), (b"two ", True), (b"three", True), (b"", False)]
@@ -122,20 +123,25 @@ def test_write_returns_only_once_the_client_took_the_data() -> None:
     assert wrote == [1]
 
 
-def test_slow_client_holds_the_app_back_one_piece_at_a_time() -> None:
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_slow_client_holds_the_app_back_one_piece_at_a_time(loop: str) -> None:
     body = ClosingBody([b"x" * 1000] * 10)
     produced_while_blocked: list[int] = []
 
     async def scenario() -> Client:
         client = Client(gate=asyncio.Event())
         task = asyncio.ensure_future(call(WSGIAdapter(body_app(body)), http_scope("/"), client))
+        for _ in range(500):
+            if body.produced:
+                break
+            await asyncio.sleep(0.01)
         for _ in range(3):
             await asyncio.sleep(0.1)
             produced_while_blocked.append(body.produced)
         client.gate.set()
         return await task
 
-    client = run(scenario())
+    client = run(scenario(), loop=loop)
     # The thread produced one piece and waits for the client to take it; no queue builds up.
     assert produced_while_blocked == [1, 1, 1]
     assert client.response_body == b"x" * 10_000
@@ -370,6 +376,7 @@ def test_no_free_worker_within_the_timeout_answers_503() -> None:
 
 
 def test_cancelled_request_stops_the_app_and_frees_its_worker() -> None:
+    streaming = threading.Event()
     closed = threading.Event()
     calls = 0
 
@@ -380,6 +387,7 @@ def test_cancelled_request_stops_the_app_and_frees_its_worker() -> None:
         if calls > 1:
             yield b"second"
             return
+        streaming.set()
         try:
             while True:
                 yield b"."
@@ -390,7 +398,9 @@ def test_cancelled_request_stops_the_app_and_frees_its_worker() -> None:
         adapter = WSGIAdapter(app, max_workers=1, worker_timeout=2)
         stuck = Client(gate=asyncio.Event())   # a client that never takes a byte
         task = asyncio.ensure_future(call(adapter, http_scope("/"), stuck))
-        await asyncio.sleep(0.1)
+        while not streaming.is_set():
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)   # let the thread block on the stuck client
         task.cancel()   # what the server does to a request it gives up on
         with pytest.raises(asyncio.CancelledError):
             await task
