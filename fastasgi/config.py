@@ -10,6 +10,8 @@ setting's legacy variable (``WEB_CONCURRENCY``, ``FORWARDED_ALLOW_IPS``), the de
 environment variable counts as unset.
 """
 
+# ruff: noqa: RUF009 -- setting() returns a dataclasses.field(), as the rule wants.
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,10 +43,10 @@ def _header_pair(item: Any) -> tuple[str, str]:
         name, colon, value = item.partition(":")
         if not colon:
             raise ValueError(f"expected NAME:VALUE, got {item!r}")
-    elif isinstance(item, (tuple, list)) and len(item) == 2:
+    elif isinstance(item, (tuple, list)) and len(item) == 2 and all(
+        isinstance(part, str) for part in item
+    ):
         name, value = item
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise ValueError(f"expected a (str, str) pair, got {item!r}")
     else:
         raise ValueError(f"expected NAME:VALUE or a (name, value) pair, got {item!r}")
     name, value = name.strip(), value.strip(" \t")
@@ -512,7 +514,9 @@ def build_config(
 
 def _from_environment(spec: Setting, environ: Mapping[str, str]) -> tuple[Any, str] | None:
     for var in (spec.env_var, spec.legacy_env):
-        text = environ.get(var) if var else None
+        if var is None:
+            continue
+        text = environ.get(var)
         if text:
             try:
                 return spec.parse_env(text), var
@@ -535,7 +539,7 @@ def load_env_file(path: str, environ: MutableMapping[str, str]) -> None:
     if not os.path.isfile(path):
         raise ConfigError(f"--env-file: no such file: {path}")
     try:
-        from dotenv import dotenv_values
+        from dotenv import dotenv_values  # type: ignore[import-not-found]
     except ImportError:
         loaded = _read_env_file(path)
     else:

@@ -86,7 +86,7 @@ def _import_module(module_name: str, import_string: str) -> Any:
             ) from None
         # The module exists; something it imports does not. That is the app's own error.
         raise ConfigError(_failed_import(import_string, module_name, exc)) from None
-    except Exception as exc:  # the module's own code raised while being imported
+    except Exception as exc:  # noqa: BLE001 -- whatever the app's module raised on import
         raise ConfigError(_failed_import(import_string, module_name, exc)) from None
 
 
@@ -111,7 +111,7 @@ def _call_factory(factory: Any, label: str) -> Any:
         )
     try:
         return factory()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- whatever the app's factory raised
         message = str(exc).splitlines()[0] if str(exc) else ""
         raise ConfigError(
             f"cannot load app {label!r}: the factory raised {type(exc).__name__}: {message}"
@@ -142,7 +142,7 @@ def detect_interface(app: Any) -> str:
         target = target.func
     if not inspect.isclass(target) and (
         inspect.iscoroutinefunction(target)
-        or inspect.iscoroutinefunction(getattr(target, "__call__", None))
+        or inspect.iscoroutinefunction(type(target).__call__)
     ):
         return "asgi3"
     arity = _positional_arity(app)
@@ -161,7 +161,7 @@ def _positional_arity(app: Any) -> int | None:
     for parameter in signature.parameters.values():
         if parameter.kind is parameter.VAR_POSITIONAL:
             return None
-        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
-            if parameter.default is parameter.empty:
-                count += 1
+        positional = parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+        if positional and parameter.default is parameter.empty:
+            count += 1
     return count

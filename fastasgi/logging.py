@@ -58,7 +58,7 @@ class DefaultFormatter(logging.Formatter):
         super().__init__(fmt, datefmt, style)
         self.use_colors = use_colors if use_colors is not None else colors_wanted(sys.stderr)
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (stdlib name)
+    def formatMessage(self, record: logging.LogRecord) -> str:
         prefix = f"{record.levelname}:"
         padding = " " * (_PREFIX_WIDTH - len(prefix))
         if self.use_colors:
@@ -71,7 +71,7 @@ class DefaultFormatter(logging.Formatter):
 class AccessFormatter(DefaultFormatter):
     """Colours the status code at the end of an access line by its class (2xx green ...)."""
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
+    def formatMessage(self, record: logging.LogRecord) -> str:
         line = super().formatMessage(record)
         status = record.args[-1] if isinstance(record.args, tuple) and record.args else None
         if self.use_colors and isinstance(status, int) and line.endswith(str(status)):
@@ -150,7 +150,7 @@ def _apply_log_config(path: str) -> None:
                 logging.config.dictConfig(json.load(file))
         elif extension in (".yaml", ".yml"):
             try:
-                import yaml
+                import yaml  # type: ignore[import-untyped]
             except ImportError:
                 raise ConfigError(f"{label}: reading YAML needs PyYAML (pip install PyYAML)") from None
             with open(path, encoding="utf-8") as file:
@@ -161,6 +161,6 @@ def _apply_log_config(path: str) -> None:
         raise
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{label}: invalid JSON: {exc}") from None
-    except Exception as exc:  # dictConfig/fileConfig report every mistake as some exception
+    except Exception as exc:  # noqa: BLE001 -- dictConfig/fileConfig raise many kinds
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(f"{label}: {detail}") from None

@@ -35,6 +35,7 @@ def run_fastasgi(tmp_path: Path) -> RunCommand:
             cwd=tmp_path,
             env=clean_environ(**(env or {})),
             capture_output=True,
+            check=False,
             text=True,
             timeout=15,
         )

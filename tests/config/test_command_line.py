@@ -43,7 +43,9 @@ def test_bad_import_string_is_an_error(run_fastasgi: RunCommand) -> None:
 
 def test_missing_module_is_an_error(run_fastasgi: RunCommand, tmp_path: Path) -> None:
     line = _one_error_line(run_fastasgi("mian:app"), 1)
-    assert line == f"error: cannot load app 'mian:app': no module named 'mian' (searched from {tmp_path})"
+    assert line == (
+        f"error: cannot load app 'mian:app': no module named 'mian' (searched from {tmp_path})"
+    )
 
 
 def test_apps_own_import_error_is_shown(run_fastasgi: RunCommand, tmp_path: Path) -> None:
@@ -79,17 +81,16 @@ def test_port_in_use_is_an_error(run_fastasgi: RunCommand) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--port", "http"], "error: --port: expected an integer, got 'http' (see fastasgi --help)"),
-        (["--loop", "tokio"], "error: --loop: expected one of auto, uvloop, asyncio; got 'tokio' "
-                              "(see fastasgi --help)"),
-        (["--workers", "-2"], "error: --workers: must be at least 1, got -2 (see fastasgi --help)"),
-        (["--header", "X-Only"], "error: --header: expected NAME:VALUE, got 'X-Only' "
-                                 "(see fastasgi --help)"),
-        (["--bind", "0.0.0.0"], "error: unknown option --bind (see fastasgi --help)"),
+        (["--port", "http"], "--port: expected an integer, got 'http'"),
+        (["--loop", "tokio"], "--loop: expected one of auto, uvloop, asyncio; got 'tokio'"),
+        (["--workers", "-2"], "--workers: must be at least 1, got -2"),
+        (["--header", "X-Only"], "--header: expected NAME:VALUE, got 'X-Only'"),
+        (["--bind", "0.0.0.0"], "unknown option --bind"),
     ],
 )
 def test_bad_flag_is_a_usage_error(run_fastasgi: RunCommand, args: list[str], message: str) -> None:
-    assert _one_error_line(run_fastasgi("main:app", *args), 2) == message
+    line = _one_error_line(run_fastasgi("main:app", *args), 2)
+    assert line == f"error: {message} (see fastasgi --help)"
 
 
 def test_bad_environment_value_is_an_error(run_fastasgi: RunCommand) -> None:

@@ -158,16 +158,17 @@ def test_package_run_is_the_same_function_and_validates_too() -> None:
 
 
 def test_every_uvicorn_run_keyword_we_share_is_accepted() -> None:
-    shared = (
-        "host port uds fd loop http ws ws_max_size ws_max_queue ws_ping_interval "
-        "ws_ping_timeout ws_per_message_deflate lifespan interface reload workers env_file "
-        "log_config log_level access_log use_colors proxy_headers server_header date_header "
-        "forwarded_allow_ips root_path limit_concurrency limit_max_requests backlog "
-        "timeout_keep_alive timeout_graceful_shutdown ssl_keyfile ssl_certfile "
-        "ssl_keyfile_password ssl_version ssl_cert_reqs ssl_ca_certs ssl_ciphers headers "
-        "app_dir factory h11_max_incomplete_event_size timeout_worker_healthcheck "
-        "limit_max_requests_jitter"
-    ).split()
+    shared = [
+        "host", "port", "uds", "fd", "loop", "http", "ws", "ws_max_size", "ws_max_queue",
+        "ws_ping_interval", "ws_ping_timeout", "ws_per_message_deflate", "lifespan", "interface",
+        "reload", "workers", "env_file", "log_config", "log_level", "access_log", "use_colors",
+        "proxy_headers", "server_header", "date_header", "forwarded_allow_ips", "root_path",
+        "limit_concurrency", "limit_max_requests", "backlog", "timeout_keep_alive",
+        "timeout_graceful_shutdown", "ssl_keyfile", "ssl_certfile", "ssl_keyfile_password",
+        "ssl_version", "ssl_cert_reqs", "ssl_ca_certs", "ssl_ciphers", "headers", "app_dir",
+        "factory", "h11_max_incomplete_event_size", "timeout_worker_healthcheck",
+        "limit_max_requests_jitter",
+    ]
     assert [name for name in shared if name not in KEYWORDS] == []
 
 
