@@ -1,6 +1,6 @@
 # cython: language_level=3
 
-cdef class Ready:
-    cdef object value
+cdef class Done:
+    pass
 
-cdef Ready DONE
+cdef Done DONE

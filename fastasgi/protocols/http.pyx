@@ -233,6 +233,9 @@ cdef class HTTPProtocol:
     cdef void start_cycle(self, RequestHead head):
         cdef ServerState state = self.state
         cdef RequestCycle cycle
+        if head.upgrade is not None and state.ws_factory is not None and head.upgrade == b"websocket":
+            self.switch_to_websocket(head)
+            return
         cdef str path = head.path
         cdef bytes raw_path = head.raw_path
         if state.root_path:
@@ -291,6 +294,16 @@ cdef class HTTPProtocol:
         if not task.done():
             cycle.task = task
             state.tasks.add(task)
+
+    cdef void switch_to_websocket(self, RequestHead head):
+        """Hand the transport to a WebSocket connection, with whatever bytes follow the head."""
+        self.closed = True  # this protocol is done with the transport
+        self.state.connections.discard(self)
+        self.cycle = None
+        ws = self.state.ws_factory(self.state, self.transport, head, self.client, self.server,
+                                   self.scheme, self.parser.take_buffered())
+        self.transport.set_protocol(ws)
+        ws.start()
 
     # -- after a response ------------------------------------------------------------------
 
@@ -526,8 +539,8 @@ cdef class RequestCycle:
                 self.response_started = True
                 return DONE
             status = message.get("status")
-            if type(status) is not int:
-                raise TypeError("ASGI send: 'status' must be an int, not %r" % (status,))
+            if type(status) is not int or not 0 <= status <= 999:
+                raise TypeError("ASGI send: 'status' must be an int from 100 to 999, not %r" % (status,))
             self.encoder.c_start(
                 status, message.get("headers", ()), self.head.method == "HEAD",
                 self.head.http_version == "1.1", self.keep_alive and self.body_complete,
