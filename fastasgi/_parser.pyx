@@ -428,13 +428,13 @@ cdef class RequestParser:
             if lf == 0 or base[lf - 1] != b'\r':
                 raise self._fail(InvalidRequest, "bare LF in request head (lines end with CRLF)")
             line_len = lf - 1 - self._line_start
+            # Same order as the checks on an incomplete line above, so the error does not depend
+            # on where the input was split.
+            if self._lines == 0 and line_len > self.max_request_line:
+                raise self._fail(RequestLineTooLong, "request line too long")
             if lf + 1 > self.max_header_bytes:
-                if self._lines == 0:
-                    raise self._fail(RequestLineTooLong, "request line too long")
                 raise self._fail(HeadersTooLarge, "request head too large")
             if self._lines == 0:
-                if line_len > self.max_request_line:
-                    raise self._fail(RequestLineTooLong, "request line too long")
                 if line_len == 0:
                     # An empty line before the request line: skip it (RFC 9112 §2.2).
                     self._empty_lines += 1

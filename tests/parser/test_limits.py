@@ -193,3 +193,11 @@ def test_chunk_line_with_endless_extensions_is_refused() -> None:
 def test_limits_must_be_positive(limits: dict[str, int]) -> None:
     with pytest.raises(ValueError, match="positive"):
         RequestParser(**limits)
+
+
+def test_request_line_over_the_head_byte_limit_is_431_however_it_is_split() -> None:
+    """The request line is within max_request_line, so only the head budget is exceeded."""
+    data = _line(60) + b"\r\nHost: h\r\n\r\n"
+    refused(data, HeadersTooLarge, "request head too large", max_header_bytes=40)
+    refused([data[i:i + 1] for i in range(len(data))], HeadersTooLarge,
+            "request head too large", max_header_bytes=40)
