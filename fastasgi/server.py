@@ -57,6 +57,7 @@ class Server:
         app = config.load_app()
         state = self.state = ServerState(loop, app)
         self._configure(state)
+        ssl_context = self._ssl_context()
 
         from fastasgi.lifespan import Lifespan
 
@@ -76,7 +77,6 @@ class Server:
             from fastasgi.sockets import bind_sockets
 
             sockets = bind_sockets(config)
-        ssl_context = self._ssl_context()
         for sock in sockets:
             listener = await loop.create_server(
                 lambda: HTTPProtocol(state), sock=sock, backlog=config.backlog, ssl=ssl_context
@@ -120,7 +120,7 @@ class Server:
         state.root_path = root_path
         state.root_path_bytes = root_path.encode("utf-8")
         state.proxy_headers = config.proxy_headers
-        state.trusted_hosts = frozenset(config.trusted_hosts())
+        state.trust(config.trusted_hosts())
         state.limit_concurrency = config.limit_concurrency or 0
         state.access_log = config.access_log and logging.getLogger("fastasgi.access").isEnabledFor(
             logging.INFO

@@ -5,9 +5,11 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
+from fastasgi.config import ConfigError
+
 
 def create_ssl_context(config: Any) -> ssl.SSLContext:
-    """Build the server context; a bad file or password is a ValueError with one readable line."""
+    """Build the server context; a bad file or password is a ConfigError with one readable line."""
     version = getattr(config, "ssl_version", None) or ssl.PROTOCOL_TLS_SERVER
     context = ssl.SSLContext(int(version))
     password = getattr(config, "ssl_keyfile_password", None)
@@ -17,7 +19,7 @@ def create_ssl_context(config: Any) -> ssl.SSLContext:
             password=(lambda: password) if password else None,
         )
     except (OSError, ssl.SSLError) as exc:
-        raise ValueError(f"cannot load TLS certificate {config.ssl_certfile!r}: {exc}") from exc
+        raise ConfigError(f"cannot load TLS certificate {config.ssl_certfile!r}: {exc}") from exc
     cert_reqs = getattr(config, "ssl_cert_reqs", None)
     if cert_reqs is not None:
         context.verify_mode = ssl.VerifyMode(int(cert_reqs))

@@ -19,6 +19,8 @@ cdef class ServerState:
     cdef public bytes root_path_bytes
     cdef public bint proxy_headers
     cdef public object trusted_hosts
+    cdef public list trusted_networks
+    cdef public bint trust_all
     cdef public dict lifespan_state
     cdef public bint shutting_down
     cdef public long long total_requests
@@ -28,4 +30,5 @@ cdef class ServerState:
     cdef public object ws_factory
 
     cpdef tuple forwarded(self, list headers, object client, str scheme)
+    cpdef bint is_trusted(self, str host)
     cpdef void log_access(self, str client, object head, int status)

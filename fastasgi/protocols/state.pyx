@@ -2,6 +2,9 @@
 """What every connection of one server shares: the app, the limits, the clock, the registries."""
 
 import logging
+from ipaddress import ip_address, ip_network
+
+from cpython.bytes cimport PyBytes_GET_SIZE
 
 from fastasgi._parser cimport RequestHead
 
@@ -28,6 +31,8 @@ cdef class ServerState:
         self.root_path_bytes = b""
         self.proxy_headers = False
         self.trusted_hosts = frozenset({"127.0.0.1"})
+        self.trusted_networks = []
+        self.trust_all = False
         self.lifespan_state = {}
         self.access_log = False
         self.access_logger = logging.getLogger("fastasgi.access")
@@ -37,30 +42,69 @@ cdef class ServerState:
         """Client address and scheme from X-Forwarded-For/-Proto, when the peer is trusted.
 
         The client is the nearest address in X-Forwarded-For that is not itself a trusted proxy."""
-        trusted = self.trusted_hosts
-        if "*" not in trusted and client[0] not in trusted:
+        cdef tuple pair
+        cdef bytes name
+        cdef Py_ssize_t n
+        if not self.is_trusted(client[0]):
             return client, scheme
         forwarded_for = None
         proto = None
-        for name, value in headers:
-            if name == b"x-forwarded-for":
+        for pair in headers:
+            name = <bytes>pair[0]
+            n = PyBytes_GET_SIZE(name)
+            # NOTE: length first: this runs for every request from a trusted proxy.
+            if n == 15 and name == b"x-forwarded-for":
+                value = pair[1]
                 forwarded_for = value if forwarded_for is None else forwarded_for + b"," + value
-            elif name == b"x-forwarded-proto":
-                proto = value
+            elif n == 17 and name == b"x-forwarded-proto":
+                proto = pair[1]
         if proto is not None:
             proto = proto.decode("latin-1").strip().lower()
             if proto in ("http", "https", "ws", "wss"):
                 scheme = "https" if proto in ("https", "wss") else "http"
         if forwarded_for is not None:
             hops = [h.strip() for h in forwarded_for.decode("latin-1").split(",") if h.strip()]
-            for host in reversed(hops):
-                if "*" in trusted:
+            if hops:
+                if self.trust_all:
                     client = (hops[0], 0)
-                    break
-                if host not in trusted:
-                    client = (host, 0)
-                    break
+                else:
+                    for host in reversed(hops):
+                        if not self.is_trusted(host):
+                            client = (host, 0)
+                            break
         return client, scheme
+
+    cpdef bint is_trusted(self, str host):
+        if self.trust_all or host in self.trusted_hosts:
+            return True
+        if self.trusted_networks:
+            try:
+                address = ip_address(host)
+            except ValueError:
+                return False
+            for network in self.trusted_networks:
+                if address in network:
+                    return True
+        return False
+
+    def trust(self, entries):
+        """Trust these proxies: "*", IP addresses, CIDR networks, or literal names (UNIX sockets)."""
+        hosts = set()
+        networks = []
+        self.trust_all = False
+        for entry in entries:
+            entry = entry.strip()
+            if entry == "*":
+                self.trust_all = True
+            elif "/" in entry:
+                try:
+                    networks.append(ip_network(entry, strict=False))
+                except ValueError:
+                    hosts.add(entry)
+            else:
+                hosts.add(entry)
+        self.trusted_hosts = frozenset(hosts)
+        self.trusted_networks = networks
 
     cpdef void log_access(self, str client, object head, int status):
         cdef RequestHead h = <RequestHead>head

@@ -309,3 +309,41 @@ def test_app_that_does_not_consume_the_body_pauses_reading() -> None:
             rest -= n
         status, _, body = read_response(sock)
     assert status == 200 and int(body) == size
+
+
+def test_proxy_headers_from_a_trusted_peer_set_client_and_scheme() -> None:
+    headers = {"X-Forwarded-For": "203.0.113.7, 10.0.0.2", "X-Forwarded-Proto": "https"}
+    with serve(apps.echo_scope, forwarded_allow_ips="127.0.0.1,10.0.0.0/8") as srv:
+        scope = httpx.get(srv.url, headers=headers).json()
+    assert scope["client"][0] == "203.0.113.7"
+    assert scope["scheme"] == "https"
+
+
+def test_proxy_headers_from_an_untrusted_peer_are_ignored() -> None:
+    headers = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    with serve(apps.echo_scope, forwarded_allow_ips="10.1.1.1") as srv:
+        scope = httpx.get(srv.url, headers=headers).json()
+    assert scope["client"][0] == "127.0.0.1"
+    assert scope["scheme"] == "http"
+    with serve(apps.echo_scope, proxy_headers=False) as srv:
+        scope = httpx.get(srv.url, headers=headers).json()
+    assert scope["client"][0] == "127.0.0.1"
+
+
+def test_lifespan_state_is_shallow_copied_into_each_request() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    scope["state"]["counter"] = 41
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        scope["state"]["counter"] += 1  # must not leak into the next request
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": str(scope["state"]["counter"]).encode()})
+
+    with serve(app, lifespan="on") as srv:
+        assert [httpx.get(srv.url).text for _ in range(2)] == ["42", "42"]
