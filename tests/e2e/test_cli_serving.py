@@ -1,0 +1,61 @@
+"""The `fastasgi` command serving over real sockets, and stopping on signals."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+import time
+
+import httpx
+
+from tests.support.server import read_response, serve_cli
+
+
+def test_example_app_is_served_by_the_command() -> None:
+    with serve_cli("examples.hello:app", "--port", "0") as srv:
+        response = httpx.get(srv.url)
+    assert response.status_code == 200
+    assert response.headers["server"] == "fastasgi"
+
+
+def test_sigterm_lets_the_in_flight_request_finish_and_exits_zero() -> None:
+    with serve_cli("tests.e2e.slow_app:app", "--port", "0") as srv:
+        result: dict[str, object] = {}
+
+        def request() -> None:
+            with socket.create_connection((srv.host, srv.port), timeout=10) as sock:
+                sock.sendall(b"GET /?1.0 HTTP/1.1\r\nHost: t\r\n\r\n")
+                result["response"] = read_response(sock)
+
+        thread = threading.Thread(target=request)
+        thread.start()
+        time.sleep(0.3)
+        assert srv.process is not None
+        srv.process.send_signal(signal.SIGTERM)
+        thread.join(10)
+        code = srv.process.wait(10)
+    status, headers, body = result["response"]  # type: ignore[misc]
+    assert (status, body) == (200, b"finished")
+    assert headers[b"connection"] == b"close"
+    assert code == 0
+
+
+def test_new_connections_are_refused_once_stopping() -> None:
+    with serve_cli("tests.e2e.slow_app:app", "--port", "0") as srv:
+        busy = socket.create_connection((srv.host, srv.port), timeout=10)
+        busy.sendall(b"GET /?1.5 HTTP/1.1\r\nHost: t\r\n\r\n")
+        time.sleep(0.3)
+        assert srv.process is not None
+        srv.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        try:
+            late = socket.create_connection((srv.host, srv.port), timeout=2)
+        except OSError:
+            late = None
+        if late is not None:
+            late.close()
+            raise AssertionError("the listening socket still accepts after SIGTERM")
+        assert read_response(busy)[2] == b"finished"
+        busy.close()
+        assert srv.process.wait(10) == 0
