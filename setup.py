@@ -33,8 +33,8 @@ DEBUG = os.environ.get("FASTASGI_DEBUG", "") not in ("", "0")
 DEBUG_C_DIR = Path("build") / "cython-debug"
 
 # Directives a debug build forces on, even where a file header, decorator or ``with`` block turns
-# them off. wraparound is left as each file sets it: with boundscheck on, a negative index in a
-# wraparound=False module raises IndexError, which is the bug a debug build should expose.
+# them off. wraparound is left as each file sets it: with boundscheck on, an index outside the
+# object never reads past it (Cython falls back to a checked lookup or raises IndexError).
 DEBUG_DIRECTIVES = {
     "boundscheck": True,
     "initializedcheck": True,
