@@ -104,7 +104,7 @@ class Lifespan:
             return True
         if answered:
             if self._startup_message:
-                self.logger.error(self._startup_message)
+                self.logger.error("%s", self._startup_message)
             self.logger.error("Application startup failed. Exiting.")
             await self._stop_app()
             return False
@@ -146,7 +146,7 @@ class Lifespan:
                 self.logger.info("Application shutdown complete.")
             elif answered:
                 if self._shutdown_message:
-                    self.logger.error(self._shutdown_message)
+                    self.logger.error("%s", self._shutdown_message)
                 self.logger.error("Application shutdown failed.")
             elif self._task.done():
                 self._log_app_error("ended without completing shutdown")

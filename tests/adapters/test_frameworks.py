@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.urls import path as django_path
 
 from fastasgi.adapters.wsgi import WSGIAdapter
 from tests.adapters.driver import Client, call, http_scope, run
@@ -175,21 +176,13 @@ def django_stream(request: Any) -> Any:
     return StreamingHttpResponse((f"row {i}\n" for i in range(3)), content_type="text/plain")
 
 
-def _django_urlpatterns() -> list[Any]:
-    from django.urls import path
-    return [
-        path("hello", django_hello, name="hello"),
-        path("echo", django_echo),
-        path("where/<str:name>", django_where),
-        path("stream", django_stream),
-    ]
-
-
-def __getattr__(name: str) -> Any:
-    # Django imports this module as its URLconf; the patterns are built only then.
-    if name == "urlpatterns":
-        return _django_urlpatterns()
-    raise AttributeError(name)
+# This module is the URLconf of the Django tests (ROOT_URLCONF).
+urlpatterns = [
+    django_path("hello", django_hello, name="hello"),
+    django_path("echo", django_echo),
+    django_path("where/<str:name>", django_where),
+    django_path("stream", django_stream),
+]
 
 
 def configure_django() -> None:
