@@ -99,7 +99,7 @@ cdef class WebSocketCodec:
     cdef object _read_whole_frame(self, Py_ssize_t n)
     cdef int _reserve(self, Py_ssize_t extra) except -1
     cdef int _append_plain(self, const uint8_t *src, Py_ssize_t n) except -1
-    cdef int _append_compressed(self, const uint8_t *src, Py_ssize_t n) except -1
+    cdef int _append_compressed(self, const uint8_t *src, Py_ssize_t n, bint last) except -1
     cdef int _inflate(self, bytes chunk) except -1
     cdef int _check_text(self, const uint8_t *s, Py_ssize_t n) except -1
     cdef object _finish_message(self)

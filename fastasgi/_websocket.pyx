@@ -48,8 +48,7 @@ cdef enum:
     KEEP_MESSAGE_CAPACITY = 65536
 
 
-# RFC 7692 §7.2.2: the receiver appends what the sender stripped before inflating a message.
-cdef bytes DEFLATE_TAIL = b"\x00\x00\xff\xff"
+cdef int Z_SYNC_FLUSH = zlib.Z_SYNC_FLUSH
 
 
 # --- errors and events ------------------------------------------------------------------------
@@ -466,7 +465,8 @@ cdef class WebSocketCodec:
             unmask(self._ctl + self._ctl_len, src, take, self._mask, self._mask_offset)
             self._ctl_len += take
         elif self._msg_compressed:
-            self._append_compressed(src, take)
+            self._append_compressed(
+                src, take, self._fin and <unsigned long long>take == self._remaining)
         else:
             self._append_plain(src, take)
         self._pos += take
@@ -527,12 +527,18 @@ cdef class WebSocketCodec:
         self._msg_len += n
         return 0
 
-    cdef int _append_compressed(self, const uint8_t *src, Py_ssize_t n) except -1:
+    cdef int _append_compressed(self, const uint8_t *src, Py_ssize_t n, bint last) except -1:
+        """Unmask a piece of compressed payload and inflate it; the last piece of the message
+        gets the 00 00 ff ff the sender stripped (RFC 7692 §7.2.2) in the same call."""
         cdef bytes chunk
-        if n == 0:
+        cdef uint8_t *dst
+        if n == 0 and not last:
             return 0
-        chunk = PyBytes_FromStringAndSize(NULL, n)
-        unmask(<uint8_t *>PyBytes_AS_STRING(chunk), src, n, self._mask, self._mask_offset)
+        chunk = PyBytes_FromStringAndSize(NULL, n + 4 if last else n)
+        dst = <uint8_t *>PyBytes_AS_STRING(chunk)
+        unmask(dst, src, n, self._mask, self._mask_offset)
+        if last:
+            memcpy(dst + n, b"\x00\x00\xff\xff", 4)
         return self._inflate(chunk)
 
     cdef int _inflate(self, bytes chunk) except -1:
@@ -567,7 +573,6 @@ cdef class WebSocketCodec:
     cdef object _finish_message(self):
         cdef object result
         if self._msg_compressed:
-            self._inflate(DEFLATE_TAIL)
             # Bytes after a final DEFLATE block (RFC 7692 §7.2.3.4) land in unused_data and are
             # dropped; the stream is over, so the next message needs a fresh inflater.
             if self.deflate.client_no_context_takeover or self._inflater.eof:
@@ -697,19 +702,31 @@ cdef class WebSocketCodec:
 
     cdef bytes _compress(self, int first_byte, object payload):
         """RFC 7692 §7.2.1: deflate, sync-flush, and drop the 00 00 ff ff the flush ends with."""
-        cdef bytes body
         cdef DeflateParams params = self.deflate
+        cdef bytes head, tail, out
+        cdef Py_ssize_t n_head, n_tail
         if self._deflater is None:
             self._deflater = zlib.compressobj(params.compress_level, zlib.DEFLATED,
                                               -params.server_max_window_bits, params.mem_level)
-        body = self._deflater.compress(payload) + self._deflater.flush(zlib.Z_SYNC_FLUSH)
+        head = self._deflater.compress(payload)
+        tail = self._deflater.flush(Z_SYNC_FLUSH)
         if params.server_no_context_takeover:
             self._deflater = None
-        return self._frame(first_byte, <const uint8_t *>PyBytes_AS_STRING(body),
-                           PyBytes_GET_SIZE(body) - 4)
+        n_head = PyBytes_GET_SIZE(head)
+        n_tail = PyBytes_GET_SIZE(tail) - 4
+        if n_head == 0:
+            return self._frame(first_byte, <const uint8_t *>PyBytes_AS_STRING(tail), n_tail)
+        # NOTE: both pieces go straight into the frame, without joining them first.
+        out = self._frame(first_byte, NULL, n_head + n_tail)
+        memcpy(PyBytes_AS_STRING(out) + PyBytes_GET_SIZE(out) - n_head - n_tail,
+               PyBytes_AS_STRING(head), n_head)
+        memcpy(PyBytes_AS_STRING(out) + PyBytes_GET_SIZE(out) - n_tail,
+               PyBytes_AS_STRING(tail), n_tail)
+        return out
 
     cdef bytes _frame(self, int first_byte, const uint8_t *payload, Py_ssize_t n):
-        """Header and payload in one new bytes object; server frames are not masked."""
+        """Header and payload in one new bytes object; server frames are not masked. A NULL
+        payload leaves the payload bytes for the caller to fill."""
         cdef Py_ssize_t header_len = 2 if n < 126 else (4 if n < 65536 else 10)
         cdef bytes out = PyBytes_FromStringAndSize(NULL, header_len + n)
         cdef uint8_t *p = <uint8_t *>PyBytes_AS_STRING(out)
@@ -725,6 +742,6 @@ cdef class WebSocketCodec:
             p[1] = 127
             for i in range(8):
                 p[9 - i] = (n >> (8 * i)) & 0xFF
-        if n:
+        if payload != NULL:
             memcpy(p + header_len, payload, n)
         return out

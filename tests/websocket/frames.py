@@ -77,7 +77,7 @@ def events(codec: WebSocketCodec, data: bytes = b"") -> list[object]:
     """Feed ``data`` and pull every event until NEED_DATA."""
     if data:
         codec.feed(data)
-    out = []
+    out: list[object] = []
     while (event := codec.next_event()) is not NEED_DATA:
         out.append(event)
     return out
