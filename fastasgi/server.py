@@ -136,13 +136,16 @@ class Server:
             steps += 1
             if steps % 10:
                 continue
-            state.tick += 1
-            set_date(formatdate(usegmt=True).encode("ascii"))
-            for connection in list(state.connections):
-                connection.on_tick(state.tick)
+            self._tick(state)
             if limit and state.total_requests >= limit:
                 logger.warning("Maximum request limit of %d exceeded. Terminating process.", limit)
                 self.should_exit = True
+
+    def _tick(self, state: ServerState) -> None:
+        state.tick += 1
+        set_date(formatdate(usegmt=True).encode("ascii"))
+        for connection in list(state.connections):
+            connection.on_tick(state.tick)
 
     async def _shutdown(self, state: ServerState) -> None:
         logger.info("Shutting down")
@@ -153,6 +156,7 @@ class Server:
             connection.shutdown()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.timeout_graceful_shutdown
+        next_tick = loop.time() + TICK_SECONDS
         if state.connections or state.tasks:
             logger.info("Waiting for connections to close. (CTRL+C to force quit)")
         while (state.connections or state.tasks) and not self.force_exit:
@@ -163,6 +167,10 @@ class Server:
                 )
                 break
             await asyncio.sleep(0.05)
+            if loop.time() >= next_tick:
+                # Timeouts still apply while draining: lingering and idle connections close.
+                next_tick += TICK_SECONDS
+                self._tick(state)
         for task in list(state.tasks):
             task.cancel()
         for connection in list(state.connections):

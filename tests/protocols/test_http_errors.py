@@ -220,3 +220,14 @@ def test_access_log_line(caplog: pytest.LogCaptureFixture) -> None:
             httpx.get(srv.url + "/x?y=1")
     lines = [r.getMessage() for r in caplog.records if r.name == "fastasgi.access"]
     assert any('"GET /x?y=1 HTTP/1.1" 200' in line and "127.0.0.1:" in line for line in lines)
+
+
+def test_stopping_does_not_wait_for_a_client_that_never_sends_its_body() -> None:
+    """The half-closed connection lingers only briefly, so the server stops well inside the
+    30 s graceful timeout (serve() raises if it takes more than 15 s) while the client idles."""
+    with serve(apps.hello) as srv:
+        sock = srv.connect()
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n"
+                     b"Expect: 100-continue\r\n\r\n")
+        assert read_response(sock)[0] == 200
+    sock.close()
