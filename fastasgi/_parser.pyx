@@ -476,6 +476,8 @@ cdef class RequestParser:
         if i == 0 or s[i] != b' ':
             if i == 0:
                 raise self._fail(InvalidRequest, "invalid request line: no method")
+            if s[i] == b'\r' and s[i + 1] == b'\n':
+                raise self._fail(InvalidRequest, "invalid request line: no request target")
             raise self._fail(InvalidRequest, "invalid character in method")
         head.method = _method(base, i)
         start = i = i + 1
@@ -486,6 +488,8 @@ cdef class RequestParser:
         if s[i] != b' ':
             if s[i] == b'#':
                 raise self._fail(InvalidRequest, "fragment in request target")
+            if s[i] == b'\r' and s[i + 1] == b'\n':
+                raise self._fail(InvalidRequest, "invalid request line: no HTTP version")
             raise self._fail(InvalidRequest, "invalid character in request target")
         tlen = i - start
         target = PyBytes_FromStringAndSize(base + start, tlen)
@@ -547,6 +551,8 @@ cdef class RequestParser:
                     raise self._fail(InvalidRequest, "obs-fold or whitespace at the start of a header line")
                 if _is_ows(s[i]):
                     raise self._fail(InvalidRequest, "whitespace between header name and colon")
+                if s[i] == b'\r' and s[i + 1] == b'\n':
+                    raise self._fail(InvalidRequest, "header line without a colon")
                 raise self._fail(InvalidRequest, "invalid character in header name")
             if i == start:
                 raise self._fail(InvalidRequest, "empty header name")
@@ -577,12 +583,13 @@ cdef class RequestParser:
                 n = 0
                 if vend == vstart:
                     raise self._fail(InvalidRequest, "invalid Content-Length")
-                if vend - vstart > 18:
-                    raise self._fail(InvalidRequest, "Content-Length too large")
                 for k in range(vstart, vend):
                     if not (b'0' <= s[k] <= b'9'):
                         raise self._fail(InvalidRequest, "invalid Content-Length")
-                    n = n * 10 + (s[k] - 48)  # ASCII '0'
+                    if k - vstart < 18:  # 18 digits always fit a signed 64-bit integer
+                        n = n * 10 + (s[k] - 48)  # ASCII '0'
+                if vend - vstart > 18:
+                    raise self._fail(InvalidRequest, "Content-Length too large")
                 if has_length and n != length:
                     raise self._fail(InvalidRequest, "conflicting Content-Length headers")
                 has_length = True
@@ -708,6 +715,7 @@ cdef class RequestParser:
 
         chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] )"""
         cdef Py_ssize_t limit = avail if avail < MAX_CHUNK_LINE else MAX_CHUNK_LINE
+        cdef bint after_size = True
         while True:
             while i < limit and _is_ows(s[i]):
                 i += 1
@@ -722,7 +730,10 @@ cdef class RequestParser:
             if s[i] != b';':
                 if s[i] == b'\n':
                     raise self._fail(InvalidRequest, "bare LF in chunk size line")
-                raise self._fail(InvalidRequest, "invalid chunk size")
+                if after_size:
+                    raise self._fail(InvalidRequest, "invalid chunk size")
+                raise self._fail(InvalidRequest, "invalid chunk extension")
+            after_size = False
             i += 1
             while i < limit and _is_ows(s[i]):
                 i += 1
