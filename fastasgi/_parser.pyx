@@ -465,9 +465,9 @@ cdef class RequestParser:
         cdef list headers = []
         cdef bytes name, value, target
         cdef bint http11, conn_close = False, conn_keep_alive = False, conn_upgrade = False
-        cdef bint has_length = False, chunked = False, te_seen = False
+        cdef bint has_length = False, chunked = False, te_seen = False, te_unknown = False
         cdef long long length = -1, n
-        cdef int hosts = 0
+        cdef int hosts = 0, codings
         cdef object upgrade = None
 
         # request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
@@ -595,13 +595,18 @@ cdef class RequestParser:
                 has_length = True
                 length = n
             elif name is H_TRANSFER_ENCODING:
-                if te_seen or chunked:
-                    raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
-                te_seen = True
+                # Several field lines are one list (RFC 9110 §5.3): nothing may follow chunked.
                 if _equals_lower(base + vstart, vend - vstart, b"chunked", 7):
+                    if chunked:
+                        raise self._fail(InvalidRequest, "chunked applied more than once")
                     chunked = True
+                elif chunked:
+                    raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
                 else:
-                    self._check_coding_list(base + vstart, vend - vstart)
+                    codings = self._check_coding_list(base + vstart, vend - vstart)
+                    chunked = codings & 1
+                    te_unknown = True
+                te_seen = True
             elif name is H_CONNECTION:
                 k = vstart
                 while k < vend:
@@ -631,6 +636,10 @@ cdef class RequestParser:
             raise self._fail(InvalidRequest, "both Content-Length and Transfer-Encoding")
         if te_seen and not http11:
             raise self._fail(InvalidRequest, "Transfer-Encoding in an HTTP/1.0 request")
+        if te_seen and not chunked:
+            raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
+        if te_unknown:
+            raise self._fail(UnsupportedTransferCoding, "unsupported transfer coding before chunked")
         head.headers = headers
         head.keep_alive = not conn_close and (http11 or conn_keep_alive)
         head.upgrade = upgrade if conn_upgrade else None
@@ -652,16 +661,35 @@ cdef class RequestParser:
         return head
 
     cdef int _check_coding_list(self, const char *v, Py_ssize_t n) except -1:
-        """Refuse a Transfer-Encoding other than a lone chunked, naming why (RFC 9112 §6.1, §6.3)."""
-        cdef Py_ssize_t end = n, start
-        while end > 0 and (_is_ows(v[end - 1]) or v[end - 1] == b','):
-            end -= 1
-        start = end
-        while start > 0 and v[start - 1] != b',' and not _is_ows(v[start - 1]):
-            start -= 1
-        if _equals_lower(v + start, end - start, b"chunked", 7):
-            raise self._fail(UnsupportedTransferCoding, "unsupported transfer coding before chunked")
-        raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
+        """Read a Transfer-Encoding line other than a lone chunked (RFC 9112 §6.1, §6.3).
+
+        Returns 1 when the line ends with chunked, else 0; the codings before it are ones this
+        server does not implement. Refuses what makes the framing ambiguous: anything after
+        chunked, chunked twice, and empty list elements, which a recipient that does not skip
+        them would read as a different final coding."""
+        cdef Py_ssize_t i = 0, start, end
+        cdef int chunked = 0
+        if n == 0:
+            raise self._fail(InvalidRequest, "empty Transfer-Encoding")
+        while i <= n:
+            start = i
+            while i < n and v[i] != b',':
+                i += 1
+            end = i
+            i += 1
+            while start < end and _is_ows(v[start]):
+                start += 1
+            while end > start and _is_ows(v[end - 1]):
+                end -= 1
+            if end == start:
+                raise self._fail(InvalidRequest, "empty element in Transfer-Encoding")
+            if _equals_lower(v + start, end - start, b"chunked", 7):
+                if chunked:
+                    raise self._fail(InvalidRequest, "chunked applied more than once")
+                chunked = 1
+            elif chunked:
+                raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
+        return chunked
 
     # -- body ------------------------------------------------------------------------------
 
