@@ -16,6 +16,10 @@ Use, per connection, after the 101 response went out:
     # the app sends:
     transport.write(codec.encode_text(text))
 
+Closing (RFC 6455 §7.1): after a Close event or a ProtocolError, write data_to_send() and close
+the transport (the server closes TCP first). After encode_close(), keep feeding until the Close
+event arrives or a timeout runs out, then close the transport.
+
 Memory held between calls: under 14 bytes of input once next_event() returned NEED_DATA (more
 if the caller stops pulling events; see ``buffered``), the message being assembled (at most
 ``max_size`` bytes), and at most one pong and one close frame.
@@ -57,14 +61,19 @@ class Close:
 
 class DeflateParams:
     """permessage-deflate parameters agreed in the handshake (RFC 7692 §7.1), plus local
-    compression settings. Defaults are what an offer without parameters means."""
+    compression settings. Defaults are what an offer without parameters means.
+
+    Memory per connection follows zlib: the compressor keeps about
+    2**(server_max_window_bits + 2) + 2**(mem_level + 9) bytes (256 KiB at 15 and 8) unless
+    server_no_context_takeover, the inflater 2**client_max_window_bits (32 KiB at 15) plus
+    about 7 KiB unless client_no_context_takeover; both are created on first use."""
 
     server_no_context_takeover: bool
     client_no_context_takeover: bool
     server_max_window_bits: int  # 9..15: our compressor's window
     client_max_window_bits: int  # 8..15: the peer's compressor window (our inflater's)
-    compress_level: int          # zlib level, -1..9
-    mem_level: int               # zlib memLevel, 1..9
+    compress_level: int  # zlib level, -1..9
+    mem_level: int  # zlib memLevel, 1..9
     def __init__(
         self,
         *,
@@ -81,10 +90,10 @@ Event: TypeAlias = str | bytes | Ping | Pong | Close
 class WebSocketCodec:
     """One server-side WebSocket connection after the opening handshake."""
 
-    max_size: int                  # bound of one received message, after decompression
+    max_size: int  # bound of one received message, after decompression
     deflate: DeflateParams | None  # None: permessage-deflate not negotiated
-    close_received: bool           # a Close event was returned; later input is ignored
-    close_sent: bool               # a close frame was encoded or queued; encode_*() now raise
+    close_received: bool  # a Close event was returned; later input is ignored
+    close_sent: bool  # a close frame was encoded or queued; encode_*() now raise
     def __init__(
         self, *, max_size: int = 16 * 1024 * 1024, deflate: DeflateParams | None = None
     ) -> None: ...

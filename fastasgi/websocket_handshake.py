@@ -51,7 +51,7 @@ _WINDOW_BITS = re.compile(r"[89]|1[0-5]")
 _BAD_VALUE = re.compile(rb"[\r\n\x00]")
 
 # Headers the handshake itself owns; an application's extra headers may not set them, and
-# RFC 9110 §8.6 and §6.1 forbid framing headers on a 1xx response.
+# RFC 9110 §8.6 and RFC 9112 §6.1 forbid framing headers on a 1xx response.
 _RESERVED = frozenset(
     {
         b"upgrade",
