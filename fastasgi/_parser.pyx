@@ -521,9 +521,12 @@ cdef class RequestParser:
             k = start
         elif (tlen > 7 and _equals_lower(base + start, 7, b"http://", 7)) or (
                 tlen > 8 and _equals_lower(base + start, 8, b"https://", 8)):
-            k = start + (7 if s[start + 4] == b':' else 8)
+            k = q = start + (7 if s[start + 4] == b':' else 8)
             while k < end and s[k] != b'/' and s[k] != b'?':
                 k += 1
+            if k == q:
+                # An http(s) URI with an empty host is invalid (RFC 9110 §4.2.1, §4.2.2).
+                raise self._fail(InvalidRequest, "empty host in request target")
         else:
             raise self._fail(InvalidRequest, "invalid request target")
         q = k
