@@ -649,7 +649,8 @@ cdef class WebSocketCodec:
         self._check_can_send()
         if self.deflate is not None:
             return self._compress(FIN | RSV1 | OP_TEXT, data.encode("utf-8"))
-        # NOTE: for an ASCII str this is a pointer to its own storage; no copy.
+        # NOTE: for an ASCII str this is a pointer to its own storage, no copy; any other str
+        # keeps the UTF-8 copy CPython caches on it until the str is freed.
         s = PyUnicode_AsUTF8AndSize(data, &n)
         return self._frame(FIN | OP_TEXT, <const uint8_t *>s, n)
 
