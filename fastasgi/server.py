@@ -125,6 +125,10 @@ class Server:
         state.access_log = config.access_log and logging.getLogger("fastasgi.access").isEnabledFor(
             logging.INFO
         )
+        if config.ws_enabled:
+            from fastasgi.protocols.websocket import WebSocketSettings
+
+            state.ws_factory = WebSocketSettings(config).factory
         set_date(formatdate(usegmt=True).encode("ascii"))
 
     async def _main_loop(self, state: ServerState) -> None:
