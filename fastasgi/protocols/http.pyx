@@ -56,6 +56,8 @@ cdef enum Phase:
     LINGER = 3      # we are done and sent FIN: read and drop until the client closes
 
 DEF LINGER_TICKS = 2
+# A client that reads nothing of a response for this long is gone; its app is released.
+DEF WRITE_STALL_TICKS = 60
 
 
 cpdef bytes error_response(int status, str message, bint date=True):
@@ -89,6 +91,7 @@ cdef class HTTPProtocol:
     cdef object drain_waiters
     cdef public int phase
     cdef public long since
+    cdef long write_paused_at
 
     def __init__(self, ServerState state not None):
         self.state = state
@@ -147,6 +150,7 @@ cdef class HTTPProtocol:
 
     def pause_writing(self):
         self.writing_paused = True
+        self.write_paused_at = self.state.tick
 
     def resume_writing(self):
         self.writing_paused = False
@@ -219,7 +223,7 @@ cdef class HTTPProtocol:
             self.run_cycle(cycle)
 
     cdef void update_reading(self):
-        cdef Py_ssize_t backlog = self.parser.buffered
+        cdef Py_ssize_t backlog = self.parser._end - self.parser._pos
         if self.cycle is not None:
             backlog += self.cycle.queued
         if backlog >= HIGH_WATER:
@@ -317,7 +321,7 @@ cdef class HTTPProtocol:
             self.close()
             return
         self.cycle = None
-        self.phase = IDLE if self.parser.buffered == 0 else READING
+        self.phase = IDLE if self.parser._end == self.parser._pos else READING
         self.since = self.state.tick
         if self.phase == READING:
             self.pump()
@@ -366,6 +370,10 @@ cdef class HTTPProtocol:
         elif self.phase == LINGER:
             if tick - self.since >= LINGER_TICKS:
                 self.transport.abort()
+        elif self.writing_paused and tick - self.write_paused_at >= WRITE_STALL_TICKS:
+            logger.info("Client %s read nothing for %d s; closing", self.client_label,
+                        WRITE_STALL_TICKS)
+            self.abort()
         elif self.phase == READING:
             if tick - self.since >= self.state.header_read_ticks:
                 if self.cycle is None:
