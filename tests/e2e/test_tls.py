@@ -1,0 +1,63 @@
+"""HTTPS with --ssl-certfile/--ssl-keyfile: the scope says https and the body arrives intact."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.protocols import apps
+from tests.support.server import serve
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    openssl = shutil.which("openssl")
+    assert openssl, "the openssl command is needed to make a test certificate"
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-subj", "/CN=127.0.0.1", "-days", "2"],
+        check=True, capture_output=True, timeout=60,
+    )
+    return cert, key
+
+
+def test_https_request_has_https_scheme(certificate: tuple[Path, Path]) -> None:
+    cert, key = certificate
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    with serve(apps.echo_scope, ssl_certfile=str(cert), ssl_keyfile=str(key)) as srv:
+        scope = httpx.get(f"https://127.0.0.1:{srv.port}/secure", verify=context).json()
+    assert scope["scheme"] == "https"
+    assert scope["path"] == "/secure"
+
+
+def test_https_upload_round_trips(certificate: tuple[Path, Path]) -> None:
+    cert, key = certificate
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    payload = b"t" * (3 << 20)
+    with serve(apps.echo_body, ssl_certfile=str(cert), ssl_keyfile=str(key)) as srv:
+        result = httpx.post(f"https://127.0.0.1:{srv.port}/", content=payload, verify=context,
+                            timeout=30).json()
+    assert result["size"] == len(payload)
+
+
+def test_unreadable_certificate_is_a_one_line_error(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.pem"
+    result = subprocess.run(
+        [sys.executable, "-m", "fastasgi", "examples.hello:app", "--port", "0",
+         "--ssl-certfile", str(missing), "--ssl-keyfile", str(missing)],
+        capture_output=True, text=True, timeout=30,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "certificate" in result.stderr or "ssl" in result.stderr.lower()
