@@ -23,7 +23,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp, memcpy
-from libc.stdint cimport uint32_t
+from libc.stdint cimport uint32_t, uint64_t
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -250,6 +250,27 @@ cdef inline bint _equals_lower(const char *s, Py_ssize_t n, const char *lower_wo
     for i in range(n):
         if LOWER[<unsigned char>s[i]] != <unsigned char>lower_word[i]:
             return False
+    return True
+
+
+cdef inline bint _plain_value(const unsigned char *s, Py_ssize_t n) noexcept nogil:
+    """True when s[:n] has no control character and no DEL, checked 8 bytes at a time.
+
+    NOTE: most field values are long printable runs (user agents, cookies); this SWAR test
+    (any byte < 0x20, any byte == 0x7F) is exact as a yes/no answer, and a value that fails
+    it (a tab, or a real error) is re-checked byte by byte against the VALUE table."""
+    cdef Py_ssize_t i = 0
+    cdef uint64_t x, d
+    while i + 8 <= n:
+        memcpy(&x, s + i, 8)
+        d = x ^ 0x7F7F7F7F7F7F7F7FULL
+        if (((x - 0x2020202020202020ULL) & ~x) | ((d - 0x0101010101010101ULL) & ~d)) & 0x8080808080808080ULL:
+            return False
+        i += 8
+    while i < n:
+        if s[i] < 0x20 or s[i] == 0x7F:
+            return False
+        i += 1
     return True
 
 
@@ -564,10 +585,14 @@ cdef class RequestParser:
             while _is_ows(s[i]):
                 i += 1
             vstart = i
-            while VALUE[s[i]]:
-                i += 1
-            if s[i] != b'\r' or s[i + 1] != b'\n':
-                raise self._fail(InvalidRequest, "invalid character in header value")
+            # The head ends in CRLF CRLF, so a CR is always found; it must end this line.
+            i = <const char *>memchr(base + i, b'\r', head_len - i) - base
+            if s[i + 1] != b'\n' or not _plain_value(s + vstart, i - vstart):
+                for k in range(vstart, i + 1):
+                    if not VALUE[s[k]]:
+                        break
+                if k < i or s[i + 1] != b'\n':
+                    raise self._fail(InvalidRequest, "invalid character in header value")
             vend = i
             while vend > vstart and _is_ows(s[vend - 1]):
                 vend -= 1
