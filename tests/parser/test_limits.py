@@ -10,6 +10,7 @@ from fastasgi._parser import (
     ChunkSizeTooLong,
     HeadersTooLarge,
     InvalidRequest,
+    RequestHead,
     RequestLineTooLong,
     RequestParser,
 )
@@ -37,9 +38,27 @@ def test_complete_request_line_over_the_limit_is_414() -> None:
 
 def test_request_line_trickling_without_crlf_is_414_once_over_the_limit() -> None:
     parser = RequestParser(max_request_line=100)
-    parser.feed(b"GET /" + b"a" * 96)  # 101 bytes, could still be 100 + CR
+    parser.feed(b"GET /" + b"a" * 95)  # 100 bytes: still fine
     assert parser.next_event() is NEED_DATA
     parser.feed(b"a")
+    with pytest.raises(RequestLineTooLong, match="request line too long"):
+        parser.next_event()
+
+
+def test_request_line_at_the_limit_may_wait_for_the_lf_after_its_cr() -> None:
+    line = _line(87)
+    assert len(line) == 100
+    parser = RequestParser(max_request_line=100)
+    parser.feed(line + b"\r")
+    assert parser.next_event() is NEED_DATA
+    parser.feed(b"\nHost: h\r\n\r\n")
+    head = parser.next_event()
+    assert isinstance(head, RequestHead) and len(head.target) == 87
+
+
+def test_request_line_over_the_limit_ending_in_cr_is_414() -> None:
+    parser = RequestParser(max_request_line=100)
+    parser.feed(b"GET /" + b"a" * 95 + b"\r\r")
     with pytest.raises(RequestLineTooLong, match="request line too long"):
         parser.next_event()
 
@@ -201,3 +220,30 @@ def test_request_line_over_the_head_byte_limit_is_431_however_it_is_split() -> N
     refused(data, HeadersTooLarge, "request head too large", max_header_bytes=40)
     refused([data[i:i + 1] for i in range(len(data))], HeadersTooLarge,
             "request head too large", max_header_bytes=40)
+
+
+def _refused_however_split(data: bytes, cls: type, cause: str, **limits: int) -> None:
+    refused(data, cls, cause, **limits)
+    refused([data[i:i + 1] for i in range(len(data))], cls, cause, **limits)
+    refused([data[:len(data) // 2], data[len(data) // 2:]], cls, cause, **limits)
+
+
+def test_overlong_request_line_ending_in_bare_lf_is_414_however_split() -> None:
+    _refused_however_split(_line(200) + b"\nHost: h\r\n\r\n", RequestLineTooLong,
+                           "request line too long", max_request_line=100)
+
+
+def test_overlong_field_line_ending_in_bare_lf_is_431_however_split() -> None:
+    data = b"GET / HTTP/1.1\r\nHost: h\r\nX: " + b"v" * 300 + b"\n\r\n"
+    _refused_however_split(data, HeadersTooLarge, "request head too large", max_header_bytes=200)
+
+
+def test_overlong_trailer_line_ending_in_bare_lf_is_431_however_split() -> None:
+    data = CHUNKED_HEAD + b"0\r\nX: " + b"v" * 300 + b"\n\r\n"
+    _refused_however_split(data, HeadersTooLarge, "trailer section too large",
+                           max_header_bytes=200)
+
+
+def test_head_limit_smaller_than_request_line_limit_gives_431_however_split() -> None:
+    _refused_however_split(_line(150) + b"\r\nHost: h\r\n\r\n", HeadersTooLarge,
+                           "request head too large", max_request_line=200, max_header_bytes=100)
