@@ -1,7 +1,9 @@
 """h11 as an independent reading of the same bytes, for differential tests.
 
-h11 answers one request at a time: after each request it is sent a small response so that it moves
-on to the next pipelined one, which it does only while the connection stays reusable.
+Two ways to ask it. ``h11_reading`` gives h11 a whole pipelined stream: after each request it is
+sent a small response so that it moves on to the next one, which it does only while the connection
+stays reusable. ``h11_single`` gives it the bytes our parser took for one request, on a fresh
+connection, and reports whether h11 saw exactly one complete request in exactly those bytes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass, field
 
 import h11
 
-from fastasgi._parser import NEED_DATA, HTTPParseError, RequestParser
+from fastasgi._parser import END_OF_MESSAGE, NEED_DATA, HTTPParseError, RequestParser
 from tests.parser.events import Message, messages
 
 ORACLE_MAX_EVENT = 1 << 20
@@ -65,6 +67,34 @@ def h11_reading(data: bytes) -> Reading:
     except h11.RemoteProtocolError as exc:
         reading.error = str(exc)
     return reading
+
+
+def h11_single(segment: bytes) -> tuple[OracleRequest | None, str | None]:
+    """h11's reading of one request's bytes: the request if it ends exactly where they end."""
+    reading = h11_reading(segment)
+    if reading.error is not None:
+        return None, reading.error
+    if len(reading.requests) != 1:
+        return None, f"h11 found {len(reading.requests)} complete requests"
+    return reading.requests[0], None
+
+
+def our_segments(data: bytes, **limits: int) -> tuple[list[tuple[Message, bytes]], HTTPParseError | None]:
+    """Our complete requests in data, each with the bytes it was parsed from."""
+    parser = RequestParser(**limits)
+    events: list[object] = []
+    bounds = [0]
+    error = None
+    try:
+        parser.feed(data)
+        while (event := parser.next_event()) is not NEED_DATA:
+            events.append(event)
+            if event is END_OF_MESSAGE:
+                bounds.append(len(data) - parser.buffered)
+    except HTTPParseError as exc:
+        error = exc
+    done = [m for m in messages(events) if m.complete]
+    return [(m, data[a:b]) for m, a, b in zip(done, bounds, bounds[1:])], error
 
 
 def our_reading(data: bytes, **limits: int) -> tuple[list[Message], HTTPParseError | None]:
