@@ -194,7 +194,11 @@ cdef class HTTPProtocol:
         while not self.closed:
             cycle = self.cycle
             if cycle is not None and (cycle.body_complete or cycle.queued >= HIGH_WATER):
-                break
+                if cycle.running:
+                    break
+                # An app may finish synchronously (eager tasks), so look for the next request.
+                self.run_cycle(cycle)
+                continue
             try:
                 event = self.parser.next_event()
             except HTTPParseError as exc:
@@ -214,13 +218,8 @@ cdef class HTTPProtocol:
                 cycle.add_body(<bytes>event)
             elif event is END_OF_MESSAGE:
                 cycle.end_body()
-                if not cycle.running:
-                    self.run_cycle(cycle)
             else:
                 self.start_cycle(<RequestHead>event)
-        cycle = self.cycle
-        if cycle is not None and not cycle.running and not self.closed:
-            self.run_cycle(cycle)
 
     cdef void update_reading(self):
         cdef Py_ssize_t backlog = self.parser._end - self.parser._pos
