@@ -24,13 +24,17 @@ import asyncio
 import logging
 import sys
 
-from fastasgi._parser import HTTPParseError, NEED_DATA, END_OF_MESSAGE
+from fastasgi._parser import HTTPParseError, NEED_DATA as _NEED_DATA, END_OF_MESSAGE as _END
+
+# C-level references: compared by identity for every parser event.
+cdef object NEED_DATA = _NEED_DATA
+cdef object END_OF_MESSAGE = _END
 
 from fastasgi.protocols.state cimport ServerState
 from fastasgi.protocols.awaitables cimport DONE
 
-DEF HIGH_WATER = 65536             # body bytes queued for the app before reading pauses
-DEF PIPELINE_HIGH_WATER = 65536    # unparsed bytes buffered behind a running request
+# Body bytes queued for the app, plus unparsed bytes of pipelined requests, before reading pauses.
+DEF HIGH_WATER = 65536
 
 cdef object logger = logging.getLogger("fastasgi.error")
 cdef object CancelledError = asyncio.CancelledError
@@ -60,7 +64,7 @@ DEF LINGER_TICKS = 2
 DEF WRITE_STALL_TICKS = 60
 
 
-cpdef bytes error_response(int status, str message, bint date=True):
+cpdef bytes error_response(int status, str message):
     """A complete, self-contained error response that closes the connection."""
     body = (message + "\n").encode("utf-8", "replace")
     return b"".join([
@@ -89,8 +93,8 @@ cdef class HTTPProtocol:
     cdef bint closed
     cdef bint pumping
     cdef object drain_waiters
-    cdef public int phase
-    cdef public long since
+    cdef int phase
+    cdef long since
     cdef long write_paused_at
 
     def __init__(self, ServerState state not None):
