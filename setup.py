@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from setuptools import Extension, setup
@@ -126,7 +127,7 @@ def _inputs_of(pyx: Path) -> list[Path]:
     return [pyx, pxd] if pxd.exists() else [pyx]
 
 
-def _make_directives_win(forced: dict[str, object]) -> None:
+def _make_directives_win(forced: Mapping[str, object]) -> None:
     """Make ``forced`` override directives set inside the sources.
 
     Cython lets a file header (``# cython: boundscheck=False``), a decorator or a ``with`` block
@@ -153,7 +154,7 @@ def _make_directives_win(forced: dict[str, object]) -> None:
                 return parsed[0], forced[parsed[0]]
             return parsed
 
-    transforms.InterpretCompilerDirectives = ForcedDirectives
+    transforms.InterpretCompilerDirectives = ForcedDirectives  # type: ignore[misc]
 
 
 class SdistWithGeneratedC(sdist):

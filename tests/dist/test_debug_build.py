@@ -104,12 +104,12 @@ def build_probe(project: Path, *, debug: bool) -> dict[str, str]:
         env["FASTASGI_DEBUG"] = "1"
     build = subprocess.run(
         [sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=120,
+        cwd=project, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert build.returncode == 0, build.stdout + build.stderr
     run = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(CHECKS), "debug" if debug else "release"],
-        cwd=project, capture_output=True, text=True, timeout=30,
+        cwd=project, capture_output=True, text=True, timeout=30, check=False,
     )
     assert run.returncode == 0, run.stderr
     return dict(line.split(" ", 1) for line in run.stdout.splitlines())

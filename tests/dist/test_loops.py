@@ -46,6 +46,7 @@ def run_python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=30,
+        check=False,
         env=env,
         cwd=ROOT,
     )
