@@ -14,6 +14,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,8 @@ class Server:
         self.should_exit = False
         self.force_exit = False
         self.started = threading.Event()
+        # Called once the sockets accept connections (a supervised worker reports it is ready).
+        self.on_started: Callable[[], None] | None = None
         self.state: ServerState | None = None
         self.listeners: list[asyncio.AbstractServer] = []
         self.bound: list[tuple[str, Any]] = []
@@ -85,6 +88,8 @@ class Server:
         self._log_listening(sockets, ssl_context is not None)
         self._install_signal_handlers(loop)
         self.started.set()
+        if self.on_started is not None:
+            self.on_started()
 
         try:
             await self._main_loop(state)
