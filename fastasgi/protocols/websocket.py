@@ -1,11 +1,19 @@
 """The WebSocket connection: the ASGI websocket protocol over the Cython frame codec.
 
 The HTTP protocol hands over the transport once a request asks to upgrade to websocket. From then
-on data flows: transport -> data_received -> WebSocketCodec -> bounded queue -> app's receive();
+on data flows one way: transport -> data_received -> WebSocketCodec -> inbox -> app's receive();
 app's send() -> codec.encode_* -> transport.write.
 
-Back-pressure both ways: once ``ws_max_queue`` messages wait for the app, reading pauses until
-receive() takes one; send() waits while the transport is above its high-water mark.
+Bounds and back-pressure:
+- reading: once ``ws_max_queue`` messages wait in the inbox, events are no longer pulled from the
+  codec and the transport stops reading until receive() takes one. Bytes that arrive before the
+  app accepts are capped at PENDING_LIMIT. One message is at most ``ws_max_size`` (the codec).
+- writing: send() waits while the transport is above its high-water mark; a client that reads
+  nothing for WRITE_STALL_TICKS is dropped by the server's tick.
+
+Closing (RFC 6455 §7): whoever closes, our close frame goes out once, and the TCP connection is
+ended by half-closing it (FIN) and dropping what the client still sends until it closes too, so a
+close frame is never destroyed by a reset. Every wait for the peer has a timer.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import logging
 from collections import deque
 from typing import Any
 
-from fastasgi._serializer import ResponseEncoder, ResponseError
+from fastasgi._serializer import ResponseEncoder
 from fastasgi._websocket import (
     NEED_DATA,
     Close,
@@ -26,7 +34,7 @@ from fastasgi._websocket import (
     WebSocketClosed,
     WebSocketCodec,
 )
-from fastasgi.protocols.http import error_response
+from fastasgi.protocols.awaitables import Done
 from fastasgi.websocket_handshake import (
     HandshakeError,
     UpgradeRequest,
@@ -40,14 +48,29 @@ logger = logging.getLogger("fastasgi.error")
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 PENDING_LIMIT = 1 << 20  # bytes a client may send before the app accepts
 CLOSE_TIMEOUT = 5.0  # seconds to wait for the peer's close frame after ours
+LINGER_TIMEOUT = 2.0  # seconds to wait for the peer's FIN after ours
+WRITE_STALL_TICKS = 60  # ticks a client may read nothing while we have data for it
+
+# NOTE: send() usually completes without waiting; a finished awaitable costs no coroutine.
+DONE = Done()
+
+CONNECT = "websocket.connect"
+RECEIVE = "websocket.receive"
+DISCONNECT = "websocket.disconnect"
+SEND = "websocket.send"
+ACCEPT = "websocket.accept"
+CLOSE = "websocket.close"
+RESPONSE_START = "websocket.http.response.start"
+RESPONSE_BODY = "websocket.http.response.body"
 
 
 class ClientDisconnected(OSError):
-    """send() on a WebSocket whose connection is gone (what the ASGI spec asks servers to raise)."""
+    """send() of a message on a WebSocket whose connection is closed (the ASGI spec asks for a
+    subclass of OSError)."""
 
 
 class WebSocketSettings:
-    """The --ws-* settings one server's connections share."""
+    """The --ws-* settings the connections of one server share."""
 
     def __init__(self, config: Any) -> None:
         self.max_size: int = config.ws_max_size
@@ -55,7 +78,6 @@ class WebSocketSettings:
         self.ping_interval: float = config.ws_ping_interval
         self.ping_timeout: float = config.ws_ping_timeout
         self.deflate = DeflateParams() if config.ws_per_message_deflate else None
-        self.server_header = b"fastasgi" if config.server_header else None
 
     def factory(self, state: Any, transport: Any, head: Any, client: Any, server: Any,
                 scheme: str, buffered: bytes) -> WebSocketProtocol:
@@ -63,6 +85,8 @@ class WebSocketSettings:
 
 
 class WebSocketProtocol(asyncio.Protocol):
+    """One WebSocket connection, from the upgrade request to the closed transport."""
+
     def __init__(self, settings: WebSocketSettings, state: Any, transport: Any, head: Any,
                  client: Any, server: Any, scheme: str, buffered: bytes) -> None:
         self.settings = settings
@@ -76,18 +100,19 @@ class WebSocketProtocol(asyncio.Protocol):
         self.pending = bytearray(buffered)  # frames that came before accept
         self.codec: WebSocketCodec | None = None
         self.request: UpgradeRequest | None = None
-        self.inbox: deque[dict[str, Any]] = deque()
+        self.inbox: deque[dict[str, Any]] = deque([{"type": CONNECT}])
         self.inbox_waiter: asyncio.Future[None] | None = None
         self.drain_waiters: list[asyncio.Future[None]] = []
+        self.handshake_done = False  # 101, an HTTP refusal or a denial response was decided
         self.accepted = False
-        self.handshake_done = False  # 101, 403 or a denial response went out
-        self.denial: ResponseEncoder | None = None
-        self.closed = False  # the transport is gone or going
-        self.close_sent = False
-        self.disconnect_code: int | None = None
+        self.denial: ResponseEncoder | None = None  # a websocket.http.response in progress
+        self.denial_sent = False  # its head reached the transport
+        self.closed = False  # the transport is closed or closing: write nothing more
+        self.close_sent = False  # our close frame is out
+        self.disconnect_message: dict[str, Any] | None = None
         self.reading_paused = False
         self.writing_paused = False
-        self.connect_delivered = False
+        self.write_paused_at = 0
         self.task: asyncio.Task[None] | None = None
         self.ping_handle: asyncio.TimerHandle | None = None
         self.pong_deadline: asyncio.TimerHandle | None = None
@@ -96,22 +121,34 @@ class WebSocketProtocol(asyncio.Protocol):
     # -- hand-over from HTTP ---------------------------------------------------------------
 
     def start(self) -> None:
-        head = self.head
+        """Check the upgrade request and run the app, or refuse it over HTTP."""
+        head, state = self.head, self.state
         try:
             self.request = parse_upgrade(head.method, head.http_version, head.headers)
         except HandshakeError as exc:
-            self.refuse(exc.status, str(exc), exc.headers)
+            self.respond_and_close(exc.status, str(exc), exc.headers)
             return
-        state = self.state
+        state.connections.add(self)
+        limit = state.limit_concurrency
+        if limit and (len(state.tasks) >= limit or len(state.connections) > limit):
+            self.respond_and_close(503, "Service Unavailable: too many requests in progress")
+            return
+        self.task = self.loop.create_task(self.run_app(self.build_scope()))
+        state.tasks.add(self.task)
+
+    def build_scope(self) -> dict[str, Any]:
+        head, state = self.head, self.state
         path, raw_path = head.path, head.raw_path
         if state.root_path:
             path = state.root_path + path
             raw_path = state.root_path_bytes + raw_path
         client, scheme = self.client, self.scheme
         if state.proxy_headers and client is not None:
-            client, http_scheme = state.forwarded(head.headers, client, "https" if scheme == "wss" else "http")
-            scheme = "wss" if http_scheme == "https" else "ws"
-        scope = {
+            http_scheme = "https" if scheme == "wss" else "http"
+            client, http_scheme = state.forwarded(head.headers, client, http_scheme)
+            scheme = "wss" if http_scheme in ("https", "wss") else "ws"
+        assert self.request is not None
+        return {
             "type": "websocket",
             "asgi": ASGI_VERSION,
             "http_version": head.http_version,
@@ -127,46 +164,36 @@ class WebSocketProtocol(asyncio.Protocol):
             "state": state.lifespan_state.copy(),
             "extensions": {"websocket.http.response": {}},
         }
-        state.connections.add(self)
-        self.task = self.loop.create_task(self.run_app(scope))
-        state.tasks.add(self.task)
-
-    def refuse(self, status: int, message: str, headers: Any = ()) -> None:
-        response = error_response(status, message)
-        if headers:
-            head, sep, body = response.partition(b"\r\n\r\n")
-            extra = b"".join(b"\r\n%s: %s" % (name, value) for name, value in headers)
-            response = head + extra + sep + body
-        self.transport.write(response)
-        self.transport.close()
-        self.closed = True
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        if self.closed and self.codec is None:
-            return
-        if self.codec is None:
+        if self.closed:
+            return  # after our FIN, or a refusal: drop it
+        codec = self.codec
+        if codec is None:
             self.pending += data
             if len(self.pending) > PENDING_LIMIT:
+                logger.info("WebSocket client sent over %d bytes before the handshake ended",
+                            PENDING_LIMIT)
                 self.abort()
             return
-        self.codec.feed(data)
+        codec.feed(data)
         self.pump()
+
+    def eof_received(self) -> bool | None:
+        return None  # the client will send nothing more, not even a close frame: close
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.state.connections.discard(self)
         self.cancel_timers()
-        if self.disconnect_code is None:
-            self.disconnect(1006, "")
+        self.disconnect(1006, "")
         self.wake_writers()
-
-    def eof_received(self) -> bool | None:
-        return None
 
     def pause_writing(self) -> None:
         self.writing_paused = True
+        self.write_paused_at = self.state.tick
 
     def resume_writing(self) -> None:
         self.writing_paused = False
@@ -175,23 +202,32 @@ class WebSocketProtocol(asyncio.Protocol):
     # -- incoming frames -------------------------------------------------------------------
 
     def pump(self) -> None:
+        """Pull events from the codec while the inbox has room; pause reading when it is full.
+
+        After our close frame only the peer's close frame matters: reading goes on, and data
+        messages that find the inbox full are dropped."""
         codec = self.codec
         assert codec is not None
-        while len(self.inbox) < self.settings.max_queue:
+        inbox = self.inbox
+        max_queue = self.settings.max_queue
+        while len(inbox) < max_queue or self.close_sent:
             try:
                 event = codec.next_event()
             except ProtocolError as exc:
+                logger.debug("WebSocket protocol error from the client: %s", exc)
                 self.write(codec.data_to_send())
                 self.disconnect(exc.code, exc.reason)
-                self.shutdown_transport()
+                self.close_transport()
                 return
             if event is NEED_DATA:
                 break
             kind = type(event)
             if kind is str:
-                self.deliver({"type": "websocket.receive", "text": event})
+                if len(inbox) < max_queue:
+                    self.deliver({"type": RECEIVE, "text": event})
             elif kind is bytes:
-                self.deliver({"type": "websocket.receive", "bytes": event})
+                if len(inbox) < max_queue:
+                    self.deliver({"type": RECEIVE, "bytes": event})
             elif kind is Ping:
                 self.write(codec.data_to_send())
             elif kind is Pong:
@@ -199,142 +235,156 @@ class WebSocketProtocol(asyncio.Protocol):
                     self.pong_deadline.cancel()
                     self.pong_deadline = None
             elif kind is Close:
+                # The codec queued our reply unless our close frame was already out.
                 self.write(codec.data_to_send())
                 self.disconnect(event.code, event.reason)
-                self.shutdown_transport()
+                self.close_transport()
                 return
-        # Too many messages waiting for the app: stop reading until it catches up.
-        full = len(self.inbox) >= self.settings.max_queue
-        if full and not self.reading_paused and not self.closed:
-            self.reading_paused = True
-            self.transport.pause_reading()
-        elif not full and self.reading_paused and not self.closed:
-            self.reading_paused = False
-            self.transport.resume_reading()
+        if self.closed:
+            return
+        full = len(inbox) >= max_queue and not self.close_sent
+        if full != self.reading_paused:
+            self.reading_paused = full
+            if full:
+                self.transport.pause_reading()
+            else:
+                self.transport.resume_reading()
 
     def deliver(self, message: dict[str, Any]) -> None:
         self.inbox.append(message)
         waiter = self.inbox_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            self.inbox_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     def disconnect(self, code: int, reason: str) -> None:
-        if self.disconnect_code is None:
-            self.disconnect_code = code
-            self.deliver({"type": "websocket.disconnect", "code": code, "reason": reason})
+        """The connection is over for the app: queue websocket.disconnect (once)."""
+        if self.disconnect_message is None:
+            self.disconnect_message = {"type": DISCONNECT, "code": code, "reason": reason}
+            self.deliver(self.disconnect_message)
 
     # -- the app's side --------------------------------------------------------------------
 
     async def receive(self) -> dict[str, Any]:
-        if not self.connect_delivered:
-            self.connect_delivered = True
-            return {"type": "websocket.connect"}
-        while not self.inbox:
-            if self.disconnect_code is not None:
-                return {"type": "websocket.disconnect", "code": self.disconnect_code, "reason": ""}
+        inbox = self.inbox
+        while not inbox:
+            if self.disconnect_message is not None:
+                # Every receive() after the disconnect gets it again.
+                return dict(self.disconnect_message)
             waiter = self.inbox_waiter
-            if waiter is None or waiter.done():
+            if waiter is None:
                 waiter = self.inbox_waiter = self.loop.create_future()
             await waiter
-        message = self.inbox.popleft()
-        if self.reading_paused and self.codec is not None:
+        message = inbox.popleft()
+        if self.reading_paused:
             self.pump()
         return message
 
-    async def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any]) -> Any:
+        """The app's send(): an awaitable, finished unless the transport is full."""
         kind = message.get("type")
-        if not self.handshake_done:
-            if kind == "websocket.accept":
-                self.accept(message)
-            elif kind == "websocket.close":
-                self.handshake_done = True
-                self.deny_forbidden()
-            elif kind == "websocket.http.response.start":
-                self.start_denial(message)
-            else:
-                raise RuntimeError(f"ASGI send: expected 'websocket.accept', 'websocket.close' or "
-                                   f"'websocket.http.response.start', got {kind!r}")
-            return
-        if self.denial is not None:
-            if kind != "websocket.http.response.body":
-                raise RuntimeError(f"ASGI send: expected 'websocket.http.response.body', got {kind!r}")
-            self.send_denial_body(message)
-            return
-        if self.closed or self.close_sent:
-            raise ClientDisconnected("the WebSocket connection is closed")
-        codec = self.codec
-        assert codec is not None
-        if kind == "websocket.send":
+        if kind == SEND and self.accepted:
+            if self.close_sent or self.closed:
+                raise ClientDisconnected("the WebSocket connection is closed")
+            codec = self.codec
+            assert codec is not None
             text = message.get("text")
             if text is not None:
-                if not isinstance(text, str):
+                if type(text) is not str:
                     raise TypeError("ASGI send: 'text' must be str")
-                self.write(codec.encode_text(text))
+                self.transport.write(codec.encode_text(text))
             else:
                 data = message.get("bytes")
                 if not isinstance(data, (bytes, bytearray, memoryview)):
                     raise TypeError("ASGI send: 'websocket.send' needs 'text' or 'bytes'")
-                self.write(codec.encode_binary(data))
+                self.transport.write(codec.encode_binary(data))
             if self.writing_paused:
-                await self.drain()
-        elif kind == "websocket.close":
-            code = message.get("code", 1000) or 1000
-            reason = message.get("reason") or ""
-            try:
-                frame = codec.encode_close(code, reason)
-            except WebSocketClosed:
-                return
-            self.close_sent = True
-            self.write(frame)
-            # Wait for the client's close frame, but not forever (RFC 6455 §7.1.1).
-            self.close_handle = self.loop.call_later(CLOSE_TIMEOUT, self.abort)
-        else:
-            raise RuntimeError(f"ASGI send: unexpected message type {kind!r}")
+                return self.drain()
+            return DONE
+        if kind == CLOSE and self.handshake_done and self.denial is None:
+            if self.accepted and not self.close_sent and not self.closed:
+                self.close_with(message.get("code") or 1000, message.get("reason") or "")
+            # Closing what is already closed (by us or by the peer) changes nothing.
+            return DONE
+        if not self.handshake_done:
+            if kind == ACCEPT:
+                self.accept(message)
+            elif kind == CLOSE:
+                self.handshake_done = True
+                self.respond_and_close(403, "Forbidden")
+            elif kind == RESPONSE_START:
+                self.start_denial(message)
+            else:
+                raise RuntimeError(f"ASGI send: expected {ACCEPT!r}, {CLOSE!r} or "
+                                   f"{RESPONSE_START!r}, got {kind!r}")
+            return DONE
+        if self.denial is not None:
+            if kind != RESPONSE_BODY:
+                raise RuntimeError(f"ASGI send: expected {RESPONSE_BODY!r}, got {kind!r}")
+            return self.send_denial_body(message)
+        raise RuntimeError(f"ASGI send: unexpected message type {kind!r}")
 
     def accept(self, message: dict[str, Any]) -> None:
         assert self.request is not None
+        if self.closed:
+            raise ClientDisconnected("the client left before the WebSocket was accepted")
+        # accept_headers raises ValueError for a subprotocol the client did not offer or a bad
+        # header; nothing was sent then, so the app's failure still becomes a 500.
         headers, agreed = accept_headers(
             self.request,
             subprotocol=message.get("subprotocol"),
             deflate=self.settings.deflate,
             extra_headers=message.get("headers") or (),
         )
-        if self.settings.server_header:
-            headers.append((b"server", self.settings.server_header))
+        state = self.state
+        names = {name.lower() for name, _ in headers}
+        if state.server_header and b"server" not in names:
+            headers.append((b"server", state.server_header))
+        headers.extend(field for field in state.default_headers if field[0] not in names)
         self.handshake_done = True
         self.accepted = True
         self.codec = WebSocketCodec(max_size=self.settings.max_size, deflate=agreed)
-        self.write(encode_switching_protocols(headers))
+        self.transport.write(encode_switching_protocols(headers))
+        self.log_access(101)
         self.schedule_ping()
         if self.pending:
             data, self.pending = bytes(self.pending), bytearray()
             self.codec.feed(data)
             self.pump()
 
-    def deny_forbidden(self) -> None:
-        self.write(error_response(403, "Forbidden"))
-        self.disconnect(1000, "")
-        self.shutdown_transport()
-
     def start_denial(self, message: dict[str, Any]) -> None:
-        encoder = ResponseEncoder(server=self.settings.server_header)
+        """websocket.http.response.start: refuse the upgrade with the app's own response."""
         status = message.get("status")
         if type(status) is not int:
             raise TypeError("ASGI send: 'status' must be an int")
-        encoder.start(status, message.get("headers", ()), keep_alive=False)
+        encoder = self.response_encoder()
+        encoder.start(status, message.get("headers") or (), keep_alive=False)
         self.handshake_done = True
         self.denial = encoder
 
-    def send_denial_body(self, message: dict[str, Any]) -> None:
+    def send_denial_body(self, message: dict[str, Any]) -> Any:
         encoder = self.denial
         assert encoder is not None
         if encoder.complete:
             raise RuntimeError("ASGI send: the denial response is already complete")
+        if self.closed:
+            raise ClientDisconnected("the client left during the denial response")
+        body = message.get("body", b"")
+        if type(body) is not bytes:
+            body = bytes(body)
         more = bool(message.get("more_body", False))
-        self.write(encoder.body(bytes(message.get("body", b"")), more))
+        data = encoder.body(body, more)
+        if data:
+            self.denial_sent = True
+            self.transport.write(data)
         if not more:
+            self.log_access(encoder.status)
             self.disconnect(1000, "")
-            self.shutdown_transport()
+            self.close_transport()
+        elif self.writing_paused:
+            return self.drain()
+        return DONE
 
     async def run_app(self, scope: dict[str, Any]) -> None:
         try:
@@ -342,38 +392,98 @@ class WebSocketProtocol(asyncio.Protocol):
         except asyncio.CancelledError:
             self.abort()
             raise
-        except BaseException as exc:
-            logger.error("Exception in ASGI application", exc_info=exc)
-            if not self.handshake_done:
-                self.handshake_done = True
-                self.write(error_response(500, "Internal Server Error"))
-                self.shutdown_transport()
-            elif self.accepted and not self.close_sent and not self.closed:
-                self.close_with(1011, "")
-            else:
-                self.shutdown_transport()
+        except BaseException as exc:  # noqa: BLE001 -- any failure of the app is answered
+            self.app_failed(exc)
         else:
-            if not self.handshake_done:
-                # RFC 6455 has no place for "no answer": refuse as if the app closed.
-                self.handshake_done = True
-                self.deny_forbidden()
-            elif self.denial is not None and not self.denial.complete:
-                self.abort()
-            elif self.accepted and not self.close_sent and not self.closed:
-                self.close_with(1000, "")
+            self.app_returned()
         finally:
             if self.task is not None:
                 self.state.tasks.discard(self.task)
 
+    def app_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ClientDisconnected) and self.disconnect_message is not None:
+            logger.debug("ASGI application sent on a closed WebSocket: %s", exc)
+        else:
+            logger.error("Exception in ASGI application", exc_info=exc)
+        if self.closed:
+            return
+        if not self.handshake_done or (self.denial is not None and not self.denial_sent):
+            self.handshake_done = True
+            self.respond_and_close(500, "Internal Server Error")
+        elif self.accepted and not self.close_sent:
+            self.close_with(1011, "")
+        elif self.denial is not None:
+            self.abort()  # part of the denial response is out: cut it short
+
+    def app_returned(self) -> None:
+        if self.closed:
+            return  # the client left (or was refused): nothing is owed
+        if not self.handshake_done:
+            logger.error("ASGI callable returned without accepting or refusing the WebSocket.")
+            self.handshake_done = True
+            self.respond_and_close(500, "Internal Server Error")
+        elif self.denial is not None:
+            if not self.denial.complete:
+                logger.error("ASGI callable returned without completing the denial response.")
+                self.abort()
+        elif not self.close_sent:
+            self.close_with(1000, "")
+
+    # -- closing ---------------------------------------------------------------------------
+
     def close_with(self, code: int, reason: str) -> None:
+        """Send our close frame and wait, for CLOSE_TIMEOUT at most, for the peer's."""
         codec = self.codec
         assert codec is not None
         try:
-            self.write(codec.encode_close(code, reason))
+            frame = codec.encode_close(code, reason)
         except WebSocketClosed:
-            pass
+            return
         self.close_sent = True
+        self.transport.write(frame)
         self.close_handle = self.loop.call_later(CLOSE_TIMEOUT, self.abort)
+        if self.reading_paused:
+            self.pump()  # reads on until the peer's close frame
+
+    def close_transport(self) -> None:
+        """End TCP after the last frame: FIN, then drop input until the peer's FIN or a timer."""
+        if self.closed:
+            return
+        self.closed = True
+        self.cancel_timers()
+        transport = self.transport
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        if self.reading_paused:
+            self.reading_paused = False
+            transport.resume_reading()
+        self.close_handle = self.loop.call_later(LINGER_TIMEOUT, transport.abort)
+
+    def respond_and_close(self, status: int, message: str, headers: Any = ()) -> None:
+        """A plain-text HTTP response in place of the 101, then the end of the connection."""
+        if self.closed:
+            return
+        self.log_access(status)
+        encoder = self.response_encoder()
+        fields = [(b"content-type", b"text/plain; charset=utf-8"), *headers]
+        encoder.start(status, fields, keep_alive=False)
+        self.transport.write(encoder.body((message + "\n").encode("utf-8", "replace"), False))
+        # The app refused (403) or never answered: no WebSocket, so no close code either.
+        self.disconnect(1006, "")
+        self.close_transport()
+
+    def abort(self) -> None:
+        self.closed = True
+        self.cancel_timers()
+        self.transport.abort()
+
+    def cancel_timers(self) -> None:
+        for handle in (self.ping_handle, self.pong_deadline, self.close_handle):
+            if handle is not None:
+                handle.cancel()
+        self.ping_handle = self.pong_deadline = self.close_handle = None
 
     # -- keep-alive pings ------------------------------------------------------------------
 
@@ -383,15 +493,19 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def send_ping(self) -> None:
         codec = self.codec
+        self.ping_handle = None
         if self.closed or self.close_sent or codec is None:
             return
-        self.write(codec.encode_ping(b""))
+        self.transport.write(codec.encode_ping(b""))
         if self.settings.ping_timeout and self.pong_deadline is None:
-            self.pong_deadline = self.loop.call_later(self.settings.ping_timeout, self.ping_timed_out)
+            self.pong_deadline = self.loop.call_later(self.settings.ping_timeout,
+                                                      self.ping_timed_out)
         self.schedule_ping()
 
     def ping_timed_out(self) -> None:
-        logger.info("WebSocket peer did not answer a ping; closing")
+        self.pong_deadline = None
+        logger.info("WebSocket client did not answer a ping within %s s; closing",
+                    self.settings.ping_timeout)
         self.disconnect(1011, "keepalive ping timeout")
         self.abort()
 
@@ -401,10 +515,10 @@ class WebSocketProtocol(asyncio.Protocol):
         if data and not self.closed:
             self.transport.write(data)
 
-    async def drain(self) -> None:
-        waiter = self.loop.create_future()
+    def drain(self) -> asyncio.Future[None]:
+        waiter: asyncio.Future[None] = self.loop.create_future()
         self.drain_waiters.append(waiter)
-        await waiter
+        return waiter
 
     def wake_writers(self) -> None:
         waiters, self.drain_waiters = self.drain_waiters, []
@@ -412,36 +526,33 @@ class WebSocketProtocol(asyncio.Protocol):
             if not waiter.done():
                 waiter.set_result(None)
 
-    def shutdown_transport(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.transport.close()
-        self.cancel_timers()
+    def response_encoder(self) -> ResponseEncoder:
+        state = self.state
+        return ResponseEncoder(date=state.date_header, server=state.server_header,
+                               default_headers=state.default_headers)
 
-    def abort(self) -> None:
-        self.closed = True
-        self.transport.abort()
-        self.cancel_timers()
-
-    def cancel_timers(self) -> None:
-        for handle in (self.ping_handle, self.pong_deadline, self.close_handle):
-            if handle is not None:
-                handle.cancel()
-        self.ping_handle = self.pong_deadline = self.close_handle = None
+    def log_access(self, status: int) -> None:
+        state = self.state
+        if state.access_log:
+            client = f"{self.client[0]}:{self.client[1]}" if self.client else "unix"
+            state.log_access(client, self.head, status)
 
     # -- called by the server --------------------------------------------------------------
 
     def on_tick(self, tick: int) -> None:
-        pass
+        """Drop a client that has read nothing we sent for WRITE_STALL_TICKS."""
+        if self.writing_paused and tick - self.write_paused_at >= WRITE_STALL_TICKS:
+            logger.info("WebSocket client read nothing for %d s; closing", WRITE_STALL_TICKS)
+            self.abort()
 
     def shutdown(self) -> None:
-        """Graceful stop: a going-away close for accepted connections."""
-        if self.accepted and not self.close_sent and not self.closed:
-            self.close_with(1001, "server shutting down")
+        """Graceful stop: going away (1001) for open WebSockets, 503 for undecided upgrades."""
+        if self.accepted:
+            if not self.close_sent and not self.closed:
+                self.close_with(1001, "server shutting down")
         elif not self.handshake_done and not self.closed:
             self.handshake_done = True
-            self.write(error_response(503, "Service Unavailable"))
-            self.shutdown_transport()
+            self.respond_and_close(503, "Service Unavailable: the server is shutting down")
 
     def force_close(self) -> None:
         self.abort()
