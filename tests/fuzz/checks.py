@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from fastasgi._parser import (
     END_OF_MESSAGE,
@@ -103,7 +104,7 @@ def _merged(events: list[object]) -> list[object]:
 
 def split(data: bytes, cuts: Sequence[int]) -> list[bytes]:
     bounds = [0, *sorted({c for c in cuts if 0 < c < len(data)}), len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [data[a:b] for a, b in pairwise(bounds)]
 
 
 def check_input(data: bytes, cuts: Sequence[int], limits: Limits) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
-
-import pytest
 
 from fastasgi._parser import (
     END_OF_MESSAGE,
@@ -58,7 +57,7 @@ def split_at(data: bytes, points: Iterable[int]) -> list[bytes]:
     """Cut data at the given offsets (sorted, deduplicated, ends ignored)."""
     cuts = sorted({p for p in points if 0 < p < len(data)})
     bounds = [0, *cuts, len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [data[a:b] for a, b in pairwise(bounds)]
 
 
 def normalized(events: Iterable[object]) -> list[object]:
@@ -133,6 +132,8 @@ def head_of(data: bytes, **limits: int) -> RequestHead:
 def refused(data: bytes | list[bytes], cls: type[HTTPParseError], cause: str,
             **limits: int) -> HTTPParseError:
     """Assert the parser refuses data with exactly cls, its status, and a message naming cause."""
+    import pytest  # here, so that the fuzz target can use this module without pytest
+
     parser = RequestParser(**limits)
     pieces = [data] if isinstance(data, bytes) else data
     with pytest.raises(HTTPParseError) as info:

@@ -8,6 +8,7 @@ property test compares the parser's output with the model and nothing else. The 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -98,7 +99,7 @@ def chunked_body(draw: st.DrawFn, body: bytes) -> tuple[bytes, list[int]]:
     bounds = [0, *(c for c in cuts if c < len(body)), len(body)]
     wire = b""
     offsets: list[int] = []
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in pairwise(bounds):
         if b > a:
             wire += draw(chunk_size_line(b - a))
             offsets.extend(range(len(wire), len(wire) + b - a))

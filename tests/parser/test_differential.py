@@ -15,6 +15,7 @@ from hypothesis import event, example, given, settings
 from tests.parser.events import Message, parse_one
 from tests.parser.mutations import mutated_pipelines
 from tests.parser.oracle import (
+    OracleRequest,
     as_h11_reports,
     h11_reading,
     h11_single,
@@ -28,7 +29,7 @@ CHUNKED = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
 BWS_BEFORE_CHUNK_EXT = re.compile(r"illegal chunk header: bytearray\(b'[0-9A-Fa-f]+( |\\t)+;")
 
 
-def _same_as_h11(message: Message, theirs: object) -> None:
+def _same_as_h11(message: Message, theirs: OracleRequest) -> None:
     assert (message.head.method, message.head.target, as_h11_reports(message.head.headers),
             message.body) == (theirs.method, theirs.target, theirs.headers, theirs.body)
     assert message.head.http_version == theirs.http_version
@@ -57,7 +58,7 @@ def test_generated_pipelines_are_read_by_h11_as_by_us(
             break
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(mutated_pipelines())
 @example(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n")
 @example(CHUNKED + b"5 ;a=b\r\nhello\r\n0\r\n\r\n")

@@ -22,7 +22,7 @@ def _check(batch: list[GeneratedRequest], pieces: list[bytes]) -> None:
     assert not parser.in_body
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(pipelines())
 def test_generated_pipelines_split_at_random_points_parse_to_the_model(
         case: tuple[list[GeneratedRequest], list[int]]) -> None:
