@@ -105,6 +105,7 @@ cdef class RequestHead:
 cdef unsigned char TOKEN[256]       # tchar
 cdef unsigned char VALUE[256]       # field-vchar / obs-text / SP / HTAB: what may stand in a value
 cdef unsigned char TARGET[256]      # VCHAR but '#': request-target bytes (no fragment on the wire)
+cdef unsigned char HOST[256]        # uri-host [ ":" port ] bytes (RFC 3986 §3.2.2, §3.2.3)
 cdef unsigned char LOWER[256]
 cdef signed char HEX[256]
 
@@ -117,8 +118,12 @@ cdef void _init_tables():
         TARGET[c] = 0x21 <= c <= 0x7E and c != 0x23
         LOWER[c] = c + 32 if 0x41 <= c <= 0x5A else c
         HEX[c] = -1
+        HOST[c] = 0
     for c in b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
         TOKEN[c] = 1
+    # unreserved, pct-encoded, sub-delims, the port's ":" and an IP-literal's brackets
+    for c in b"-._~%!$&'()*+,;=:[]0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        HOST[c] = 1
     for c in range(10):
         HEX[0x30 + c] = c
     for c in range(6):
@@ -624,6 +629,10 @@ cdef class RequestParser:
                 hosts += 1
                 if hosts > 1:
                     raise self._fail(InvalidRequest, "more than one Host header")
+                # RFC 9112 §3.2: a Host field with an invalid value gets a 400.
+                for k in range(vstart, vend):
+                    if not HOST[s[k]]:
+                        raise self._fail(InvalidRequest, "invalid Host header")
             elif name is H_CONTENT_LENGTH:
                 n = 0
                 if vend == vstart:

@@ -198,6 +198,19 @@ def test_two_host_headers_are_refused() -> None:
     refused(_get(b"Host: h\r\n"), InvalidRequest, "more than one Host header")
 
 
+@pytest.mark.parametrize("value", [b"a b", b"a/b", b"a?b", b"user@h", b"h\\x", b'"h"', b"h{", b"h\xc3\xa9",
+                                   b"h\t:80"])
+def test_host_with_an_invalid_value_is_refused(value: bytes) -> None:
+    """RFC 9112 §3.2: 400 for a Host field with an invalid value; Host = uri-host [ ":" port ]."""
+    refused(b"GET / HTTP/1.1\r\nHost: " + value + b"\r\n\r\n", InvalidRequest, "invalid Host header")
+
+
+@pytest.mark.parametrize("value", [b"example.com", b"h:8080", b"[::1]:443", b"127.0.0.1", b"a_b-c~d",
+                                   b"xn--caf-dma.example", b"h%41", b""])
+def test_host_with_a_valid_value_is_accepted(value: bytes) -> None:
+    assert head_of(b"GET / HTTP/1.1\r\nHost: " + value + b"\r\n\r\n").headers == [(b"host", value)]
+
+
 def test_two_host_headers_are_refused_in_http_1_0_too() -> None:
     refused(b"GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n", InvalidRequest, "more than one Host")
 
