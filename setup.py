@@ -55,7 +55,7 @@ def compile_args() -> list[str]:
         # NOTE: Python's own CFLAGS define NDEBUG; undefine it so C-level assert() runs too.
         return ["/Od", "/Zi", "/UNDEBUG"] if msvc else ["-O0", "-g3", "-UNDEBUG"]
     # NOTE: -O2, not the interpreter's -O3: -O3 measured no faster on the parser and serializer
-    # benchmarks and made the modules 8-11% larger. No -march: a wheel must run on every CPU of
+    # benchmarks and made the modules 8-10% larger. No -march: a wheel must run on every CPU of
     # its platform tag. -g0 drops the interpreter's -g, which made each module ~5x larger.
     # MSVC's defaults are already /O2 without debug information.
     return [] if msvc else ["-O2", "-g0"]
