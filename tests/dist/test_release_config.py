@@ -6,9 +6,8 @@ validated against cibuildwheel's own schema and asked which wheels it would buil
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
