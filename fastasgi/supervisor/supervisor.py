@@ -1,0 +1,351 @@
+"""The supervisor: bind the listening sockets, then keep ``--workers`` server processes alive.
+
+The supervisor never imports the app and never runs an event loop; it is one synchronous loop that
+waits on three things at once (``multiprocessing.connection.wait``): each worker's process
+sentinel (it exited), each worker's heartbeat pipe (see ``heartbeat``), and a socket that signal
+handlers write to. Workers share the sockets bound here, so a connection waiting to be accepted
+is never tied to one process: whichever worker is free takes it, and a worker that stops, dies
+or hangs leaves nothing behind it in the listen queue.
+
+Signals:
+  SIGTERM, SIGINT  stop: SIGTERM to every worker, which finish their requests and run lifespan
+                   shutdown; exit 0 once all are gone. A second SIGINT sends the workers SIGINT
+                   (stop now: cancel requests, still run lifespan shutdown), a third SIGKILL.
+  SIGHUP           rolling restart: start a new worker, wait until it serves, stop one old one,
+                   repeat. The new workers import the app afresh (code deployed since is served).
+  SIGTTIN/SIGTTOU  one worker more / one fewer (never fewer than one).
+
+A worker that exits without being asked is replaced: at once if it had been serving for
+STABLE_SECONDS, otherwise after an exponential back-off (BACKOFF_FIRST doubling up to
+BACKOFF_MAX), so an app that crashes on start does not make the supervisor spin. If no worker of
+the first start ever serves, the supervisor exits with the failed worker's exit code.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import stat
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from multiprocessing.connection import wait
+from typing import TYPE_CHECKING, Any
+
+from fastasgi.config import ConfigError
+from fastasgi.supervisor.heartbeat import READY, STOPPING
+from fastasgi.supervisor.process import Phase, WorkerProcess
+from fastasgi.supervisor.worker import CONTROL_SIGNALS
+
+if TYPE_CHECKING:
+    from fastasgi.config import Config
+
+__all__ = ["BACKOFF_FIRST", "BACKOFF_MAX", "MAX_WORKERS", "START_METHOD", "Supervisor"]
+
+logger = logging.getLogger("fastasgi.error")
+
+# NOTE: fork starts a worker in milliseconds and shares the supervisor's imported modules; it
+# is safe here because the supervisor has no threads and no event loop. Elsewhere fork is unsafe
+# (macOS system libraries) or missing (Windows), so workers start as fresh interpreters.
+START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
+
+BACKOFF_FIRST = 0.5
+BACKOFF_MAX = 16.0
+STABLE_SECONDS = 5.0
+MAX_WORKERS = 1024
+# Longest sleep of the supervisor's loop; deadlines are checked at least this often.
+LOOP_SECONDS = 1.0
+# A pass of the loop that took this much longer than it should means the supervisor itself was
+# stopped (SIGSTOP, a suspended machine): the workers' silence is then not their fault.
+PAUSE_SECONDS = 2.0
+
+_SIGNAL_NAMES = {sig: signal.Signals(sig).name for sig in CONTROL_SIGNALS}
+
+
+class Supervisor:
+    """Runs ``config.workers`` workers serving ``config``'s app until told to stop."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.target = config.workers
+        self.workers: list[WorkerProcess] = []
+        self.context = multiprocessing.get_context(START_METHOD)
+        self.sockets: list[socket.socket] = []
+        self.generation = 0
+        self.started_count = 0
+        self.failures = 0               # workers in a row that failed to start or died young
+        self.spawn_not_before = 0.0     # back-off after failures
+        self.ever_ready = False         # some worker has served: startup works
+        self.boot_failure_code: int | None = None
+        self.stop_level = 0             # 0 running, 1 stopping, 2 forcing, 3 killing
+        self._signals: collections.deque[int] = collections.deque(maxlen=64)
+        self._wake_reader: socket.socket | None = None
+
+    def run(self) -> int:
+        """Bind, supervise until stopped, return the exit status."""
+        from fastasgi.sockets import bind_sockets
+
+        if threading.current_thread() is not threading.main_thread():
+            raise ConfigError("--workers > 1 must run in the main thread (it handles signals)")
+        self.sockets = bind_sockets(self.config)
+        try:
+            with self._signal_handlers():
+                return self._supervise()
+        finally:
+            self._kill_remaining()
+            self._close_sockets()
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def _supervise(self) -> int:
+        logger.info(
+            "Started supervisor process [%d]: %d workers (%s)",
+            os.getpid(), self.target, START_METHOD,
+        )
+        now = time.monotonic()
+        while True:
+            if self.stop_level == 0:
+                self._reconcile(now)
+            elif not self.workers:
+                logger.info("Stopped supervisor process [%d]", os.getpid())
+                return 0
+            if self.boot_failure_code is not None and not self.ever_ready and not self.workers:
+                code = self.boot_failure_code
+                logger.error(
+                    "No worker could start (%s); stopping. The reason is logged above.",
+                    f"exit code {code}" if code > 0 else f"killed by signal {-code}",
+                )
+                return code if code > 0 else 1
+            timeout = self._next_wake(now) - now
+            waited_from = time.monotonic()
+            ready = wait(self._waitables(), max(0.0, timeout))
+            now = time.monotonic()
+            if now - waited_from > max(0.0, timeout) + PAUSE_SECONDS:
+                for worker in self.workers:
+                    worker.forgive_silence(now)
+            self._drain_wake_socket()
+            while self._signals:
+                self._on_signal(self._signals.popleft(), now)
+            for worker in list(self.workers):
+                if worker.process.sentinel in ready:
+                    worker.sentinel_fired = True
+                for event in worker.read(now):
+                    self._on_event(worker, event, now)
+            for worker in list(self.workers):
+                if worker.reap():
+                    self.workers.remove(worker)
+                    self._on_exit(worker, now)
+            self._enforce_deadlines(now)
+
+    def _waitables(self) -> list[Any]:
+        items: list[Any] = [self._wake_reader]
+        for worker in self.workers:
+            items.extend(worker.waitables())
+        return items
+
+    def _next_wake(self, now: float) -> float:
+        wake = now + LOOP_SECONDS
+        for worker in self.workers:
+            if worker.killed_because is None:
+                wake = min(wake, worker.deadline()[0])
+        if self.stop_level == 0 and self.spawn_not_before > now:
+            wake = min(wake, self.spawn_not_before)
+        return wake
+
+    def _enforce_deadlines(self, now: float) -> None:
+        for worker in self.workers:
+            if worker.killed_because is not None:
+                continue
+            deadline, late_for = worker.deadline()
+            if now >= deadline:
+                logger.error("Worker [%d] %s; killing it.", worker.pid, late_for)
+                worker.kill(late_for)
+
+    # -- keeping the right workers -------------------------------------------------------------
+
+    def _reconcile(self, now: float) -> None:
+        live = [w for w in self.workers if w.phase is not Phase.STOPPING]
+        if self.failures and any(
+            w.ready_at is not None and now - w.ready_at >= STABLE_SECONDS for w in live
+        ):
+            self.failures = 0
+        old = [w for w in live if w.generation != self.generation]
+        new = [w for w in live if w.generation == self.generation]
+        new_serving = [w for w in new if w.phase is Phase.SERVING]
+        new_booting = [w for w in new if w.phase is Phase.BOOTING]
+        if old:
+            # Rolling restart: one new worker boots at a time; each that serves retires an old one.
+            while old and len(old) + len(new_serving) > self.target:
+                retired = old.pop(0)
+                logger.info("Rolling restart: stopping worker [%d]", retired.pid)
+                retired.stop(now)
+            if old and not new_booting and self._may_spawn(now, new_booting):
+                self._spawn(now)
+            return
+        excess = len(new) - self.target
+        if excess > 0:
+            # Booting workers go first (newest first: they serve nobody yet), then the oldest.
+            for worker in (new_booting[::-1] + new_serving)[:excess]:
+                logger.info("Stopping worker [%d] (%d workers wanted)", worker.pid, self.target)
+                worker.stop(now)
+            return
+        missing = self.target - len(new)
+        while missing > 0 and self._may_spawn(now, new_booting):
+            new_booting.append(self._spawn(now))
+            missing -= 1
+
+    def _may_spawn(self, now: float, booting: list[WorkerProcess]) -> bool:
+        if not self.ever_ready and self.boot_failure_code is not None:
+            return False  # the first start is failing: wait for the verdict of the others
+        if self.failures and booting:
+            return False  # after a failure, one attempt at a time
+        return now >= self.spawn_not_before
+
+    def _spawn(self, now: float) -> WorkerProcess:
+        self.started_count += 1
+        worker = WorkerProcess(self.config, self.generation, self.started_count)
+        with _signals_blocked():
+            worker.start(self.context, self.sockets, now)
+        self.workers.append(worker)
+        logger.debug("Started worker [%d]", worker.pid)
+        return worker
+
+    # -- what workers say and do -----------------------------------------------------------
+
+    def _on_event(self, worker: WorkerProcess, event: bytes, now: float) -> None:
+        if event == READY:
+            self.ever_ready = True
+            logger.debug("Worker [%d] is serving", worker.pid)
+        elif event == STOPPING and self.stop_level == 0:
+            logger.info("Worker [%d] is stopping on its own; starting another", worker.pid)
+
+    def _on_exit(self, worker: WorkerProcess, now: float) -> None:
+        how = worker.describe_exit()
+        if worker.phase is Phase.STOPPING:
+            clean = worker.exitcode == 0 and worker.killed_because is None
+            (logger.info if clean else logger.warning)("Worker [%d] stopped (%s)", worker.pid, how)
+            return
+        if self.stop_level:
+            return
+        if worker.ready_at is None:
+            self.failures += 1
+            logger.error("Worker [%d] failed to start (%s)", worker.pid, how)
+            if not self.ever_ready:
+                self.boot_failure_code = worker.exitcode if worker.exitcode else 1
+            if worker.generation == self.generation and any(
+                w.generation != self.generation for w in self.workers
+            ):
+                logger.error("Rolling restart abandoned; the running workers keep serving.")
+                for other in self.workers:
+                    other.generation = self.generation
+        elif now - worker.ready_at < STABLE_SECONDS:
+            self.failures += 1
+            logger.error("Worker [%d] died %.1f s after it started serving (%s)",
+                         worker.pid, now - worker.ready_at, how)
+        else:
+            self.failures = 0
+            logger.error("Worker [%d] died (%s)", worker.pid, how)
+        if self.failures and (self.ever_ready or self.boot_failure_code is None):
+            delay = min(BACKOFF_FIRST * 2 ** (self.failures - 1), BACKOFF_MAX)
+            self.spawn_not_before = now + delay
+            logger.info("Starting its replacement in %.1f s", delay)
+
+    # -- signals ---------------------------------------------------------------------------
+
+    def _on_signal(self, sig: int, now: float) -> None:
+        if sig in (signal.SIGINT, signal.SIGTERM):
+            self._stop(sig, now)
+        elif self.stop_level:
+            return
+        elif sig == getattr(signal, "SIGHUP", None):
+            self.generation += 1
+            logger.info("Received SIGHUP: rolling restart of %d workers", self.target)
+        elif sig == getattr(signal, "SIGTTIN", None):
+            if self.target < MAX_WORKERS:
+                self.target += 1
+            logger.info("Received SIGTTIN: %d workers wanted", self.target)
+        elif sig == getattr(signal, "SIGTTOU", None):
+            self.target = max(1, self.target - 1)
+            logger.info("Received SIGTTOU: %d workers wanted", self.target)
+
+    def _stop(self, sig: int, now: float) -> None:
+        name = _SIGNAL_NAMES.get(sig, str(sig))
+        if self.stop_level == 0:
+            self.stop_level = 1
+            logger.info("Received %s: stopping %d workers", name, len(self.workers))
+            for worker in self.workers:
+                worker.stop(now)
+        elif sig == signal.SIGINT and self.stop_level == 1:
+            self.stop_level = 2
+            logger.warning("Received SIGINT again: stopping the workers now (again to kill them)")
+            for worker in self.workers:
+                worker.stop(now, signal.SIGINT)
+        elif sig == signal.SIGINT and self.stop_level == 2:
+            self.stop_level = 3
+            for worker in self.workers:
+                worker.kill("was interrupted three times")
+
+    def _record_signal(self, sig: int, frame: Any) -> None:
+        # Runs between two bytecodes of the loop: record only; the wake-up socket ends the wait.
+        self._signals.append(sig)
+
+    @contextlib.contextmanager
+    def _signal_handlers(self) -> Iterator[None]:
+        reader, writer = socket.socketpair()
+        reader.setblocking(False)
+        writer.setblocking(False)
+        self._wake_reader = reader
+        previous_wakeup = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        previous = {sig: signal.signal(sig, self._record_signal) for sig in CONTROL_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            signal.set_wakeup_fd(previous_wakeup)
+            reader.close()
+            writer.close()
+
+    def _drain_wake_socket(self) -> None:
+        assert self._wake_reader is not None
+        with contextlib.suppress(BlockingIOError, InterruptedError):
+            while self._wake_reader.recv(4096):
+                pass
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def _kill_remaining(self) -> None:
+        """Leave no worker behind when the loop ended by an exception."""
+        for worker in self.workers:
+            worker.kill("was left when the supervisor failed")
+        for worker in self.workers:
+            worker.process.join(5)
+
+    def _close_sockets(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        path = self.config.uds
+        if path:
+            with contextlib.suppress(OSError):
+                if stat.S_ISSOCK(os.stat(path).st_mode):
+                    os.unlink(path)
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Hold back the control signals while a worker starts: a forked child must install its own
+    handlers before any can run (the worker unblocks them)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, CONTROL_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -1,0 +1,82 @@
+"""Apps served by the supervisor tests. Each answers with the pid of the worker that served it.
+
+Paths of ``app``:
+  /              the worker's pid
+  /sleep?S       the pid, after sleeping S seconds without blocking the event loop
+  /block?S       the pid, after blocking the event loop for S seconds (a hung worker)
+
+Environment variables, read by the workers (they inherit them from the test's command):
+  SUPERVISOR_TEST_EVENTS      a file that gets a line "PID EVENT" for every import, lifespan
+                              startup, request and lifespan shutdown
+  SUPERVISOR_TEST_FAIL_IF     startup fails while this file exists (``failing_when_marked``)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+
+def _record(event: str) -> None:
+    path = os.environ.get("SUPERVISOR_TEST_EVENTS")
+    if path:
+        # One write per line on an O_APPEND file: lines from several workers never interleave.
+        with open(path, "a", encoding="ascii") as file:
+            file.write(f"{os.getpid()} {event}\n")
+
+
+_record("import")
+
+
+async def _lifespan(receive: Any, send: Any, fail_reason: str | None = None) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            if fail_reason is not None:
+                await send({"type": "lifespan.startup.failed", "message": fail_reason})
+                return
+            _record("startup")
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            _record("shutdown")
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    seconds = float(scope["query_string"] or b"0")
+    if scope["path"] == "/sleep":
+        await asyncio.sleep(seconds)
+    elif scope["path"] == "/block":
+        time.sleep(seconds)  # noqa: ASYNC251 -- blocks the event loop on purpose
+    _record("request")
+    body = str(os.getpid()).encode()
+    await send({
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-length", str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+async def failing_startup(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Refuses lifespan startup: every worker exits with code 3."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send, fail_reason="the database is unreachable")
+        return
+    raise AssertionError("a request reached an app that never started")
+
+
+async def failing_when_marked(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``app``, whose startup fails while the file named by SUPERVISOR_TEST_FAIL_IF exists."""
+    if scope["type"] == "lifespan":
+        marker = os.environ.get("SUPERVISOR_TEST_FAIL_IF", "")
+        reason = "the marker file exists" if marker and os.path.exists(marker) else None
+        await _lifespan(receive, send, fail_reason=reason)
+        return
+    await app(scope, receive, send)
