@@ -48,16 +48,18 @@ class RequestParser:
         max_request_line: int = 8190,
         max_header_bytes: int = 65536,
         max_headers: int = 100,
-        max_chunk_size_digits: int = 16,
+        max_chunk_size_digits: int = 15,
         max_body_size: int = 0,
-    ) -> None: ...
+    ) -> None:
+        """Limits: request line bytes (414), head bytes and field count (431), chunk-size hex
+        digits (capped at 15, which always fits a 64-bit size), body bytes (413; 0 = no limit)."""
     @property
     def buffered(self) -> int:
         """Bytes fed but not yet consumed by next_event()."""
     @property
     def in_body(self) -> bool:
         """A head was returned and its body is not complete yet."""
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append bytes; raises the stored error after a parse error."""
     def next_event(self) -> RequestHead | bytes | _Marker:
         """The next event: a RequestHead, a body piece (bytes), END_OF_MESSAGE or NEED_DATA.

@@ -345,7 +345,7 @@ cdef class RequestParser:
     """Incremental parser for the requests of one connection."""
 
     def __cinit__(self, *, Py_ssize_t max_request_line=8190, Py_ssize_t max_header_bytes=65536,
-                  Py_ssize_t max_headers=100, Py_ssize_t max_chunk_size_digits=16,
+                  Py_ssize_t max_headers=100, Py_ssize_t max_chunk_size_digits=15,
                   long long max_body_size=0):
         if (max_request_line <= 0 or max_header_bytes <= 0 or max_headers <= 0
                 or max_chunk_size_digits <= 0 or max_body_size < 0):
