@@ -370,6 +370,8 @@ cdef class WebSocketCodec:
         self._buf = None
         self._pos = self._end = 0
         self._release_message()
+        # A pong not taken yet is dropped: the connection failed, only the close frame is owed.
+        self._pending_pong = None
         if not self.close_sent:
             self._pending_close = self._close_frame(code, reason)
             self.close_sent = True
