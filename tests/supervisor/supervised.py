@@ -99,6 +99,12 @@ class Supervised:
     def send_signal(self, sig: int) -> None:
         self.process.send_signal(sig)
 
+    def wait_for_end_of_output(self, timeout: float) -> None:
+        """Until every process that holds the output pipe (workers too) has exited."""
+        self._reader.join(timeout)
+        if self._reader.is_alive():
+            raise AssertionError(f"output still open after {timeout} s:\n{self.log}")
+
     def wait(self, timeout: float) -> int:
         code = self.process.wait(timeout)
         self._reader.join(5)
@@ -122,10 +128,10 @@ class Supervised:
 
 
 @contextlib.contextmanager
-def supervise(*args: str, app: str = APP, workers: int = 2,
-              env: dict[str, str] | None = None) -> Iterator[Supervised]:
+def supervise(*args: str, app: str = APP, workers: int = 2, env: dict[str, str] | None = None,
+              module: str = "fastasgi") -> Iterator[Supervised]:
     """``python -m fastasgi APP --workers N --port 0 ARGS``, serving once the block starts."""
-    command = [sys.executable, "-m", "fastasgi", app, "--workers", str(workers),
+    command = [sys.executable, "-m", module, app, "--workers", str(workers),
                "--port", "0", "--no-access-log", *args]
     server = Supervised(command, env)
     try:

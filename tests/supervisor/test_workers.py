@@ -11,6 +11,19 @@ from pathlib import Path
 from tests.supervisor.supervised import load, supervise
 
 
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone too: its parent (here init) just has not reaped it yet.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as file:
+            return file.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def read_events(path: Path) -> list[tuple[int, str]]:
     if not path.exists():
         return []
@@ -23,6 +36,30 @@ def test_two_workers_share_the_port_and_both_answer() -> None:
         pids = server.pids_answering(2)
         assert pids == server.workers()
         assert server.pid not in pids
+
+
+def test_workers_started_by_spawn_share_the_port_and_stop_cleanly() -> None:
+    with supervise(module="tests.supervisor.spawn_main") as server:
+        # (multiprocessing's resource tracker is a child process too under spawn)
+        assert server.pids_answering(2) <= server.workers()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(15) == 0
+    assert "2 workers (spawn)" in server.log
+    assert server.log.count("Application shutdown complete.") == 2
+
+
+def test_workers_stop_when_the_supervisor_is_killed() -> None:
+    with supervise() as server:
+        workers = server.pids_answering(2)
+        server.send_signal(signal.SIGKILL)
+        server.wait(5)
+        server.wait_for_end_of_output(10)
+        deadline = time.monotonic() + 5  # they closed their output; now exiting
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(alive(pid) for pid in workers)
+    assert server.log.count("is gone; stopping.") == 2
+    assert server.log.count("Application shutdown complete.") == 2
 
 
 def test_supervisor_never_imports_the_app(tmp_path: Path) -> None:
@@ -57,8 +94,10 @@ def test_killed_worker_is_replaced_while_requests_keep_succeeding() -> None:
     with supervise() as server:
         first = server.pids_answering(2)
         victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        # What the victim was serving is lost with it; from the moment it is gone, nothing is.
+        server.wait_for(lambda: not alive(victim), 10, "the worker to die")
         with load(server) as sent:
-            os.kill(victim, signal.SIGKILL)
             server.wait_for(
                 lambda: len(server.workers() - first) == 1 and victim not in server.workers(),
                 10, "a replacement worker",
@@ -79,7 +118,7 @@ def test_max_requests_recycles_workers_without_a_failed_request() -> None:
                             "three workers started after recycling")
         assert sent.failures == []
         assert "stopping on its own; starting another" in server.log
-        assert len(server.workers()) == 2
+        server.wait_for(lambda: len(server.workers()) == 2, 10, "two workers")
 
 
 def test_hung_worker_is_killed_and_replaced() -> None:
