@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bench import machine
 from bench.apps import APPS
+from bench.cpu_usage import CpuSample, others_share
 from bench.servers import SERVERS, ServerProcess, pinned, start_server
 
 REPORTS = Path(__file__).resolve().parent / "reports"
@@ -85,6 +86,8 @@ class WrkResult:
     latency_p99_ms: float
     non_2xx: int
     socket_errors: int
+    # Share of the machine's CPUs other processes used during the run (None: not measurable).
+    others_cpu: float | None = None
 
     @property
     def clean(self) -> bool:
@@ -161,9 +164,6 @@ class AppResult:
     app: str
     runs: dict[str, list[WrkResult]]
     commands: dict[str, list[str]]
-    # 1-minute load average before and after: anything else running shows up here.
-    load_before: float = 0.0
-    load_after: float = 0.0
 
     def median_rps(self, server: str) -> float:
         return statistics.median(r.requests_per_s for r in self.runs[server])
@@ -176,6 +176,13 @@ class AppResult:
         rps = [r.requests_per_s for r in self.runs[server]]
         return (max(rps) - min(rps)) / statistics.median(rps)
 
+    def others_cpu(self, server: str) -> str:
+        """Median and max share of the CPUs that other processes used during the rounds."""
+        shares = [r.others_cpu for r in self.runs[server] if r.others_cpu is not None]
+        if not shares:
+            return "n/a"
+        return f"{statistics.median(shares):.0%} ({max(shares):.0%})"
+
     def errors(self, server: str) -> int:
         return sum(r.non_2xx + r.socket_errors for r in self.runs[server])
 
@@ -187,7 +194,6 @@ def run_app(
     config.validate()
     require_wrk()
     server_cpu, wrk_cpu = config.cpus()
-    load_before = os.getloadavg()[0]
     started: list[ServerProcess] = []
     logs = tempfile.TemporaryDirectory(prefix="fastasgi-bench-")
     try:
@@ -198,10 +204,14 @@ def run_app(
             if config.warmup:
                 run_wrk(server.url, config, config.warmup, wrk_cpu)
         runs: dict[str, list[WrkResult]] = {s.name: [] for s in started}
+        groups = {s.process.pid for s in started}  # each server leads its own process group
+        machine_cpus = os.cpu_count() or 1
         for round_index in range(config.rounds):
             first = round_index % len(started)
             for server in started[first:] + started[:first]:
+                before = CpuSample.take(groups)
                 result = run_wrk(server.url, config, config.duration, wrk_cpu)
+                result.others_cpu = others_share(before, CpuSample.take(groups), machine_cpus)
                 runs[server.name].append(result)
                 failures = (
                     ""
@@ -215,8 +225,7 @@ def run_app(
                 )
                 if server.process.poll() is not None:
                     raise RuntimeError(f"{server.name} died during the run:\n{server.log_tail()}")
-        commands = {s.name: s.command for s in started}
-        return AppResult(app, runs, commands, load_before, os.getloadavg()[0])
+        return AppResult(app, runs, {s.name: s.command for s in started})
     finally:
         for server in started:
             server.stop()
@@ -242,7 +251,7 @@ def results_table(results: list[AppResult], servers: list[str]) -> str:
 
 def detail_table(results: list[AppResult], servers: list[str]) -> str:
     rows = [
-        ["app", "server", "req/s per round", "spread", "median p99 latency", "errors", "load"],
+        ["app", "server", "req/s per round", "spread", "median p99 latency", "errors", "others"],
         ["---", "---", "---", "---:", "---:", "---:", "---"],
     ]
     for result in results:
@@ -256,7 +265,7 @@ def detail_table(results: list[AppResult], servers: list[str]) -> str:
                     f"{result.spread(server):.0%}",
                     f"{result.median_p99_ms(server):.2f} ms",
                     str(result.errors(server)),
-                    f"{result.load_before:.2f} -> {result.load_after:.2f}",
+                    result.others_cpu(server),
                 ]
             )
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)
@@ -286,10 +295,10 @@ def render_report(
         "",
         "## Per round",
         "",
-        "Spread is (max - min) / median over the rounds; load is the 1-minute load average before",
-        "and after the app's runs. The two CPUs are all the machine has: anything else running",
-        "during the benchmark lowers every server's figure, and the interleaving spreads that",
-        "evenly, so the ratios hold up better than the absolute figures.",
+        "Spread is (max - min) / median over the rounds. Others is the share of the machine's",
+        "CPUs used by other processes during the rounds, median (max); a few percent is the",
+        "kernel's own loopback work. Anything else running lowers every server's figure; the",
+        "interleaving spreads that over all servers, so ratios hold up better than absolute figures.",
         "",
         detail_table(results, config.servers),
         "",
