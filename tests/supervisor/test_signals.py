@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import threading
 import time
+from pathlib import Path
 
 from tests.supervisor.supervised import load, supervise
 from tests.support.server import read_response
@@ -92,3 +94,32 @@ def test_sigttin_adds_a_worker_and_sigttou_removes_one() -> None:
         server.wait_for(lambda: server.log.count("Received SIGTTOU: 1 workers wanted") == 2, 10,
                         "the third SIGTTOU")
         assert len(server.workers()) == 1
+
+
+def test_rolling_restart_is_abandoned_when_a_new_worker_cannot_start(tmp_path: Path) -> None:
+    marker = tmp_path / "fail"
+    with supervise(app="tests.supervisor.apps:failing_when_marked",
+                   env={"SUPERVISOR_TEST_FAIL_IF": str(marker)}) as server:
+        old = server.pids_answering(2)
+        marker.touch()
+        server.send_signal(signal.SIGHUP)
+        server.wait_for(lambda: "Rolling restart abandoned" in server.log, 10, "the abandon")
+        assert server.workers() == old
+        assert server.pids_answering(2) == old
+
+
+def test_a_frozen_and_thawed_process_tree_keeps_its_workers() -> None:
+    with supervise("--timeout-worker-healthcheck", "1") as server:
+        workers = server.pids_answering(2)
+        # As a container pause does: everything stops, for longer than the health check allows.
+        tree = [server.pid, *workers]
+        for pid in tree:
+            os.kill(pid, signal.SIGSTOP)
+        time.sleep(2.5)
+        for pid in tree:
+            os.kill(pid, signal.SIGCONT)
+        for _ in range(20):
+            server.answering_pid()
+        time.sleep(1.5)  # more than a health-check period after the thaw
+        assert server.workers() == workers
+        assert "killing it" not in server.log
