@@ -29,12 +29,11 @@ from fastasgi._websocket import (
     Close,
     DeflateParams,
     Ping,
-    Pong,
     ProtocolError,
     WebSocketClosed,
     WebSocketCodec,
 )
-from fastasgi.protocols.awaitables import Done
+from fastasgi.protocols.awaitables import Done  # type: ignore[import-not-found]
 from fastasgi.websocket_handshake import (
     HandshakeError,
     UpgradeRequest,
@@ -101,7 +100,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.codec: WebSocketCodec | None = None
         self.request: UpgradeRequest | None = None
         self.inbox: deque[dict[str, Any]] = deque([{"type": CONNECT}])
-        self.inbox_waiter: asyncio.Future[None] | None = None
+        self.inbox_waiter: asyncio.Future[dict[str, Any]] | None = None
         self.drain_waiters: list[asyncio.Future[None]] = []
         self.handshake_done = False  # 101, an HTTP refusal or a denial response was decided
         self.accepted = False
@@ -228,17 +227,7 @@ class WebSocketProtocol(asyncio.Protocol):
             elif kind is bytes:
                 if len(inbox) < max_queue:
                     self.deliver({"type": RECEIVE, "bytes": event})
-            elif kind is Ping:
-                self.write(codec.data_to_send())
-            elif kind is Pong:
-                if self.pong_deadline is not None:
-                    self.pong_deadline.cancel()
-                    self.pong_deadline = None
-            elif kind is Close:
-                # The codec queued our reply unless our close frame was already out.
-                self.write(codec.data_to_send())
-                self.disconnect(event.code, event.reason)
-                self.close_transport()
+            elif self.control_frame(codec, event):
                 return
         if self.closed:
             return
@@ -250,13 +239,30 @@ class WebSocketProtocol(asyncio.Protocol):
             else:
                 self.transport.resume_reading()
 
+    def control_frame(self, codec: WebSocketCodec, event: object) -> bool:
+        """Act on a ping, pong or close; True once the connection is over."""
+        if type(event) is Close:
+            # The codec queued our reply unless our close frame was already out.
+            self.write(codec.data_to_send())
+            self.disconnect(event.code, event.reason)
+            self.close_transport()
+            return True
+        if type(event) is Ping:
+            self.write(codec.data_to_send())  # the pong
+        elif self.pong_deadline is not None:  # a pong: the peer is alive
+            self.pong_deadline.cancel()
+            self.pong_deadline = None
+        return False
+
     def deliver(self, message: dict[str, Any]) -> None:
-        self.inbox.append(message)
+        """Hand a message to the app's waiting receive(), or queue it."""
         waiter = self.inbox_waiter
         if waiter is not None:
             self.inbox_waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+            if not waiter.done():  # done here means cancelled: the app stopped waiting
+                waiter.set_result(message)
+                return
+        self.inbox.append(message)
 
     def disconnect(self, code: int, reason: str) -> None:
         """The connection is over for the app: queue websocket.disconnect (once)."""
@@ -266,20 +272,24 @@ class WebSocketProtocol(asyncio.Protocol):
 
     # -- the app's side --------------------------------------------------------------------
 
-    async def receive(self) -> dict[str, Any]:
-        inbox = self.inbox
-        while not inbox:
-            if self.disconnect_message is not None:
-                # Every receive() after the disconnect gets it again.
-                return dict(self.disconnect_message)
-            waiter = self.inbox_waiter
-            if waiter is None:
-                waiter = self.inbox_waiter = self.loop.create_future()
-            await waiter
-        message = inbox.popleft()
-        if self.reading_paused:
-            self.pump()
-        return message
+    def receive(self) -> asyncio.Future[dict[str, Any]]:
+        """The app's receive(): a future of the next message (already done when one waits).
+
+        NOTE: a future rather than a coroutine: no coroutine object or frame per message, and
+        deliver() resolves it with the message itself."""
+        waiter = self.loop.create_future()
+        if self.inbox:
+            waiter.set_result(self.inbox.popleft())
+            if self.reading_paused:
+                self.pump()
+        elif self.disconnect_message is not None:
+            # Every receive() after the disconnect gets it again.
+            waiter.set_result(dict(self.disconnect_message))
+        elif self.inbox_waiter is not None and not self.inbox_waiter.done():
+            raise RuntimeError("ASGI receive() called while another receive() is waiting")
+        else:
+            self.inbox_waiter = waiter
+        return waiter
 
     def send(self, message: dict[str, Any]) -> Any:
         """The app's send(): an awaitable, finished unless the transport is full."""

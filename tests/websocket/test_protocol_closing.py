@@ -10,6 +10,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from fastasgi.protocols.websocket import CLOSE_TIMEOUT
 from tests.support.server import serve
 from tests.websocket.protocol_support import RawClient, Recorder, echo
 
@@ -252,6 +253,7 @@ def test_graceful_shutdown_with_an_unresponsive_client_ends_after_the_close_time
     app = Recorder(accept_then_read_until_disconnect)
     with serve(app, timeout_graceful_shutdown=60) as running:
         client = RawClient.open(running.port)
+        client.sock.settimeout(CLOSE_TIMEOUT + 10)
         running.server.should_exit = True
         assert client.recv_close() == (1001, b"server shutting down")
         # The client never answers: the server drops it after its close timeout.

@@ -1,0 +1,37 @@
+"""Autobahn|Testsuite's fuzzing client against the echo app (all cases but the 12.x/13.x
+permessage-deflate volume cases; about 15 s). Needs ``wstest``: $WSTEST, or on PATH (see
+/work/shared/tools/autobahn-venv.sh or docs/websocket.md); without it the test is skipped."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.websocket.autobahn.run_autobahn import SLOW_CASES, run_suite
+
+# Cases whose outcome the suite itself calls acceptable but not strict or implementation
+# defined (docs/websocket.md explains each); any other case must be OK.
+NON_STRICT = {"3.2", "3.3", "4.1.3", "4.1.4", "4.1.5", "4.2.3", "4.2.4", "5.15"}
+INFORMATIONAL = {"7.1.6", "7.13.1", "7.13.2"}
+
+
+def wstest() -> str | None:
+    return os.environ.get("WSTEST") or shutil.which("wstest")
+
+
+@pytest.mark.skipif(wstest() is None, reason="Autobahn|Testsuite's wstest is not installed")
+def test_autobahn_fuzzing_client_finds_no_failure(tmp_path: Path) -> None:
+    command = wstest()
+    assert command is not None
+    results = run_suite(command, ["*"], SLOW_CASES, tmp_path, timeout=180)
+    assert len(results) == 301
+    behaviours = {case: result["behavior"] for case, result in results.items()}
+    assert not [case for case, b in behaviours.items() if b == "FAILED"]
+    assert {case for case, b in behaviours.items() if b == "NON-STRICT"} <= NON_STRICT
+    assert {case for case, b in behaviours.items() if b == "INFORMATIONAL"} <= INFORMATIONAL
+    assert {b for case, b in behaviours.items()
+            if case not in NON_STRICT | INFORMATIONAL} == {"OK"}
+    assert {result["behaviorClose"] for result in results.values()} <= {"OK", "INFORMATIONAL"}
