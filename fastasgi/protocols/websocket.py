@@ -333,6 +333,10 @@ class WebSocketProtocol(asyncio.Protocol):
             if kind != RESPONSE_BODY:
                 raise RuntimeError(f"ASGI send: expected {RESPONSE_BODY!r}, got {kind!r}")
             return self.send_denial_body(message)
+        if self.closed and kind in (ACCEPT, SEND):
+            # The server answered the upgrade itself (503 while shutting down, or the client
+            # left and the 500 went nowhere): for the app the connection is simply gone.
+            raise ClientDisconnected("the WebSocket connection is closed")
         raise RuntimeError(f"ASGI send: unexpected message type {kind!r}")
 
     def accept(self, message: dict[str, Any]) -> None:

@@ -268,3 +268,29 @@ def test_echo_app_serves_many_short_connections_in_a_row() -> None:
             with connect(url(running), compression=None) as ws:
                 ws.send(str(i))
                 assert ws.recv() == str(i)
+
+
+def test_shutdown_before_accept_answers_503_and_a_late_accept_raises_oserror() -> None:
+    import asyncio
+
+    from tests.websocket.protocol_support import upgrade_request, websocket_connection
+
+    release = threading.Event()
+
+    async def slow_to_accept(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        while not release.is_set():
+            await asyncio.sleep(0.01)
+        await send({"type": "websocket.accept"})
+
+    app = Recorder(slow_to_accept)
+    with serve(app) as running, RawClient.connect_raw(running.port) as client:
+        client.send(upgrade_request())
+        websocket_connection(running)  # the upgrade reached the app
+        running.server.should_exit = True
+        status, headers = client.read_head()
+        assert status == 503
+        assert headers[b"connection"] == b"close"
+        release.set()
+        app.wait_finished()
+    assert isinstance(app.error, OSError)

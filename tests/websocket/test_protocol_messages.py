@@ -177,3 +177,34 @@ def test_many_messages_in_flight_keep_their_order() -> None:
         for i in range(500):
             ws.send(f"message {i}")
         assert [ws.recv() for _ in range(500)] == [f"message {i}" for i in range(500)]
+
+
+def test_wss_over_tls_has_the_wss_scheme_and_echoes(tmp_path: Any) -> None:
+    import shutil
+    import ssl
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    assert openssl, "the openssl command is needed to make a test certificate"
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-subj", "/CN=127.0.0.1", "-days", "2"],
+        check=True, capture_output=True, timeout=60,
+    )
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+
+    async def behaviour(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await echo(scope, receive, send)
+
+    app = Recorder(behaviour)
+    with serve(app, ssl_certfile=str(cert), ssl_keyfile=str(key)) as running:
+        with connect(f"wss://127.0.0.1:{running.port}/", ssl=context) as ws:
+            ws.send("secret")
+            assert ws.recv() == "secret"
+            ws.send(b"\x00" * 300_000)
+            assert ws.recv() == b"\x00" * 300_000
+        app.wait_finished()
+    assert app.scope is not None
+    assert app.scope["scheme"] == "wss"
