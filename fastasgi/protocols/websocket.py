@@ -203,8 +203,13 @@ class WebSocketProtocol(asyncio.Protocol):
     def pump(self) -> None:
         """Pull events from the codec while the inbox has room; pause reading when it is full.
 
+        A message handed to a waiting receive() ends the turn when more bytes wait: the app
+        answers it before the next frame is parsed, so a close caused by a later frame (a
+        violation, the peer's close) goes out after that answer, in the order the peer sent.
         After our close frame only the peer's close frame matters: reading goes on, and data
         messages that find the inbox full are dropped."""
+        if self.closed:
+            return
         codec = self.codec
         assert codec is not None
         inbox = self.inbox
@@ -221,12 +226,17 @@ class WebSocketProtocol(asyncio.Protocol):
             if event is NEED_DATA:
                 break
             kind = type(event)
-            if kind is str:
-                if len(inbox) < max_queue:
-                    self.deliver({"type": RECEIVE, "text": event})
-            elif kind is bytes:
-                if len(inbox) < max_queue:
-                    self.deliver({"type": RECEIVE, "bytes": event})
+            if kind is str or kind is bytes:
+                if len(inbox) >= max_queue:
+                    continue
+                handed = self.deliver(
+                    {"type": RECEIVE, "text": event} if kind is str
+                    else {"type": RECEIVE, "bytes": event})
+                if not codec.buffered:
+                    break  # NOTE: the usual case; saves asking the codec for NEED_DATA
+                if handed:
+                    self.loop.call_soon(self.pump)  # after the app's task has run
+                    return
             elif self.control_frame(codec, event):
                 return
         if self.closed:
@@ -254,15 +264,16 @@ class WebSocketProtocol(asyncio.Protocol):
             self.pong_deadline = None
         return False
 
-    def deliver(self, message: dict[str, Any]) -> None:
-        """Hand a message to the app's waiting receive(), or queue it."""
+    def deliver(self, message: dict[str, Any]) -> bool:
+        """Hand a message to the app's waiting receive() (True), or queue it (False)."""
         waiter = self.inbox_waiter
         if waiter is not None:
             self.inbox_waiter = None
             if not waiter.done():  # done here means cancelled: the app stopped waiting
                 waiter.set_result(message)
-                return
+                return True
         self.inbox.append(message)
+        return False
 
     def disconnect(self, code: int, reason: str) -> None:
         """The connection is over for the app: queue websocket.disconnect (once)."""
@@ -372,6 +383,9 @@ class WebSocketProtocol(asyncio.Protocol):
         status = message.get("status")
         if type(status) is not int:
             raise TypeError("ASGI send: 'status' must be an int")
+        if status < 200:
+            # A 1xx (101 above all) would tell the client the upgrade went ahead.
+            raise ValueError(f"ASGI send: a denial response needs a final status, not {status}")
         encoder = self.response_encoder()
         encoder.start(status, message.get("headers") or (), keep_alive=False)
         self.handshake_done = True

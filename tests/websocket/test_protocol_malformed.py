@@ -166,3 +166,28 @@ def test_bytes_before_accept_over_the_limit_drop_the_connection() -> None:
         release.set()
         app.wait_finished()
     assert app.error is None
+
+
+def test_answer_to_a_message_goes_out_before_the_close_a_later_frame_causes() -> None:
+    from tests.websocket.protocol_support import echo
+
+    with serve(echo) as running:
+        client = RawClient.open(running.port)
+        client.send(client_frame(TEXT, b"first") + client_frame(BINARY, b"second")
+                    + client_frame(0x5, b"reserved opcode"))
+        assert client.recv_frame().payload == b"first"
+        assert client.recv_frame().payload == b"second"
+        assert client.recv_close()[0] == 1002
+        assert client.at_eof()
+
+
+def test_answer_to_a_message_goes_out_before_the_reply_to_a_close_right_behind_it() -> None:
+    from tests.websocket.frames import close_payload
+    from tests.websocket.protocol_support import echo
+
+    with serve(echo) as running:
+        client = RawClient.open(running.port)
+        client.send(client_frame(TEXT, b"x" * 100_000) + client_frame(CLOSE, close_payload(1000)))
+        assert client.recv_frame().payload == b"x" * 100_000
+        assert client.recv_close() == (1000, b"")
+        assert client.at_eof()
