@@ -259,13 +259,14 @@ def wait_for(running: Any, condition: Any, timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
-def websocket_connection(running: Any) -> Any:
-    """The server's only open WebSocket connection (its WebSocketProtocol)."""
+def websocket_connection(running: Any, timeout: float = 5.0) -> Any:
+    """The server's only WebSocket connection (its WebSocketProtocol), once it has one."""
     from fastasgi.protocols.websocket import WebSocketProtocol
 
-    def find() -> Any:
-        found = [c for c in running.server.state.connections if isinstance(c, WebSocketProtocol)]
-        assert len(found) == 1, found
-        return found[0]
+    def find() -> list[Any]:
+        return [c for c in running.server.state.connections if isinstance(c, WebSocketProtocol)]
 
-    return on_loop(running, find)
+    wait_for(running, find, timeout)
+    found = on_loop(running, find)
+    assert len(found) == 1, found
+    return found[0]

@@ -285,12 +285,14 @@ def test_shutdown_before_accept_answers_503_and_a_late_accept_raises_oserror() -
 
     app = Recorder(slow_to_accept)
     with serve(app) as running, RawClient.connect_raw(running.port) as client:
-        client.send(upgrade_request())
-        websocket_connection(running)  # the upgrade reached the app
-        running.server.should_exit = True
-        status, headers = client.read_head()
-        assert status == 503
-        assert headers[b"connection"] == b"close"
-        release.set()
+        try:
+            client.send(upgrade_request())
+            websocket_connection(running)  # the upgrade reached the app
+            running.server.should_exit = True
+            status, headers = client.read_head()
+            assert status == 503
+            assert headers[b"connection"] == b"close"
+        finally:
+            release.set()
         app.wait_finished()
     assert isinstance(app.error, OSError)
