@@ -81,6 +81,7 @@ class Supervisor:
         self.generation = 0
         self.started_count = 0
         self.failures = 0               # workers in a row that failed to start or died young
+        self.failed_at = 0.0            # when the last of them did
         self.spawn_not_before = 0.0     # back-off after failures
         self.ever_ready = False         # some worker has served: startup works
         self.boot_failure_code: int | None = None
@@ -173,9 +174,10 @@ class Supervisor:
     def _reconcile(self, now: float) -> None:
         live = [w for w in self.workers if w.phase is not Phase.STOPPING]
         if self.failures and any(
-            w.ready_at is not None and now - w.ready_at >= STABLE_SECONDS for w in live
+            w.ready_at is not None and w.ready_at > self.failed_at
+            and now - w.ready_at >= STABLE_SECONDS for w in live
         ):
-            self.failures = 0
+            self.failures = 0  # a worker started since the last failure has proved stable
         old = [w for w in live if w.generation != self.generation]
         new = [w for w in live if w.generation == self.generation]
         new_serving = [w for w in new if w.phase is Phase.SERVING]
@@ -252,6 +254,8 @@ class Supervisor:
         else:
             self.failures = 0
             logger.error("Worker [%d] died (%s)", worker.pid, how)
+        if self.failures:
+            self.failed_at = now
         if self.failures and (self.ever_ready or self.boot_failure_code is None):
             delay = min(BACKOFF_FIRST * 2 ** (self.failures - 1), BACKOFF_MAX)
             self.spawn_not_before = now + delay

@@ -8,6 +8,7 @@ import socket
 import time
 from pathlib import Path
 
+from fastasgi.supervisor.supervisor import STABLE_SECONDS
 from tests.supervisor.supervised import load, supervise
 
 
@@ -149,9 +150,12 @@ def test_worker_failing_to_restart_is_retried_with_growing_delays(tmp_path: Path
     with supervise(app="tests.supervisor.apps:failing_when_marked",
                    env={"SUPERVISOR_TEST_FAIL_IF": str(marker)}) as server:
         first = server.pids_answering(2)
+        # Both have served for longer than STABLE_SECONDS: the death of one is no failed start,
+        # and the survivor's stability must not cut the back-off of the failing replacements.
+        time.sleep(STABLE_SECONDS + 0.5)
         marker.touch()
         os.kill(min(first), signal.SIGKILL)
-        server.wait_for(lambda: "replacement in 1.0 s" in server.log, 10, "a second failure")
+        server.wait_for(lambda: "replacement in 2.0 s" in server.log, 15, "a third failure")
         # The supervisor keeps running on the worker it has, and keeps serving.
         assert server.answering_pid() == max(first)
         marker.unlink()
@@ -159,4 +163,6 @@ def test_worker_failing_to_restart_is_retried_with_growing_delays(tmp_path: Path
                         "a replacement to start")
         assert server.pids_answering(2) == server.workers()
     log = server.log
-    assert log.index("replacement in 0.5 s") < log.index("replacement in 1.0 s")
+    assert f"Worker [{min(first)}] died (killed by SIGKILL)" in log
+    assert log.index("replacement in 0.5 s") < log.index("replacement in 1.0 s") \
+        < log.index("replacement in 2.0 s")
