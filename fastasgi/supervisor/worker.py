@@ -54,7 +54,8 @@ def run_worker(
 
     ``setup_logging`` is true when the process did not inherit the supervisor's logging (spawn)."""
     if hasattr(os, "setpgid"):
-        os.setpgid(0, 0)
+        with contextlib.suppress(OSError):  # only a session leader cannot; a child never is
+            os.setpgid(0, 0)
     if setup_logging:
         from fastasgi.logging import configure_logging
 
