@@ -27,6 +27,7 @@ from pathlib import Path
 from bench import machine
 from bench.apps import APPS
 from bench.cpu_usage import CpuSample, others_share
+from bench.exclusive import WAIT_TIMEOUT, exclusive_machine
 from bench.servers import SERVERS, ServerProcess, pinned, start_server
 
 REPORTS = Path(__file__).resolve().parent / "reports"
@@ -75,7 +76,7 @@ class HttpBenchConfig:
     def wall_time_bound(self) -> float:
         """Seconds a whole run may take, for test timeouts: wrk time plus start/stop slack."""
         per_app = len(self.servers) * (self.warmup + self.rounds * self.duration + 2 * 30)
-        return float(len(self.apps) * per_app + 60)
+        return float(len(self.apps) * (per_app + WAIT_TIMEOUT) + 60)
 
 
 @dataclass
@@ -190,9 +191,18 @@ class AppResult:
 def run_app(
     app: str, config: HttpBenchConfig, progress: Callable[[str], None] = lambda line: None
 ) -> AppResult:
-    """Run every configured server on ``app``; every server is stopped before this returns."""
+    """Run every configured server on ``app``; every server is stopped before this returns.
+
+    Holds the machine-wide benchmark lock meanwhile (bench/exclusive.py)."""
     config.validate()
     require_wrk()
+    with exclusive_machine(progress=progress):
+        return _run_app_exclusive(app, config, progress)
+
+
+def _run_app_exclusive(
+    app: str, config: HttpBenchConfig, progress: Callable[[str], None]
+) -> AppResult:
     server_cpu, wrk_cpu = config.cpus()
     started: list[ServerProcess] = []
     logs = tempfile.TemporaryDirectory(prefix="fastasgi-bench-")
