@@ -11,9 +11,14 @@ Bounds and back-pressure:
 - writing: send() waits while the transport is above its high-water mark; a client that reads
   nothing for WRITE_STALL_TICKS is dropped by the server's tick.
 
+Order: a message handed to a waiting receive() ends the read turn, so the app's answer to it
+goes out before anything a later frame causes (a close, a failure).
+
 Closing (RFC 6455 §7): whoever closes, our close frame goes out once, and the TCP connection is
 ended by half-closing it (FIN) and dropping what the client still sends until it closes too, so a
 close frame is never destroyed by a reset. Every wait for the peer has a timer.
+
+docs/websocket.md describes the behaviour as users see it.
 """
 
 from __future__ import annotations
@@ -429,7 +434,7 @@ class WebSocketProtocol(asyncio.Protocol):
                 self.state.tasks.discard(self.task)
 
     def app_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, ClientDisconnected) and self.disconnect_message is not None:
+        if isinstance(exc, ClientDisconnected):
             logger.debug("ASGI application sent on a closed WebSocket: %s", exc)
         else:
             logger.error("Exception in ASGI application", exc_info=exc)

@@ -208,3 +208,16 @@ def test_wss_over_tls_has_the_wss_scheme_and_echoes(tmp_path: Any) -> None:
         app.wait_finished()
     assert app.scope is not None
     assert app.scope["scheme"] == "wss"
+
+
+def test_default_headers_go_on_the_101_unless_the_app_set_them() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept", "headers": [(b"x-region", b"from-app")]})
+        await receive()
+
+    settings = {"headers": (("X-Region", "default"), ("X-Env", "prod")), "server_header": False}
+    with serve(app, **settings) as running, connect(url(running)) as ws:
+        assert ws.response.headers.get_all("X-Region") == ["from-app"]
+        assert ws.response.headers["X-Env"] == "prod"
+        assert "Server" not in ws.response.headers
