@@ -29,10 +29,6 @@ logger = logging.getLogger("fastasgi.error")
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 TICK_SECONDS = 1.0
-# A connection accepted just before the listeners close may not have delivered its first request
-# yet. Closed at once as idle, its client would see a request fail that the other workers sharing
-# the socket could have served; this pause on a graceful stop lets those first bytes in.
-FIRST_REQUEST_GRACE = 0.05
 
 
 class Server:
@@ -165,9 +161,6 @@ class Server:
         for listener in self.listeners:
             listener.close()
         state.shutting_down = True
-        if state.connections:
-            await asyncio.sleep(FIRST_REQUEST_GRACE)
-            await asyncio.sleep(0)  # and one more read of the sockets, if the wait ran late
         for connection in list(state.connections):
             connection.shutdown()
         loop = asyncio.get_running_loop()

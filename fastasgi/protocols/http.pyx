@@ -92,6 +92,7 @@ cdef class HTTPProtocol:
     cdef bint writing_paused
     cdef bint closed
     cdef bint pumping
+    cdef bint served          # at least one request started on this connection
     cdef object drain_waiters
     cdef int phase
     cdef long since
@@ -279,6 +280,7 @@ cdef class HTTPProtocol:
         cycle.scope = scope
         self.cycle = cycle
         self.phase = ACTIVE
+        self.served = True
         state.total_requests += 1
         if head.body_framing == 0 or head.content_length == 0:
             self.parser.next_event()  # END_OF_MESSAGE, known to be next
@@ -368,7 +370,8 @@ cdef class HTTPProtocol:
     cpdef void on_tick(self, long tick):
         """Close the connection if it sat idle or trickled its head for too long."""
         if self.phase == IDLE:
-            if tick - self.since >= self.state.keep_alive_ticks:
+            if tick - self.since >= self.state.keep_alive_ticks or (
+                    self.state.shutting_down and tick > self.since):
                 self.close()
         elif self.phase == LINGER:
             if tick - self.since >= LINGER_TICKS:
@@ -385,11 +388,15 @@ cdef class HTTPProtocol:
                     self.close()
 
     cpdef void shutdown(self):
-        """Graceful stop: close now if idle, else after the current response."""
-        if self.cycle is None:
-            self.close()
-        else:
+        """Graceful stop: close now if idle between requests, else after the current response.
+
+        A connection that has not sent its first request yet (accepted just before the listener
+        closed) or is partway through a head is left to finish it: the request is served with
+        "connection: close", and the tick closes the connection if nothing comes."""
+        if self.cycle is not None:
             self.cycle.keep_alive = False
+        elif self.phase == IDLE and self.served:
+            self.close()
 
     cpdef void force_close(self):
         self.transport.abort()

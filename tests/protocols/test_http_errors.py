@@ -231,3 +231,27 @@ def test_stopping_does_not_wait_for_a_client_that_never_sends_its_body() -> None
                      b"Expect: 100-continue\r\n\r\n")
         assert read_response(sock)[0] == 200
     sock.close()
+
+
+def test_connection_opened_before_a_graceful_stop_still_gets_its_request_served() -> None:
+    with serve(apps.hello) as srv:
+        sock = srv.connect()
+        time.sleep(0.1)
+        srv.server.should_exit = True  # the stop begins before the request arrives
+        time.sleep(0.3)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        status, headers, body = read_response(sock)
+        assert (status, body) == (200, b"Hello, world!")
+        assert headers[b"connection"] == b"close"
+        sock.close()
+
+
+def test_idle_keep_alive_connection_is_closed_at_once_by_a_graceful_stop() -> None:
+    with serve(apps.hello, timeout_keep_alive=30) as srv:
+        sock = srv.connect()
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert read_response(sock)[0] == 200
+        srv.server.should_exit = True
+        sock.settimeout(3)
+        assert sock.recv(100) == b""
+        sock.close()
