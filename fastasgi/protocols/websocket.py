@@ -198,10 +198,13 @@ class WebSocketProtocol(asyncio.Protocol):
     def pause_writing(self) -> None:
         self.writing_paused = True
         self.write_paused_at = self.state.tick
+        self.update_reading()
 
     def resume_writing(self) -> None:
         self.writing_paused = False
         self.wake_writers()
+        if self.reading_paused:
+            self.pump()
 
     # -- incoming frames -------------------------------------------------------------------
 
@@ -244,12 +247,19 @@ class WebSocketProtocol(asyncio.Protocol):
                     return
             elif self.control_frame(codec, event):
                 return
-        if self.closed:
-            return
-        full = len(inbox) >= max_queue and not self.close_sent
-        if full != self.reading_paused:
-            self.reading_paused = full
-            if full:
+        if self.reading_paused or self.writing_paused or len(inbox) >= max_queue:
+            self.update_reading()
+
+    def update_reading(self) -> None:
+        """Read only while the inbox has room and the client takes what we write: a client
+        that sends pings but reads no pongs must not grow our write buffer."""
+        if self.closed or self.codec is None:
+            return  # closing reads on to drop input; before accept PENDING_LIMIT bounds it
+        paused = self.writing_paused or (
+            len(self.inbox) >= self.settings.max_queue and not self.close_sent)
+        if paused != self.reading_paused:
+            self.reading_paused = paused
+            if paused:
                 self.transport.pause_reading()
             else:
                 self.transport.resume_reading()

@@ -4,6 +4,9 @@ read, keep-alive pings and their timeout, and the tick that drops a client readi
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import struct
 import threading
 from typing import Any
 
@@ -197,3 +200,36 @@ def test_messages_after_the_apps_close_do_not_stop_the_close_handshake() -> None
         client.send_close()
         assert client.at_eof()
         app.wait_finished()
+
+
+def test_a_client_flooding_pings_without_reading_pongs_is_no_longer_read() -> None:
+    async def behaviour(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await receive()
+
+    app = Recorder(behaviour)
+    with serve(app) as running:
+        client = RawClient.open(running.port)
+        client.sock.settimeout(30)
+        pings = client_frame(PING, b"p" * 125) * 200_000  # 26 MB of pings, 25 MB of pongs
+
+        def flood() -> None:
+            with contextlib.suppress(OSError):  # ends when the test shuts the socket
+                client.send(pings)
+
+        sender = threading.Thread(target=flood, daemon=True)
+        sender.start()
+        connection = websocket_connection(running)
+        wait_for(running, lambda: connection.writing_paused and connection.reading_paused)
+        buffered = on_loop(running, lambda: connection.transport.get_write_buffer_size())
+        # The pongs owed wait in the kernel and the client, not in the server's memory.
+        assert buffered < 1024 * KIB
+        assert sender.is_alive()
+        # A reset (linger 0): the server learns of it at once although it no longer reads.
+        client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.sock.shutdown(socket.SHUT_RDWR)
+        sender.join(10)
+        client.close()
+        app.wait_finished()
+    assert app.received[-1]["type"] == "websocket.disconnect"
