@@ -221,3 +221,21 @@ def test_default_headers_go_on_the_101_unless_the_app_set_them() -> None:
         assert ws.response.headers.get_all("X-Region") == ["from-app"]
         assert ws.response.headers["X-Env"] == "prod"
         assert "Server" not in ws.response.headers
+
+
+def test_client_ping_gets_a_pong_and_server_pings_get_answered() -> None:
+    async def behaviour(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await echo(scope, receive, send)
+
+    with serve(behaviour, ws_ping_interval=0.05, ws_ping_timeout=0.5) as running, connect(
+        url(running)
+    ) as ws:
+        for payload in (b"", b"ping data"):
+            assert ws.ping(payload).wait(5)
+        # About 20 server pings, each to be answered within 0.5 s or the server would close:
+        # the client answers them on its own and the connection stays usable.
+        import time
+
+        time.sleep(1.0)
+        ws.send("still open")
+        assert ws.recv() == "still open"
