@@ -28,9 +28,11 @@ def _machine_busy_seconds() -> float | None:
     return busy / _TICK
 
 
-def _groups_cpu_seconds(pgids: set[int]) -> float:
-    """CPU time of the live processes in the given process groups."""
-    total = 0
+def _process_table() -> dict[int, tuple[int, int, int]]:
+    """pid -> (parent pid, process group, utime + stime in ticks) of every live process."""
+    table: dict[int, tuple[int, int, int]] = {}
+    if not _PROC.is_dir():
+        return table
     for entry in _PROC.iterdir():
         if not entry.name.isdigit():
             continue
@@ -40,9 +42,35 @@ def _groups_cpu_seconds(pgids: set[int]) -> float:
             continue  # exited meanwhile
         # The command name may hold spaces and parentheses: fields start after the last ')'.
         fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) in pgids:
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / _TICK
+        table[int(entry.name)] = (int(fields[1]), int(fields[2]), int(fields[11]) + int(fields[12]))
+    return table
+
+
+def server_processes(roots: set[int]) -> set[int]:
+    """The live processes of the servers started as ``roots``: their process groups and every
+    descendant (a worker that moved to a group of its own is still the server's)."""
+    table = _process_table()
+    found = {pid for pid, (_, pgid, _) in table.items() if pgid in roots or pid in roots}
+    grew = True
+    while grew:
+        children = {pid for pid, (ppid, _, _) in table.items() if ppid in found} - found
+        found |= children
+        grew = bool(children)
+    return found
+
+
+def start_time(pid: int) -> int | None:
+    """When process ``pid`` started (ticks since boot), to tell it from a later one with its pid."""
+    try:
+        stat = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(")") + 2 :].split()[19])
+
+
+def _servers_cpu_seconds(roots: set[int]) -> float:
+    table = _process_table()
+    return sum(table[pid][2] for pid in server_processes(roots) if pid in table) / _TICK
 
 
 def _own_and_children_seconds() -> float:
@@ -58,11 +86,11 @@ class CpuSample:
     ours: float
 
     @classmethod
-    def take(cls, server_pgids: set[int]) -> "CpuSample | None":
+    def take(cls, server_pids: set[int]) -> "CpuSample | None":
         busy = _machine_busy_seconds()
         if busy is None:
             return None
-        ours = _groups_cpu_seconds(server_pgids) + _own_and_children_seconds()
+        ours = _servers_cpu_seconds(server_pids) + _own_and_children_seconds()
         return cls(time.monotonic(), busy, ours)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.apps import APPS
+from bench.cpu_usage import server_processes, start_time
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -145,15 +146,25 @@ class ServerProcess:
         )
 
     def stop(self) -> None:
-        """SIGTERM the server's process group, SIGKILL it after STOP_TIMEOUT."""
+        """SIGTERM the server's processes, SIGKILL what is left after STOP_TIMEOUT."""
+        workers = {pid: start_time(pid) for pid in server_processes({self.process.pid})}
+        workers.pop(self.process.pid, None)
         if self.process.poll() is None:
             self._signal_group(signal.SIGTERM)
             try:
                 self.process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 pass
-        # Worker processes may outlive the parent; the group is ours alone (new session).
+        # Workers may outlive the parent. The group is ours alone (a new session); a worker that
+        # left it was found above as a descendant, while its parent was still there to say so.
         self._signal_group(signal.SIGKILL)
+        for pid, started in workers.items():
+            if started is None or start_time(pid) != started:
+                continue  # gone, or its pid now belongs to someone else's process
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         try:
             self.process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
