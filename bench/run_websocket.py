@@ -481,7 +481,7 @@ def render_report(
         "",
         "## Rounds",
         "",
-        "messages/s (server CPU per message), in the order they ran:",
+        "messages/s (server CPU per message) of each round:",
         "",
     ]
     for name in config.servers:
