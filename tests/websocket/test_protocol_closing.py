@@ -296,3 +296,21 @@ def test_shutdown_before_accept_answers_503_and_a_late_accept_raises_oserror() -
             release.set()
         app.wait_finished()
     assert isinstance(app.error, OSError)
+
+
+def test_sigterm_to_the_cli_closes_open_websockets_with_1001_and_exits() -> None:
+    import signal
+
+    from tests.support.server import serve_cli
+
+    with serve_cli("tests.websocket.protocol_support:echo", "--port", "0",
+                   "--ws-max-size", "1000") as running:
+        assert running.process is not None
+        with connect(url(running), compression=None) as ws:
+            ws.send("x" * 1000)
+            assert ws.recv() == "x" * 1000
+            running.process.send_signal(signal.SIGTERM)
+            with pytest.raises(ConnectionClosed):
+                ws.recv()
+            assert ws.close_code == 1001
+        assert running.process.wait(15) == 0
