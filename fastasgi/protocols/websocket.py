@@ -294,7 +294,7 @@ class WebSocketProtocol(asyncio.Protocol):
         """The connection is over for the app: queue websocket.disconnect (once)."""
         if self.disconnect_message is None:
             self.disconnect_message = {"type": DISCONNECT, "code": code, "reason": reason}
-            self.deliver(self.disconnect_message)
+            self.deliver(dict(self.disconnect_message))
 
     # -- the app's side --------------------------------------------------------------------
 
