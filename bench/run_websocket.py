@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import machine
+from bench.exclusive import WAIT_TIMEOUT, exclusive_machine
 from bench.servers import HOST, REPO, ServerProcess, free_port, pinned
 
 REPORTS = Path(__file__).resolve().parent / "reports"
@@ -308,7 +309,10 @@ class WebSocketBenchConfig:
         return SERVER_CPU, CLIENT_CPU
 
     def wall_time_bound(self) -> float:
-        return float(len(self.servers) * (self.warmup + self.rounds * (self.duration + 10) + 60))
+        """Seconds a whole run may take (test timeouts): waiting for the machine-wide lock,
+        the client runs, and start/stop slack."""
+        runs = len(self.servers) * (self.warmup + self.rounds * (self.duration + 10) + 60)
+        return WAIT_TIMEOUT + float(runs)
 
 
 @dataclass
@@ -398,8 +402,15 @@ def run_client(
 def run_bench(
     config: WebSocketBenchConfig, progress: Callable[[str], None] = lambda line: None
 ) -> BenchResult:
-    """Run every configured server; every server is stopped before this returns."""
+    """Run every configured server; every server is stopped before this returns. Holds the
+    machine-wide benchmark lock meanwhile (bench/exclusive.py)."""
     config.validate()
+    with exclusive_machine(progress=progress):
+        return _run_bench_exclusive(config, progress)
+
+
+def _run_bench_exclusive(config: WebSocketBenchConfig,
+                         progress: Callable[[str], None]) -> BenchResult:
     server_cpu, client_cpu = config.cpus()
     load_before = os.getloadavg()[0]
     started: list[ServerProcess] = []

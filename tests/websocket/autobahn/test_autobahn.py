@@ -1,6 +1,6 @@
 """Autobahn|Testsuite's fuzzing client against the echo app (all cases but the 12.x/13.x
 permessage-deflate volume cases; about 15 s). Needs ``wstest``: $WSTEST, or on PATH (see
-/work/shared/tools/autobahn-venv.sh or docs/websocket.md); without it the test is skipped."""
+docs/websocket.md); without it the test is skipped, or fails when $CI says it runs on CI."""
 
 from __future__ import annotations
 
@@ -21,10 +21,12 @@ def wstest() -> str | None:
     return os.environ.get("WSTEST") or shutil.which("wstest")
 
 
-@pytest.mark.skipif(wstest() is None, reason="Autobahn|Testsuite's wstest is not installed")
 def test_autobahn_fuzzing_client_finds_no_failure(tmp_path: Path) -> None:
     command = wstest()
-    assert command is not None
+    if command is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("wstest is missing on CI: set WSTEST (docs/websocket.md)")
+        pytest.skip("Autobahn|Testsuite's wstest is not installed (set WSTEST)")
     results = run_suite(command, ["*"], SLOW_CASES, tmp_path, timeout=180)
     assert len(results) == 301
     behaviours = {case: result["behavior"] for case, result in results.items()}
