@@ -322,8 +322,8 @@ class Config:
 
     # -- WebSocket ------------------------------------------------------------------------
     ws: str = setting(
-        "auto", "WebSocket", "WebSocket support: none refuses upgrades; every other value means "
-        "fastasgi's own implementation (uvicorn's names are accepted).",
+        "auto", "WebSocket", "WebSocket support: none serves upgrade requests as plain HTTP; "
+        "every other value means fastasgi's own implementation (uvicorn's names are accepted).",
         choices=("auto", "none", "websockets", "websockets-sansio", "wsproto"),
     )
     ws_max_size: int = setting(

@@ -38,7 +38,7 @@ from fastasgi._websocket import (
     WebSocketClosed,
     WebSocketCodec,
 )
-from fastasgi.protocols.awaitables import Done  # type: ignore[import-not-found]
+from fastasgi.protocols.awaitables import Done
 from fastasgi.websocket_handshake import (
     HandshakeError,
     UpgradeRequest,
