@@ -45,7 +45,7 @@ _NOT_SOURCE_ANYWHERE = shutil.ignore_patterns(
 
 def NOT_SOURCE(directory: str, names: list[str]) -> set[str]:
     ignored = set(_NOT_SOURCE_ANYWHERE(directory, names))
-    if Path(directory) == ROOT:  # build outputs at the top only: tests/dist is source
+    if Path(directory) == ROOT:  # build outputs at the top only
         ignored |= {"build", "dist", "wheelhouse"} & set(names)
     return ignored
 

@@ -73,7 +73,7 @@ def test_ci_tests_three_systems_and_python_310_to_313() -> None:
 def test_ci_runs_the_slow_distribution_tests_and_a_debug_build() -> None:
     jobs = load_workflow("ci.yml")["jobs"]
     dist_commands = " ".join(step.get("run", "") for step in jobs["dist"]["steps"])
-    assert "pytest -m slow tests/dist" in dist_commands
+    assert "pytest -m slow tests/packaging" in dist_commands
     assert jobs["debug-build"]["env"]["FASTASGI_DEBUG"] == "1"
 
 
