@@ -40,7 +40,7 @@ from typing import Any
 
 from bench import machine
 from bench.exclusive import WAIT_TIMEOUT, exclusive_machine
-from bench.servers import HOST, REPO, ServerProcess, free_port, pinned
+from bench.servers import HOST, REPO, ServerProcess, free_port, launch, pinned
 
 REPORTS = Path(__file__).resolve().parent / "reports"
 SERVER_CPU = 0
@@ -103,22 +103,7 @@ SERVERS: dict[str, Callable[[int], list[str]]] = {"fastasgi": _fastasgi, "uvicor
 def start_server(name: str, cpu: int | None, log_dir: Path) -> ServerProcess:
     port = free_port()
     command = pinned(SERVERS[name](port), cpu)
-    log_path = log_dir / f"bench-ws-{name}-{port}.log"
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    )
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return ServerProcess(name, "ws-echo", port, command, process, log_path)
+    return launch(name, "ws-echo", port, command, log_dir / f"bench-ws-{name}-{port}.log")
 
 
 def wait_ready(server: ServerProcess, timeout: float = START_TIMEOUT) -> None:

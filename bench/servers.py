@@ -191,6 +191,11 @@ def start_server(
     command = pinned(SERVERS[name](f"bench.apps:{APPS[app][0]}", port), cpu)
     log_dir = log_dir or Path(tempfile.gettempdir())
     log_path = log_dir / f"bench-{name}-{app}-{port}.log"
+    return launch(name, app, port, command, log_path)
+
+
+def launch(name: str, app: str, port: int, command: list[str], log_path: Path) -> ServerProcess:
+    """Start ``command`` from the repository, in its own session, logging to ``log_path``."""
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
