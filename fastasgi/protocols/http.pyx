@@ -97,6 +97,7 @@ cdef class HTTPProtocol:
     cdef int phase
     cdef long since
     cdef long write_paused_at
+    cdef long last_data       # tick of the latest bytes from the client
 
     def __init__(self, ServerState state not None):
         self.state = state
@@ -169,9 +170,10 @@ cdef class HTTPProtocol:
         except HTTPParseError as exc:
             self.reject(exc.status, str(exc))
             return
+        self.last_data = self.state.tick
         if self.phase == IDLE:
             self.phase = READING
-            self.since = self.state.tick
+            self.since = self.last_data
         self.pump()
 
     # -- request intake --------------------------------------------------------------------
@@ -380,12 +382,23 @@ cdef class HTTPProtocol:
             logger.info("Client %s read nothing for %d s; closing", self.client_label,
                         WRITE_STALL_TICKS)
             self.abort()
+        elif self.phase == ACTIVE and self.body_stalled(tick):
+            # The app waits for body bytes the client stopped sending: the same bound as a
+            # trickled head, so a stalled upload cannot hold the app forever.
+            logger.info("Client %s stopped sending its request body; closing", self.client_label)
+            self.abort()
         elif self.phase == READING:
             if tick - self.since >= self.state.header_read_ticks:
                 if self.cycle is None:
                     self.reject(408, "Request Timeout: the request head took too long")
                 else:
                     self.close()
+
+    cdef bint body_stalled(self, long tick):
+        cdef RequestCycle cycle = self.cycle
+        if cycle is None or cycle.body_complete or cycle.receive_waiter is None:
+            return False
+        return tick - max(self.last_data, cycle.waiting_since) >= self.state.header_read_ticks
 
     cpdef void shutdown(self):
         """Graceful stop: close now if idle between requests, else after the current response.
@@ -458,6 +471,7 @@ cdef class RequestCycle:
     cdef bint body_delivered
     cdef bint head_sent
     cdef object receive_waiter
+    cdef long waiting_since   # tick at which receive() began to wait
     cdef object task
     cdef dict scope
 
@@ -501,6 +515,7 @@ cdef class RequestCycle:
             waiter = self.receive_waiter
             if waiter is None:
                 waiter = self.receive_waiter = protocol.loop.create_future()
+                self.waiting_since = protocol.state.tick
             await waiter
 
     cdef dict next_body_message(self):

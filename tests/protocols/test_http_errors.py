@@ -255,3 +255,23 @@ def test_idle_keep_alive_connection_is_closed_at_once_by_a_graceful_stop() -> No
         sock.settimeout(3)
         assert sock.recv(100) == b""
         sock.close()
+
+
+def test_client_that_stops_sending_its_body_is_cut_by_the_read_timeout() -> None:
+    seen: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()  # no timeout of its own: the server must end the wait
+            if message["type"] == "http.disconnect" or not message.get("more_body"):
+                seen.append(message["type"])
+                return
+
+    with serve(app, timeout_header_read=1, timeout_keep_alive=30) as srv, srv.connect() as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" + b"a" * 10)
+        sock.settimeout(8)
+        assert recv_until_closed(sock) == b""
+        deadline = time.monotonic() + 5
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert seen == ["http.disconnect"]
