@@ -72,9 +72,10 @@ class MemoryTransport(asyncio.Transport):
 
 
 def _fastasgi_protocol(loop: asyncio.AbstractEventLoop) -> Any:
-    from fastasgi._serializer import set_date
     from fastasgi.protocols.http import HTTPProtocol
     from fastasgi.protocols.state import ServerState
+
+    from fastasgi._serializer import set_date
 
     set_date(b"Sat, 21 Nov 2026 12:00:00 GMT")
     state = ServerState(loop, plaintext)

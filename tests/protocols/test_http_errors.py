@@ -96,11 +96,10 @@ def test_app_exception_before_response_is_500_and_logged(caplog: pytest.LogCaptu
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         raise ValueError("boom")
 
-    with caplog.at_level(logging.ERROR, logger="fastasgi.error"):
-        with serve(app) as srv:
-            response = httpx.get(srv.url)
-            assert response.status_code == 500
-            assert response.headers["connection"] == "close"
+    with caplog.at_level(logging.ERROR, logger="fastasgi.error"), serve(app) as srv:
+        response = httpx.get(srv.url)
+        assert response.status_code == 500
+        assert response.headers["connection"] == "close"
     assert any(r.exc_info and "boom" in str(r.exc_info[1]) for r in caplog.records)
 
 
@@ -205,13 +204,12 @@ def test_limit_concurrency_answers_503() -> None:
         await asyncio.sleep(1.0)
         await apps.hello(scope, receive, send)
 
-    with serve(app, limit_concurrency=1) as srv:
-        with srv.connect() as busy:
-            busy.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-            time.sleep(0.2)
-            data = _exchange(srv, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-            assert data.startswith(b"HTTP/1.1 503")
-            assert read_response(busy)[0] == 200
+    with serve(app, limit_concurrency=1) as srv, srv.connect() as busy:
+        busy.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        time.sleep(0.2)
+        data = _exchange(srv, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert data.startswith(b"HTTP/1.1 503")
+        assert read_response(busy)[0] == 200
 
 
 def test_access_log_line(caplog: pytest.LogCaptureFixture) -> None:

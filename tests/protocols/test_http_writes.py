@@ -1,0 +1,69 @@
+"""How many writes a response costs, observed at the transport the protocol writes to."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastasgi.protocols.http import HTTPProtocol
+from fastasgi.protocols.state import ServerState
+
+from fastasgi._serializer import set_date
+from tests.protocols import apps
+
+
+class RecordingTransport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
+
+    def write(self, data: Any) -> None:
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def can_write_eof(self) -> bool:
+        return False
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def _serve_one(app: Any, request: bytes) -> list[bytes]:
+    async def run() -> list[bytes]:
+        set_date(b"Sat, 21 Nov 2026 12:00:00 GMT")
+        protocol = HTTPProtocol(ServerState(asyncio.get_running_loop(), app))
+        transport = RecordingTransport()
+        protocol.connection_made(transport)
+        protocol.data_received(request)
+        for _ in range(50):
+            await asyncio.sleep(0)
+        protocol.connection_lost(None)
+        return transport.writes
+
+    return asyncio.run(run())
+
+
+def test_small_response_is_one_write() -> None:
+    writes = _serve_one(apps.hello, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert len(writes) == 1
+    assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and writes[0].endswith(b"Hello, world!")
+
+
+def test_streamed_response_writes_head_with_the_first_piece() -> None:
+    writes = _serve_one(apps.streaming(3, 5), b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    # head + first chunk, two more chunks, the last chunk: no write for the head alone.
+    assert len(writes) == 4
+    assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and writes[0].endswith(b"5\r\nxxxxx\r\n")
+    assert writes[-1] == b"0\r\n\r\n"
