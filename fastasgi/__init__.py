@@ -3,8 +3,9 @@
 from typing import Any
 
 from ._version import __version__
+from .errors import ClientDisconnected
 
-__all__ = ["__version__", "run"]
+__all__ = ["ClientDisconnected", "__version__", "run"]
 
 
 def run(app: Any, **settings: Any) -> None:

@@ -19,6 +19,7 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from fastasgi._serializer import set_date
+from fastasgi.logging import TRACE
 from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import ServerState
 
@@ -130,6 +131,8 @@ class Server:
         state.access_log = config.access_log and logging.getLogger("fastasgi.access").isEnabledFor(
             logging.INFO
         )
+        state.log_trace = logger.isEnabledFor(TRACE)
+        state.max_requests = config.max_requests() or 0
         if config.ws_enabled:
             from fastasgi.protocols.websocket import WebSocketSettings
 
@@ -142,13 +145,14 @@ class Server:
         while not self.should_exit:
             # Short sleeps so a stop request is seen within 0.1 s; the tick stays at 1 s.
             await asyncio.sleep(TICK_SECONDS / 10)
-            steps += 1
-            if steps % 10:
-                continue
-            self._tick(state)
             if limit and state.total_requests >= limit:
+                # The connections already refuse requests past the limit; this stops the worker.
                 logger.warning("Maximum request limit of %d exceeded. Terminating process.", limit)
                 self.should_exit = True
+                break
+            steps += 1
+            if steps % 10 == 0:
+                self._tick(state)
 
     def _tick(self, state: ServerState) -> None:
         state.tick += 1

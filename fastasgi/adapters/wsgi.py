@@ -26,6 +26,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
+from fastasgi.errors import ClientDisconnected
+
 __all__ = [
     "ClientDisconnected",
     "ErrorStream",
@@ -53,10 +55,6 @@ ERROR_LINE_LIMIT = 8192   # characters of an unterminated wsgi.errors line kept 
 
 INTERNAL_ERROR = b"Internal Server Error"
 UNAVAILABLE = b"Service Unavailable"
-
-
-class ClientDisconnected(OSError):
-    """The client went away before the request body was complete (raised by wsgi.input)."""
 
 
 class RequestBodyTimeout(TimeoutError):

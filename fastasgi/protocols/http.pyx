@@ -25,6 +25,7 @@ import logging
 import sys
 
 from fastasgi._parser import HTTPParseError, NEED_DATA as _NEED_DATA, END_OF_MESSAGE as _END
+from fastasgi.errors import ClientDisconnected
 
 # C-level references: compared by identity for every parser event.
 cdef object NEED_DATA = _NEED_DATA
@@ -62,6 +63,7 @@ cdef enum Phase:
 DEF LINGER_TICKS = 2
 # A client that reads nothing of a response for this long is gone; its app is released.
 DEF WRITE_STALL_TICKS = 60
+DEF TRACE = 5  # fastasgi.logging.TRACE
 
 
 cpdef bytes error_response(int status, str message):
@@ -93,6 +95,7 @@ cdef class HTTPProtocol:
     cdef bint closed
     cdef bint pumping
     cdef bint served          # at least one request started on this connection
+    cdef bint peer_eof        # the client sent FIN: it will send nothing more
     cdef object drain_waiters
     cdef int phase
     cdef long since
@@ -136,6 +139,8 @@ cdef class HTTPProtocol:
         self.scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
         self.phase = IDLE
         self.since = self.state.tick
+        if self.state.log_trace:
+            logger.log(TRACE, "%s - HTTP connection made", self.client_label)
 
     def connection_lost(self, exc):
         self.closed = True
@@ -143,16 +148,32 @@ cdef class HTTPProtocol:
         if self.cycle is not None:
             self.cycle.disconnect()
         self.wake_writers()
+        if self.state.log_trace:
+            logger.log(TRACE, "%s - HTTP connection lost", self.client_label)
 
     def eof_received(self):
-        # The client will send no more. A running request still gets its response (its body,
-        # if incomplete, ends in a disconnect); otherwise there is nothing left to do.
-        if self.cycle is not None and not self.closed:
-            if not self.cycle.body_complete:
-                self.cycle.disconnect()
-            self.cycle.keep_alive = False
+        """The client sent FIN: it will send nothing more.
+
+        Clients close, rather than half-close, when they leave, so for a running request this
+        is a disconnect: receive() returns http.disconnect at once. Only a request that is
+        complete and not yet answered keeps the write side open, so a client that half-closes
+        after its request (``nc -N``) still gets the response; a response already streaming
+        is cut, and send() raises ClientDisconnected."""
+        cdef RequestCycle cycle = self.cycle
+        self.peer_eof = True
+        if cycle is None or self.closed:
+            return False
+        cycle.keep_alive = False
+        if not cycle.body_complete:
+            # What is buffered may still complete the body; once it is used up, the body is
+            # cut short (pull_events answers that).
+            self.pump()
             return True
-        return False
+        if cycle.response_started:
+            self.abort()
+            return False
+        cycle.client_finished()
+        return True
 
     def pause_writing(self):
         self.writing_paused = True
@@ -212,14 +233,16 @@ cdef class HTTPProtocol:
                 if cycle is None:
                     self.reject(exc.status, str(exc))
                 else:
-                    # A body turned out malformed mid-request: the app sees a disconnect.
-                    logger.debug("Invalid HTTP request body from %s: %s", self.client_label, exc)
-                    self.abort()
+                    self.body_failed(cycle, exc.status, str(exc))
                 return
             if event is NEED_DATA:
-                if cycle is not None and not cycle.running:
-                    self.run_cycle(cycle)
-                    continue
+                if cycle is not None:
+                    if self.peer_eof and not cycle.body_complete:
+                        self.body_failed(cycle, 400, "Bad Request: the request body ended early")
+                        return
+                    if not cycle.running:
+                        self.run_cycle(cycle)
+                        continue
                 break
             if type(event) is bytes:
                 cycle.add_body(<bytes>event)
@@ -253,7 +276,7 @@ cdef class HTTPProtocol:
             raw_path = state.root_path_bytes + raw_path
         client = self.client
         scheme = self.scheme
-        if state.proxy_headers and client is not None:
+        if state.proxy_headers:
             client, scheme = state.forwarded(head.headers, client, scheme)
         scope = {
             "type": "http",
@@ -284,6 +307,11 @@ cdef class HTTPProtocol:
         self.phase = ACTIVE
         self.served = True
         state.total_requests += 1
+        if state.max_requests and state.total_requests >= state.max_requests:
+            # --limit-max-requests: this is the last request the worker serves; the server's
+            # loop sees the count and stops gracefully.
+            cycle.keep_alive = False
+            state.shutting_down = True
         if head.body_framing == 0 or head.content_length == 0:
             self.parser.next_event()  # END_OF_MESSAGE, known to be next
             cycle.body_complete = True
@@ -291,6 +319,9 @@ cdef class HTTPProtocol:
     cdef void run_cycle(self, RequestCycle cycle):
         cdef ServerState state = self.state
         cycle.running = True
+        if state.max_requests and state.total_requests > state.max_requests:
+            cycle.respond_error(503, "Service Unavailable: the server is restarting")
+            return
         if state.limit_concurrency and (
                 len(state.tasks) >= state.limit_concurrency
                 or len(state.connections) > state.limit_concurrency):
@@ -342,6 +373,23 @@ cdef class HTTPProtocol:
             self.transport.write(error_response(status, message))
             self.close()
 
+    cdef void body_failed(self, RequestCycle cycle, int status, str message):
+        """The body of a running request turned out malformed or cut short.
+
+        The client is answered with the error while no byte of a response has gone out (a
+        proxy in front would otherwise turn the silent close into a 502); for the app the
+        client is gone either way: receive() returns http.disconnect, send() raises."""
+        logger.debug("Invalid HTTP request body from %s: %s", self.client_label, message)
+        if cycle.head_sent or self.closed:
+            self.abort()
+            return
+        cycle.status_sent = status
+        self.transport.write(error_response(status, message))
+        cycle.disconnect()
+        self.close()
+        if not cycle.running:
+            cycle.log_access()  # the app never started, so no app ending will log it
+
     cdef void close(self):
         """Finish the connection without losing what we wrote.
 
@@ -351,7 +399,9 @@ cdef class HTTPProtocol:
         if self.closed:
             return
         self.closed = True
-        if self.transport.can_write_eof():
+        if self.peer_eof:
+            self.transport.close()  # the client already closed its side: nothing to drain
+        elif self.transport.can_write_eof():
             self.transport.write_eof()
             self.phase = LINGER
             self.since = self.state.tick
@@ -371,14 +421,17 @@ cdef class HTTPProtocol:
 
     cpdef void on_tick(self, long tick):
         """Close the connection if it sat idle or trickled its head for too long."""
+        # NOTE: ``since`` is the tick current when the wait began, up to a tick after its real
+        # start, so a wait is over only when *more* than its ticks have passed: a timeout may
+        # fire up to one tick late, never early.
         if self.phase == IDLE:
-            if tick - self.since >= self.state.keep_alive_ticks or (
+            if tick - self.since > self.state.keep_alive_ticks or (
                     self.state.shutting_down and tick > self.since):
                 self.close()
         elif self.phase == LINGER:
-            if tick - self.since >= LINGER_TICKS:
+            if tick - self.since > LINGER_TICKS:
                 self.transport.abort()
-        elif self.writing_paused and tick - self.write_paused_at >= WRITE_STALL_TICKS:
+        elif self.writing_paused and tick - self.write_paused_at > WRITE_STALL_TICKS:
             logger.info("Client %s read nothing for %d s; closing", self.client_label,
                         WRITE_STALL_TICKS)
             self.abort()
@@ -388,7 +441,7 @@ cdef class HTTPProtocol:
             logger.info("Client %s stopped sending its request body; closing", self.client_label)
             self.abort()
         elif self.phase == READING:
-            if tick - self.since >= self.state.header_read_ticks:
+            if tick - self.since > self.state.header_read_ticks:
                 if self.cycle is None:
                     self.reject(408, "Request Timeout: the request head took too long")
                 else:
@@ -398,7 +451,7 @@ cdef class HTTPProtocol:
         cdef RequestCycle cycle = self.cycle
         if cycle is None or cycle.body_complete or cycle.receive_waiter is None:
             return False
-        return tick - max(self.last_data, cycle.waiting_since) >= self.state.header_read_ticks
+        return tick - max(self.last_data, cycle.waiting_since) > self.state.header_read_ticks
 
     cpdef void shutdown(self):
         """Graceful stop: close now if idle between requests, else after the current response.
@@ -470,6 +523,8 @@ cdef class RequestCycle:
     cdef bint running
     cdef bint body_delivered
     cdef bint head_sent
+    cdef bint client_done     # the client half-closed: receive() says http.disconnect
+    cdef int status_sent      # the status that went out, by the app or in its place
     cdef object receive_waiter
     cdef long waiting_since   # tick at which receive() began to wait
     cdef object task
@@ -492,6 +547,10 @@ cdef class RequestCycle:
         self.disconnected = True
         self.wake_receiver()
 
+    cdef void client_finished(self):
+        self.client_done = True
+        self.wake_receiver()
+
     cdef void wake_receiver(self):
         waiter = self.receive_waiter
         if waiter is not None:
@@ -504,7 +563,8 @@ cdef class RequestCycle:
     async def receive(self):
         cdef HTTPProtocol protocol = self.protocol
         while True:
-            if self.disconnected or self.response_complete:
+            if self.disconnected or self.response_complete or (
+                    self.client_done and self.body_delivered):
                 return {"type": "http.disconnect"}
             if not self.body_delivered and (self.body or self.body_complete):
                 return self.next_body_message()
@@ -541,15 +601,15 @@ cdef class RequestCycle:
         cdef HTTPProtocol protocol = self.protocol
         cdef object kind = message.get("type")
         cdef bytes out
+        if self.disconnected:
+            # ASGI spec 2.4: send() on a closed connection raises an OSError subclass, so a
+            # streaming app stops producing for a client that is gone.
+            raise ClientDisconnected("the client disconnected")
         if kind == T_BODY:
             if not self.response_started:
                 raise RuntimeError("ASGI send: 'http.response.body' before 'http.response.start'")
             if self.response_complete:
-                if self.disconnected:
-                    return DONE
                 raise RuntimeError("ASGI send: the response is already complete")
-            if self.disconnected:
-                return DONE
             body = message.get("body", b"")
             more = message.get("more_body", False)
             if type(body) is not bytes:
@@ -568,9 +628,6 @@ cdef class RequestCycle:
         if kind == T_START:
             if self.response_started:
                 raise RuntimeError("ASGI send: 'http.response.start' sent twice")
-            if self.disconnected:
-                self.response_started = True
-                return DONE
             status = message.get("status")
             if type(status) is not int or not 0 <= status <= 999:
                 raise TypeError("ASGI send: 'status' must be an int from 100 to 999, not %r" % (status,))
@@ -580,15 +637,13 @@ cdef class RequestCycle:
             )
             self.response_started = True
             return DONE
-        if self.disconnected:
-            return DONE
         raise RuntimeError("ASGI send: unexpected message type %r" % (kind,))
 
     cdef void complete(self):
         self.response_complete = True
+        self.status_sent = self.encoder.status
         self.wake_receiver()
-        if self.protocol.state.access_log:
-            self.protocol.state.log_access(self.protocol.client_label, self.head, self.encoder.status)
+        self.log_access()
         self.protocol.cycle_finished(self)
 
     cdef void respond_error(self, int status, str message):
@@ -596,9 +651,18 @@ cdef class RequestCycle:
         self.keep_alive = False
         self.protocol.write(error_response(status, message))
         self.response_complete = True
-        if self.protocol.state.access_log:
-            self.protocol.state.log_access(self.protocol.client_label, self.head, status)
+        self.status_sent = status
+        self.log_access()
         self.protocol.cycle_finished(self)
+
+    cdef void log_access(self):
+        """One access-log line per request, when it ends: a request the client abandoned is
+        logged too, with the status that went out (0: none) and marked as disconnected."""
+        cdef HTTPProtocol protocol = self.protocol
+        if protocol.state.access_log:
+            protocol.state.log_access(
+                protocol.client_label, self.head, self.status_sent,
+                self.disconnected or protocol.peer_eof)
 
     # -- how the app ended -----------------------------------------------------------------
 
@@ -611,8 +675,9 @@ cdef class RequestCycle:
         self.forget_task()
         if self.response_complete:
             return
-        if self.disconnected:
-            self.protocol.abort()
+        if self.disconnected or (self.client_done and not self.response_started):
+            # Told the client left, the app gave up on it: nothing is owed.
+            self.abandoned()
             return
         if not self.response_started:
             logger.error("ASGI callable returned without starting response.")
@@ -621,14 +686,27 @@ cdef class RequestCycle:
             logger.error("ASGI callable returned without completing response.")
             self.protocol.abort()
 
+    cdef void abandoned(self):
+        """The app ended after its client left, with the response unfinished."""
+        self.response_complete = True
+        if not self.status_sent and self.head_sent:
+            self.status_sent = self.encoder.status
+        self.log_access()
+        self.protocol.abort()
+
     cdef void app_failed(self, exc):
         self.forget_task()
         if exc is not None:
-            logger.error("Exception in ASGI application", exc_info=exc)
+            if self.disconnected:
+                # What an app raises once its client is gone (ClientDisconnected, or a
+                # framework's own exception for it) is the disconnect, not a bug.
+                logger.debug("ASGI application ended after the client disconnected: %r", exc)
+            else:
+                logger.error("Exception in ASGI application", exc_info=exc)
         if self.response_complete:
             return
         if self.disconnected:
-            self.protocol.abort()
+            self.abandoned()
             return
         if not self.head_sent:
             # Nothing reached the wire yet (the head waits for the first body), so the

@@ -26,9 +26,11 @@ cdef class ServerState:
     cdef public long long total_requests
     cdef public long limit_concurrency
     cdef public bint access_log
+    cdef public bint log_trace
+    cdef public long long max_requests
     cdef public object access_logger
     cdef public object ws_factory
 
     cpdef tuple forwarded(self, list headers, object client, str scheme)
     cpdef bint is_trusted(self, str host)
-    cpdef void log_access(self, str client, object head, int status)
+    cpdef void log_access(self, str client, object head, int status, bint disconnected=*)

@@ -35,17 +35,21 @@ cdef class ServerState:
         self.trust_all = False
         self.lifespan_state = {}
         self.access_log = False
+        self.log_trace = False
+        self.max_requests = 0
         self.access_logger = logging.getLogger("fastasgi.access")
         self.ws_factory = None
 
     cpdef tuple forwarded(self, list headers, object client, str scheme):
         """Client address and scheme from X-Forwarded-For/-Proto, when the peer is trusted.
 
-        The client is the nearest address in X-Forwarded-For that is not itself a trusted proxy."""
+        The client is the nearest address in X-Forwarded-For that is not itself a trusted proxy.
+        A UNIX socket's peer (client None) has no address to check: it is trusted only under
+        ``--forwarded-allow-ips '*'``, the usual proxy -> UNIX socket set-up."""
         cdef tuple pair
         cdef bytes name
         cdef Py_ssize_t n
-        if not self.is_trusted(client[0]):
+        if not (self.trust_all if client is None else self.is_trusted(client[0])):
             return client, scheme
         forwarded_for = None
         proto = None
@@ -106,11 +110,14 @@ cdef class ServerState:
         self.trusted_hosts = frozenset(hosts)
         self.trusted_networks = networks
 
-    cpdef void log_access(self, str client, object head, int status):
+    cpdef void log_access(self, str client, object head, int status, bint disconnected=False):
+        """Log one request; ``status`` 0 means no response went out, ``disconnected`` that the
+        client left before the response was complete."""
         cdef RequestHead h = <RequestHead>head
         path = h.raw_path.decode("ascii", "replace")
         if h.query_string:
             path += "?" + h.query_string.decode("ascii", "replace")
         self.access_logger.info(
-            '%s - "%s %s HTTP/%s" %d', client, h.method, path, h.http_version, status,
+            '%s - "%s %s HTTP/%s" %s%s', client, h.method, path, h.http_version,
+            status or "-", " (client disconnected)" if disconnected else "",
         )

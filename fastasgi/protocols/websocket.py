@@ -38,6 +38,7 @@ from fastasgi._websocket import (
     WebSocketClosed,
     WebSocketCodec,
 )
+from fastasgi.errors import ClientDisconnected
 from fastasgi.protocols.awaitables import Done
 from fastasgi.websocket_handshake import (
     HandshakeError,
@@ -66,11 +67,6 @@ ACCEPT = "websocket.accept"
 CLOSE = "websocket.close"
 RESPONSE_START = "websocket.http.response.start"
 RESPONSE_BODY = "websocket.http.response.body"
-
-
-class ClientDisconnected(OSError):
-    """send() of a message on a WebSocket whose connection is closed (the ASGI spec asks for a
-    subclass of OSError)."""
 
 
 class WebSocketSettings:
@@ -147,7 +143,7 @@ class WebSocketProtocol(asyncio.Protocol):
             path = state.root_path + path
             raw_path = state.root_path_bytes + raw_path
         client, scheme = self.client, self.scheme
-        if state.proxy_headers and client is not None:
+        if state.proxy_headers:
             http_scheme = "https" if scheme == "wss" else "http"
             client, http_scheme = state.forwarded(head.headers, client, http_scheme)
             scheme = "wss" if http_scheme in ("https", "wss") else "ws"

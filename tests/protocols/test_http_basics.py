@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from fastasgi import ClientDisconnected
+
 from tests.protocols import apps
 from tests.support.server import read_response, recv_until_closed, serve
 
@@ -219,7 +221,8 @@ def test_client_disconnect_mid_body_reaches_the_app() -> None:
     assert seen == ["http.disconnect"]
 
 
-def test_send_after_client_left_is_a_no_op() -> None:
+def test_send_after_client_left_raises_client_disconnected() -> None:
+    """ASGI spec 2.4: send() on a closed connection raises an OSError subclass."""
     outcome: list[str] = []
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -231,15 +234,17 @@ def test_send_after_client_left_is_a_no_op() -> None:
                 await send({"type": "http.response.body", "body": b"y" * 1000, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
             outcome.append("ok")
-        except Exception as exc:  # the assertion below reports it
-            outcome.append(repr(exc))
+        except ClientDisconnected as exc:
+            outcome.append(f"raised {type(exc).__name__}, an OSError: {isinstance(exc, OSError)}")
 
     with serve(app) as srv:
         with srv.connect() as sock:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
             sock.recv(100)
-        time.sleep(1.0)
-    assert outcome == ["ok"]
+        deadline = time.monotonic() + 5
+        while not outcome and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert outcome == ["raised ClientDisconnected, an OSError: True"]
 
 
 def test_slow_reader_makes_send_wait() -> None:
