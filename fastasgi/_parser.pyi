@@ -13,6 +13,7 @@ class HeadersTooLarge(HTTPParseError): ...         # 431: header bytes or header
 class BodyTooLarge(HTTPParseError): ...            # 413
 class ChunkSizeTooLong(InvalidRequest): ...        # 400: too many chunk-size digits
 class UnsupportedTransferCoding(HTTPParseError): ...  # 501
+class MethodNotImplemented(HTTPParseError): ...    # 501: a method too long to be one, or CONNECT
 class UnsupportedVersion(HTTPParseError): ...      # 505
 class HTTP2Preface(UnsupportedVersion): ...        # 505: "PRI * HTTP/2.0"
 
@@ -33,7 +34,7 @@ class RequestHead:
     path: str               # percent-decoded (UTF-8, errors replaced), as ASGI wants it
     raw_path: bytes         # path part of the target, undecoded
     query_string: bytes     # after '?', undecoded, without the '?'
-    http_version: str       # "1.1" or "1.0"
+    http_version: str       # "1.1" or "1.0" (HTTP/1.2 to 1.9 are read as 1.1)
     headers: list[tuple[bytes, bytes]]  # lowercased names, values without OWS, in order
     keep_alive: bool
     upgrade: bytes | None   # lowercased Upgrade value when Connection: upgrade asks for it

@@ -57,6 +57,11 @@ class UnsupportedTransferCoding(HTTPParseError):
     status = 501
 
 
+class MethodNotImplemented(HTTPParseError):
+    """A method longer than any we implement (RFC 9112 §3), or CONNECT: ASGI has no tunnels."""
+    status = 501
+
+
 class UnsupportedVersion(HTTPParseError):
     status = 505
 
@@ -324,6 +329,41 @@ cdef str _decode_path(const char *s, Py_ssize_t n):
     return PyUnicode_DecodeUTF8(buf, w, "replace")
 
 
+cdef bint _valid_authority(const unsigned char *s, Py_ssize_t n, bint need_port) noexcept nogil:
+    """uri-host [ ":" port ] (RFC 3986 §3.2.2, §3.2.3): a reg-name or IPv4 address, or an
+    IP-literal in brackets, then an optional port of digits only. No userinfo ("@")."""
+    cdef Py_ssize_t i = 0, colon = -1
+    if n and s[0] == b'[':
+        while i < n and s[i] != b']':
+            if s[i] == b'@' or not HOST[s[i]]:
+                return False
+            i += 1
+        if i == n:
+            return False
+        i += 1
+        if i < n:
+            if s[i] != b':':
+                return False
+            colon = i
+    else:
+        while i < n:
+            if not HOST[s[i]] or s[i] == b'[' or s[i] == b']' or s[i] == b'@':
+                return False
+            if s[i] == b':':
+                if colon >= 0:
+                    return False
+                colon = i
+            i += 1
+        if need_port and colon <= 0:
+            return False  # CONNECT's authority-form needs a host and a port
+    if colon < 0:
+        return not need_port
+    for i in range(colon + 1, n):
+        if not (b'0' <= s[i] <= b'9'):
+            return False
+    return not need_port or colon + 1 < n
+
+
 # --- the parser -------------------------------------------------------------------------------
 
 cdef enum State:
@@ -460,11 +500,15 @@ cdef class RequestParser:
                 lf_ptr = NULL
             else:
                 lf_ptr = <const char *>memchr(base + self._scanned, b'\n', avail - self._scanned)
+            if self._lines == 0:
+                self._check_method_prefix(base, avail if lf_ptr == NULL else lf_ptr - base + 1)
             # The limits apply to the bytes before an LF first, as if that LF had not arrived yet.
             broken = _head_limit_broken(base, avail if lf_ptr == NULL else lf_ptr - base,
                                         self._lines == 0, self.max_request_line,
                                         self.max_header_bytes)
             if broken == 414:
+                if memchr(base, b' ', self.max_request_line) == NULL:
+                    raise self._fail(MethodNotImplemented, "method too long")
                 raise self._fail(RequestLineTooLong, "request line too long")
             if broken:
                 raise self._fail(HeadersTooLarge, "request head too large")
@@ -501,6 +545,29 @@ cdef class RequestParser:
             self._lines += 1
             self._line_start = self._scanned = lf + 1
 
+    cdef int _check_method_prefix(self, const char *base, Py_ssize_t n) except -1:
+        """Refuse at once a request line that cannot become one: its first bytes must be a
+        method (a token) and a space. A TLS ClientHello on the plain port (0x16 0x03 ...) or
+        other binary input is answered now, not after the header-read timeout.
+
+        Only bytes within the line and head limits count, and a CR or LF is left to the line
+        rules, so the error is the same however the input was split."""
+        cdef const unsigned char *s = <const unsigned char *>base
+        cdef Py_ssize_t i = 0
+        cdef Py_ssize_t limit = n
+        if limit > self.max_request_line:
+            limit = self.max_request_line
+        if limit > self.max_header_bytes:
+            limit = self.max_header_bytes
+        while i < limit and TOKEN[s[i]]:
+            i += 1
+        if i == limit or s[i] == b'\n' or (s[i] == b' ' and i > 0):
+            return 0
+        if s[i] == b'\r' and (i + 1 == n or s[i + 1] == b'\n'):
+            return 0  # an empty line before the request line (RFC 9112 §2.2), or the line's end
+        raise self._fail(InvalidRequest, "invalid character in method" if i else
+                         "invalid request line: no method")
+
     cdef RequestHead _build_head(self, const char *base, Py_ssize_t head_len):
         cdef const unsigned char *s = <const unsigned char *>base
         cdef Py_ssize_t i = 0, start, end, line_end, vstart, vend, tlen, q, k
@@ -511,7 +578,9 @@ cdef class RequestParser:
         cdef bint has_length = False, chunked = False, te_seen = False, te_unknown = False
         cdef long long length = -1, n
         cdef int hosts = 0, codings
+        cdef Py_ssize_t host_index = -1
         cdef object upgrade = None
+        cdef object authority = None
 
         # request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
         while TOKEN[s[i]]:
@@ -541,7 +610,8 @@ cdef class RequestParser:
         line_end = <const char *>memchr(base + i, b'\r', head_len - i) - base
         if s[line_end + 1] != b'\n':
             raise self._fail(InvalidRequest, "bare CR in request line")
-        if line_end - i != 8 or memcmp(base + i, b"HTTP/1.", 7) != 0 or (s[i + 7] != b'1' and s[i + 7] != b'0'):
+        # HTTP/1.2 to 1.9 are served as 1.1, the highest 1.x we speak (RFC 9110 §2.5).
+        if line_end - i != 8 or memcmp(base + i, b"HTTP/1.", 7) != 0 or not (b'0' <= s[i + 7] <= b'9'):
             if line_end - i == 8 and memcmp(base + i, b"HTTP/2.0", 8) == 0 and head.method == "PRI":
                 raise self._fail(HTTP2Preface, "HTTP/2 connection preface on an HTTP/1.1 port")
             if (line_end - i == 8 and memcmp(base + i, b"HTTP/", 5) == 0 and HEX[s[i + 5]] >= 0
@@ -549,18 +619,22 @@ cdef class RequestParser:
                     and HEX[s[i + 7]] <= 9):
                 raise self._fail(UnsupportedVersion, "unsupported HTTP version")
             raise self._fail(InvalidRequest, "invalid request line: bad HTTP version")
-        http11 = s[i + 7] == b'1'
+        http11 = s[i + 7] != b'0'
         head.http_version = V11 if http11 else V10
 
         # request-target forms (RFC 9112 §3.2); the ASGI path comes from the origin-form part.
         end = start + tlen
+        if head.method == "CONNECT":
+            # ASGI has no tunnels: a 2xx to CONNECT would put a proxy in front into tunnel mode
+            # while we went on parsing requests from the same bytes (RFC 9110 §9.3.6).
+            if not _valid_authority(s + start, tlen, True):
+                raise self._fail(InvalidRequest, "CONNECT target is not host:port")
+            raise self._fail(MethodNotImplemented, "CONNECT is not supported")
         if s[start] == b'/':
             k = start
         elif tlen == 1 and s[start] == b'*':
             if head.method != "OPTIONS":
                 raise self._fail(InvalidRequest, "asterisk-form target is only for OPTIONS")
-            k = start
-        elif head.method == "CONNECT":
             k = start
         elif (tlen > 7 and _equals_lower(base + start, 7, b"http://", 7)) or (
                 tlen > 8 and _equals_lower(base + start, 8, b"https://", 8)):
@@ -570,6 +644,13 @@ cdef class RequestParser:
             if k == q:
                 # An http(s) URI with an empty host is invalid (RFC 9110 §4.2.1, §4.2.2).
                 raise self._fail(InvalidRequest, "empty host in request target")
+            if memchr(base + q, b'@', k - q) != NULL:
+                # RFC 9110 §4.2.4: userinfo is deprecated and a phishing vector; refuse it.
+                raise self._fail(InvalidRequest, "userinfo in request target")
+            if not _valid_authority(s + q, k - q, False):
+                raise self._fail(InvalidRequest, "invalid host in request target")
+            # RFC 9112 §3.2.2: the target's authority replaces the Host field's value.
+            authority = PyBytes_FromStringAndSize(base + q, k - q)
         else:
             raise self._fail(InvalidRequest, "invalid request target")
         q = k
@@ -630,9 +711,9 @@ cdef class RequestParser:
                 if hosts > 1:
                     raise self._fail(InvalidRequest, "more than one Host header")
                 # RFC 9112 §3.2: a Host field with an invalid value gets a 400.
-                for k in range(vstart, vend):
-                    if not HOST[s[k]]:
-                        raise self._fail(InvalidRequest, "invalid Host header")
+                if not _valid_authority(s + vstart, vend - vstart, False):
+                    raise self._fail(InvalidRequest, "invalid Host header")
+                host_index = len(headers) - 1
             elif name is H_CONTENT_LENGTH:
                 n = 0
                 if vend == vstart:
@@ -686,6 +767,11 @@ cdef class RequestParser:
 
         if hosts == 0 and http11:
             raise self._fail(InvalidRequest, "missing Host header")
+        if authority is not None:
+            if host_index >= 0:
+                headers[host_index] = (H_HOST, authority)
+            else:
+                headers.append((H_HOST, authority))
         if te_seen and has_length:
             raise self._fail(InvalidRequest, "both Content-Length and Transfer-Encoding")
         if te_seen and not http11:
@@ -762,14 +848,21 @@ cdef class RequestParser:
         # chunk = chunk-size [ chunk-ext ] CRLF (RFC 9112 §7.1)
         cdef const unsigned char *s = <const unsigned char *>(self._data + self._pos)
         cdef Py_ssize_t avail = self._end - self._pos
-        cdef Py_ssize_t i = 0, k, digits
+        cdef Py_ssize_t i = 0, k, digits, zeros
         cdef long long size = 0
+        while i < avail and s[i] == b'0':
+            i += 1
+        zeros = i
         while i < avail and HEX[s[i]] >= 0:
             i += 1
         digits = i
-        if digits > self.max_chunk_size_digits:
+        # Leading zeros say nothing: the size is read by value, and only a value that could
+        # overflow is refused.
+        if digits - zeros > self.max_chunk_size_digits:
             raise self._fail(ChunkSizeTooLong, "chunk size has too many digits")
         if i == avail:
+            if avail > MAX_CHUNK_LINE:
+                raise self._fail(InvalidRequest, "chunk size line too long")
             return _NEED_DATA
         if digits == 0:
             raise self._fail(InvalidRequest, "invalid chunk size")
@@ -778,7 +871,7 @@ cdef class RequestParser:
             if avail > MAX_CHUNK_LINE:
                 raise self._fail(InvalidRequest, "chunk extensions too long")
             return _NEED_DATA
-        for k in range(digits):
+        for k in range(zeros, digits):
             size = size * 16 + HEX[s[k]]
         self._pos += i
         self._body_seen += size
@@ -797,13 +890,18 @@ cdef class RequestParser:
 
         chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] )"""
         cdef Py_ssize_t limit = avail if avail < MAX_CHUNK_LINE else MAX_CHUNK_LINE
+        cdef Py_ssize_t ows, name_end
         cdef bint after_size = True
         while True:
+            ows = i
             while i < limit and _is_ows(s[i]):
                 i += 1
             if i >= limit:
                 return -1
             if s[i] == b'\r':
+                if i > ows:
+                    # BWS is allowed only before ";" (RFC 9112 §7.1.1): "5 \r\n" is not a size.
+                    raise self._fail(InvalidRequest, "whitespace at the end of the chunk size line")
                 if i + 1 >= avail:
                     return -1
                 if s[i + 1] != b'\n':
@@ -825,11 +923,13 @@ cdef class RequestParser:
                 raise self._fail(InvalidRequest, "invalid chunk extension")
             while i < limit and TOKEN[s[i]]:
                 i += 1
+            name_end = i
             while i < limit and _is_ows(s[i]):
                 i += 1
             if i >= limit:
                 return -1
             if s[i] != b'=':
+                i = name_end  # the whitespace is looked at again: before ";" only
                 continue
             i += 1
             while i < limit and _is_ows(s[i]):

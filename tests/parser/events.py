@@ -16,6 +16,7 @@ from fastasgi._parser import (
     HTTP2Preface,
     HTTPParseError,
     InvalidRequest,
+    MethodNotImplemented,
     RequestHead,
     RequestLineTooLong,
     RequestParser,
@@ -152,6 +153,7 @@ STATUS = {
     HeadersTooLarge: 431,
     BodyTooLarge: 413,
     UnsupportedTransferCoding: 501,
+    MethodNotImplemented: 501,
     UnsupportedVersion: 505,
     HTTP2Preface: 505,
 }

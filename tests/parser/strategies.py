@@ -126,6 +126,7 @@ def requests(draw: st.DrawFn, absolute_form: bool = True) -> GeneratedRequest:
     raw_path = draw(paths)
     query = draw(st.none() | queries)
     target = raw_path + ("" if query is None else "?" + query)
+    authority = None
     if absolute_form and draw(st.integers(0, 5)) == 0:
         authority = draw(st.sampled_from(["example.com", "h:8080", "[::1]:1"]))
         scheme = draw(st.sampled_from(["http", "https", "HTTP"]))
@@ -137,7 +138,8 @@ def requests(draw: st.DrawFn, absolute_form: bool = True) -> GeneratedRequest:
 
     fields: list[tuple[str, bytes]] = [(draw(field_names), draw(field_values()))
                                        for _ in range(draw(st.integers(0, 5)))]
-    if version == "1.1" or draw(st.booleans()):
+    has_host = version == "1.1" or draw(st.booleans())
+    if has_host:
         fields.append(("Host", draw(st.sampled_from([b"example.com", b"h:8080", b""]))))
     connection = draw(st.sampled_from([None, b"keep-alive", b"close", b"Keep-Alive, x-token"]))
     if connection is not None:
@@ -173,7 +175,7 @@ def requests(draw: st.DrawFn, absolute_form: bool = True) -> GeneratedRequest:
         "raw_path": raw_path.encode(),
         "query_string": b"" if query is None else query.encode(),
         "http_version": version,
-        "headers": [(name.lower().encode(), value) for name, value in fields],
+        "headers": expected_headers(fields, authority),
         "keep_alive": not closes and (version == "1.1" or asks_keep_alive),
         "upgrade": None,
         "expect_continue": expect,
@@ -181,6 +183,16 @@ def requests(draw: st.DrawFn, absolute_form: bool = True) -> GeneratedRequest:
         "content_length": len(body) if framing == BODY_LENGTH else -1,
     }
     return GeneratedRequest(wire, expected, body, offsets)
+
+
+def expected_headers(fields: list[tuple[str, bytes]], authority: str | None) -> list[tuple[bytes, bytes]]:
+    """Lowercased names; an absolute-form target's authority replaces Host (RFC 9112 §3.2.2)."""
+    headers = [(name.lower().encode(), value) for name, value in fields]
+    if authority is None:
+        return headers
+    if any(name == b"host" for name, _ in headers):
+        return [(n, authority.encode() if n == b"host" else v) for n, v in headers]
+    return [*headers, (b"host", authority.encode())]
 
 
 @st.composite

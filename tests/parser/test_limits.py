@@ -119,20 +119,37 @@ def test_chunk_size_digits_at_the_limit_are_accepted() -> None:
     assert message.body == b"abc"
 
 
-def test_chunk_size_with_too_many_digits_is_chunk_size_too_long() -> None:
-    error = refused(CHUNKED_HEAD + b"00003\r\nabc\r\n0\r\n\r\n", ChunkSizeTooLong,
+def test_chunk_size_with_too_many_significant_digits_is_chunk_size_too_long() -> None:
+    error = refused(CHUNKED_HEAD + b"12345\r\n", ChunkSizeTooLong,
                     "chunk size has too many digits", max_chunk_size_digits=4)
     assert error.status == 400
 
 
+def test_leading_zeros_of_a_chunk_size_are_read_by_value_not_counted() -> None:
+    message = parse_one(CHUNKED_HEAD + b"00003\r\nabc\r\n0\r\n\r\n", max_chunk_size_digits=4)
+    assert message.body == b"abc"
+    message = parse_one(CHUNKED_HEAD + b"0" * 40 + b"5\r\nhello\r\n" + b"0" * 20 + b"\r\n\r\n")
+    assert message.body == b"hello"
+
+
 def test_chunk_size_digits_are_counted_while_they_trickle() -> None:
     parser = RequestParser(max_chunk_size_digits=3)
-    parser.feed(CHUNKED_HEAD + b"000")
+    parser.feed(CHUNKED_HEAD + b"0123")
     parser.next_event()
     assert parser.next_event() is NEED_DATA
-    parser.feed(b"0")
+    parser.feed(b"4")
     with pytest.raises(ChunkSizeTooLong):
         parser.next_event()
+
+
+def test_endless_zeros_in_a_chunk_size_are_refused_once_past_the_line_bound() -> None:
+    parser = RequestParser()
+    parser.feed(CHUNKED_HEAD)
+    parser.next_event()
+    with pytest.raises(InvalidRequest, match="chunk size line too long"):
+        for _ in range(10):
+            parser.feed(b"0" * 1000)
+            assert parser.next_event() is NEED_DATA
 
 
 def test_chunk_size_overflowing_64_bits_is_chunk_size_too_long() -> None:

@@ -6,6 +6,8 @@ refused outright rather than repaired.
 
 from __future__ import annotations
 
+import pytest
+
 from fastasgi._parser import (
     ChunkSizeTooLong,
     InvalidRequest,
@@ -158,6 +160,12 @@ def test_chunk_size_with_a_sign_is_refused() -> None:
 def test_chunk_size_over_64_bits_is_refused() -> None:
     refused(CHUNKED + b"1" + b"0" * 16 + b"\r\n", ChunkSizeTooLong,
             "chunk size has too many digits", max_chunk_size_digits=100)
+
+
+@pytest.mark.parametrize("line", [b"5 ", b"5\t", b"5;a=b ", b"5 ; a "])
+def test_whitespace_at_the_end_of_a_chunk_size_line_is_refused(line: bytes) -> None:
+    """BWS is allowed before ";" only (RFC 9112 §7.1.1): "5 \\r\\n" is no chunk size."""
+    refused(CHUNKED + line + b"\r\nhello\r\n0\r\n\r\n", InvalidRequest, "whitespace at the end")
 
 
 def test_missing_crlf_after_chunk_data_is_refused() -> None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from fastasgi._parser import HTTP2Preface, InvalidRequest, UnsupportedVersion
+from fastasgi._parser import (
+    NEED_DATA,
+    HTTP2Preface,
+    InvalidRequest,
+    MethodNotImplemented,
+    RequestLineTooLong,
+    RequestParser,
+    UnsupportedVersion,
+)
 from tests.parser.events import head_of, refused
 
 CHUNKED = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -172,8 +180,12 @@ def test_http_0_9_version_is_505() -> None:
     refused(b"GET / HTTP/0.9\r\n\r\n", UnsupportedVersion, "unsupported HTTP version")
 
 
-def test_http_1_2_is_505() -> None:
-    refused(_line(b"GET / HTTP/1.2"), UnsupportedVersion, "unsupported HTTP version")
+def test_http_1_2_to_1_9_are_served_as_1_1() -> None:
+    """RFC 9110 §2.5: a higher minor version is read as the highest one we speak."""
+    for minor in b"23456789":
+        head = head_of(b"GET / HTTP/1.%c\r\nHost: h\r\n\r\n" % minor)
+        assert head.http_version == "1.1"
+        assert head.keep_alive
 
 
 def test_http_2_0_request_line_is_505() -> None:
@@ -199,7 +211,8 @@ def test_two_host_headers_are_refused() -> None:
 
 
 @pytest.mark.parametrize("value", [b"a b", b"a/b", b"a?b", b"user@h", b"h\\x", b'"h"', b"h{", b"h\xc3\xa9",
-                                   b"h\t:80"])
+                                   b"h\t:80", b"a:xx", b"a:80:81", b"a:8x", b"[::1", b"[::1]x",
+                                   b"h[1]", b"[::1]:a"])
 def test_host_with_an_invalid_value_is_refused(value: bytes) -> None:
     """RFC 9112 §3.2: 400 for a Host field with an invalid value; Host = uri-host [ ":" port ]."""
     refused(b"GET / HTTP/1.1\r\nHost: " + value + b"\r\n\r\n", InvalidRequest, "invalid Host header")
@@ -213,6 +226,33 @@ def test_host_with_a_valid_value_is_accepted(value: bytes) -> None:
 
 def test_two_host_headers_are_refused_in_http_1_0_too() -> None:
     refused(b"GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n", InvalidRequest, "more than one Host")
+
+
+# --- the first bytes -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("start", [b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+                                   b"\x00", b" GET", b"GE(T", b"G\xffET", b"{\"json\": 1}"])
+def test_bytes_that_cannot_start_a_request_are_refused_at_once(start: bytes) -> None:
+    """A TLS ClientHello on the plain port or binary input: answered now, with no CRLF seen."""
+    parser = RequestParser()
+    parser.feed(start)
+    with pytest.raises(InvalidRequest, match="method"):
+        parser.next_event()
+
+
+def test_a_method_still_arriving_is_not_refused() -> None:
+    parser = RequestParser()
+    for piece in (b"\r", b"\n", b"GE", b"T", b" /"):
+        parser.feed(piece)
+        assert parser.next_event() is NEED_DATA
+
+
+def test_a_method_longer_than_the_request_line_limit_is_501() -> None:
+    """RFC 9112 §3: a method longer than any implemented gets 501, not the target's 414."""
+    error = refused(b"A" * 200, MethodNotImplemented, "method too long", max_request_line=100)
+    assert error.status == 501
+    refused(b"GET /" + b"a" * 200, RequestLineTooLong, "request line too long",
+            max_request_line=100)
 
 
 # --- empty lines before the request --------------------------------------------------------

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from fastasgi._parser import BODY_CHUNKED, BODY_LENGTH, BODY_NONE
-from tests.parser.events import head_fields, head_of
+from fastasgi._parser import (
+    BODY_CHUNKED,
+    BODY_LENGTH,
+    BODY_NONE,
+    InvalidRequest,
+    MethodNotImplemented,
+)
+from tests.parser.events import head_fields, head_of, refused
 
 
 def _get(target: bytes = b"/", fields: bytes = b"", version: bytes = b"1.1",
@@ -82,11 +88,38 @@ def test_asterisk_form_is_accepted_for_options() -> None:
     assert (head.target, head.path, head.query_string) == (b"*", "*", b"")
 
 
-def test_authority_form_is_accepted_for_connect() -> None:
-    head = head_of(_get(b"example.com:443", method=b"CONNECT"))
-    assert head.method == "CONNECT"
-    assert head.target == b"example.com:443"
-    assert head.path == "example.com:443"
+def test_connect_is_501_since_asgi_has_no_tunnels() -> None:
+    error = refused(_get(b"example.com:443", method=b"CONNECT"), MethodNotImplemented,
+                    "CONNECT is not supported")
+    assert error.status == 501
+    refused(_get(b"[::1]:8443", method=b"CONNECT"), MethodNotImplemented, "CONNECT")
+
+
+def test_connect_to_a_target_that_is_not_host_and_port_is_400() -> None:
+    for target in (b"example.com", b"example.com:", b":443", b"/path", b"a:b", b"u@h:1",
+                   b"http://h:1/"):
+        refused(_get(target, method=b"CONNECT"), InvalidRequest, "CONNECT target")
+
+
+def test_absolute_form_authority_replaces_the_host_field() -> None:
+    head = head_of(b"GET http://b.example:8080/p?q=1 HTTP/1.1\r\nHost: a.example\r\nX: y\r\n\r\n")
+    assert head.headers == [(b"host", b"b.example:8080"), (b"x", b"y")]
+    assert (head.path, head.query_string) == ("/p", b"q=1")
+
+
+def test_absolute_form_authority_becomes_the_host_of_an_http_1_0_request() -> None:
+    head = head_of(b"GET http://b.example/p HTTP/1.0\r\n\r\n")
+    assert head.headers == [(b"host", b"b.example")]
+
+
+def test_absolute_form_with_userinfo_is_400() -> None:
+    refused(b"GET http://user:pw@b.example/ HTTP/1.1\r\nHost: b.example\r\n\r\n",
+            InvalidRequest, "userinfo")
+
+
+def test_absolute_form_with_an_invalid_port_is_400() -> None:
+    refused(b"GET http://b.example:http/ HTTP/1.1\r\nHost: b.example\r\n\r\n",
+            InvalidRequest, "invalid host in request target")
 
 
 def test_header_names_are_lowercased_and_order_and_duplicates_are_kept() -> None:
