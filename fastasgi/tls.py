@@ -16,9 +16,19 @@ def create_ssl_context(config: Any) -> ssl.SSLContext:
     try:
         context.load_cert_chain(
             config.ssl_certfile, getattr(config, "ssl_keyfile", None) or None,
-            password=(lambda: password) if password else None,
+            # NOTE: a callable even without a password, so that OpenSSL never stops the server
+            # to prompt for one on the terminal.
+            password=lambda: password or "",
         )
-    except (OSError, ssl.SSLError) as exc:
+    except ssl.SSLError as exc:
+        keyfile = getattr(config, "ssl_keyfile", None) or config.ssl_certfile
+        if _is_encrypted_key(keyfile):
+            # OpenSSL says only "PEM lib" when it cannot decrypt the key.
+            problem = "the --ssl-keyfile-password is wrong" if password else (
+                "it is encrypted and no --ssl-keyfile-password was given")
+            raise ConfigError(f"cannot decrypt the TLS key {keyfile!r}: {problem}") from exc
+        raise ConfigError(f"cannot load TLS certificate {config.ssl_certfile!r}: {exc}") from exc
+    except OSError as exc:
         raise ConfigError(f"cannot load TLS certificate {config.ssl_certfile!r}: {exc}") from exc
     cert_reqs = getattr(config, "ssl_cert_reqs", None)
     if cert_reqs is not None:
@@ -31,3 +41,13 @@ def create_ssl_context(config: Any) -> ssl.SSLContext:
         context.set_ciphers(ciphers)
     context.set_alpn_protocols(["http/1.1"])
     return context
+
+
+def _is_encrypted_key(path: str) -> bool:
+    """A PEM key protected by a password (PKCS#8 or the older OpenSSL header form)."""
+    try:
+        with open(path, "rb") as file:
+            text = file.read(1 << 16)
+    except OSError:
+        return False
+    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in text or b"Proc-Type: 4,ENCRYPTED" in text

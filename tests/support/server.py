@@ -49,7 +49,8 @@ def serve(app: Any, **settings: Any) -> Iterator[Running]:
     settings.setdefault("lifespan", "off")
     config = Config(app=app, **settings)
     sockets = bind_sockets(config)
-    port = sockets[0].getsockname()[1]
+    name = sockets[0].getsockname()
+    port = name[1] if isinstance(name, tuple) else 0  # 0: a UNIX socket (--uds)
     server = Server(config)
     errors: list[BaseException] = []
 
