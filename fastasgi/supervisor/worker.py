@@ -87,7 +87,7 @@ class Worker:
         try:
             self.config.load_app()
         except ConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr, flush=True)
+            print(exc.report(), file=sys.stderr, flush=True)
             return exc.exit_code
         from fastasgi.loops import EventLoopUnavailable, setup_event_loop
 
