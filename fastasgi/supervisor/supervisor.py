@@ -137,8 +137,10 @@ class Supervisor:
                 self._recycle(now)
                 self._reconcile(now)
             elif not self.workers:
-                what = "reloader" if self.reloader is not None else "supervisor"
-                logger.info("Stopped %s process [%d]", what, os.getpid())
+                if self.reloader is not None:
+                    logger.info("Stopping reloader process [%d]", os.getpid())  # uvicorn's line
+                else:
+                    logger.info("Stopped supervisor process [%d]", os.getpid())
                 return 0
             if (self.boot_failure_code is not None and not self.ever_ready and not self.workers
                     and self.reloader is None):
@@ -293,6 +295,7 @@ class Supervisor:
             return
         if self.stop_level:
             return
+        abandoned = False
         if worker.ready_at is None:
             self.failures += 1
             logger.error("Worker [%d] failed to start (%s)", worker.pid, how)
@@ -308,6 +311,7 @@ class Supervisor:
                     logger.error("Rolling restart abandoned; the running workers keep serving.")
                 for other in self.workers:
                     other.generation = self.generation
+                abandoned = True
             elif self.reloader is not None and not self.ever_ready:
                 logger.error("Waiting for a file change to try again.")
         elif now - worker.ready_at < STABLE_SECONDS:
@@ -322,7 +326,8 @@ class Supervisor:
         if self.failures and (self.ever_ready or self.boot_failure_code is None):
             delay = min(BACKOFF_FIRST * 2 ** (self.failures - 1), BACKOFF_MAX)
             self.spawn_not_before = now + delay
-            logger.info("Starting its replacement in %.1f s", delay)
+            if not abandoned:  # an abandoned restart starts nothing in its place
+                logger.info("Starting its replacement in %.1f s", delay)
 
     def _on_change(self, changed: list[str], now: float) -> None:
         """--reload: files changed; start a rolling restart onto the new code."""
