@@ -531,12 +531,19 @@ class Config:
                 raise ConfigError(f"{spec.flag}: {exc}") from None
         if self.app is None:
             raise ConfigError("no app given: fastasgi [OPTIONS] MODULE:ATTR (see --help)")
-        if self.reload and not isinstance(self.app, str):
-            raise ConfigError("--reload needs the app as an import string \"module:attr\"")
         if self.workers_max_rss is not None and not os.path.exists("/proc/self/statm"):
             raise ConfigError("--workers-max-rss: this system has no /proc to read memory from")
-        if self.workers > 1 and not isinstance(self.app, str):
-            raise ConfigError("--workers > 1 needs the app as an import string \"module:attr\"")
+        if not isinstance(self.app, str):
+            # Each worker imports the app itself: a spawned worker cannot be handed an object,
+            # and a reloaded or recycled one must load the code afresh.
+            for flag, given in (
+                ("--workers > 1", self.workers > 1),
+                ("--reload", self.reload),
+                ("--workers-lifetime", self.workers_lifetime is not None),
+                ("--workers-max-rss", self.workers_max_rss is not None),
+            ):
+                if given:
+                    raise ConfigError(f"{flag} needs the app as an import string \"module:attr\"")
         if self.ssl_keyfile and not self.ssl_certfile:
             raise ConfigError("--ssl-keyfile needs --ssl-certfile")
         for name in ("env_file", "log_config", "ssl_keyfile", "ssl_certfile", "ssl_ca_certs"):

@@ -66,7 +66,7 @@ def load_app(config: Config) -> Any:
         from fastasgi.adapters.wsgi import WSGIAdapter
 
         return WSGIAdapter(
-            app, max_workers=config.wsgi_max_workers, multiprocess=config.workers > 1
+            app, max_workers=config.wsgi_max_workers, multiprocess=config.supervised
         )
     return app
 

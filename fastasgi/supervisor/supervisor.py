@@ -15,7 +15,7 @@ Signals:
                    repeat. The new workers import the app afresh (code deployed since is served).
   SIGTTIN/SIGTTOU  one worker more / one fewer (never fewer than one).
 
-A worker that has served for --workers-lifetime seconds, or whose resident memory exceeds
+A worker that has run for --workers-lifetime seconds, or whose resident memory exceeds
 --workers-max-rss (read from /proc every RSS_CHECK_SECONDS), is replaced the same way as in a
 rolling restart: its successor starts, and it is stopped once the successor serves.
 

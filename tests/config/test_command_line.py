@@ -247,6 +247,23 @@ def test_serves_on_the_port_from_the_environment(
     assert re.search(r'INFO:     127\.0\.0\.1:\d+ - "GET /hello HTTP/1\.1" 200', out)
 
 
+def test_serves_the_app_and_port_named_by_uvicorn_variables(
+    server_processes: list[subprocess.Popen],
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = _start(server_processes, [], env={
+        "UVICORN_APP": "examples.hello:app", "UVICORN_APP_DIR": str(REPO),
+        "UVICORN_PORT": str(port), "UVICORN_ACCESS_LOG": "false",
+    })
+    with _connect_when_ready(("127.0.0.1", port), socket.AF_INET, process) as sock:
+        assert _get(sock) == (200, b"Hello, world!")
+    out, err = _stop(process)
+    assert f"running on http://127.0.0.1:{port}" in err
+    assert out == ""
+
+
 def test_serves_on_an_inherited_socket(server_processes: list[subprocess.Popen]) -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

@@ -96,3 +96,15 @@ def test_a_first_start_that_fails_waits_for_the_fix(tmp_path: Path) -> None:
         assert server.get() == (200, b"fixed")
     finally:
         server.stop()
+
+
+def test_reload_with_several_workers_runs_one_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(APP_SOURCE.format(body=b"one"))
+    server = _reloading_server(tmp_path, "--workers", "3")
+    try:
+        server.wait_for_port()
+        assert server.get() == (200, b"one")
+        assert len(server.workers()) == 2  # one worker and the file watcher
+    finally:
+        server.stop()
+    assert 'WARNING:  "workers" flag is ignored when reloading is enabled.' in server.log
