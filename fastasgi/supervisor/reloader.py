@@ -91,6 +91,8 @@ class Reloader:
                 "(or pip install watchfiles)"
             )
         includes, excludes = self.config.reload_patterns()
+        if context.get_start_method() != "fork":
+            inherited_fds = ()  # a fresh interpreter inherits none of them
         reader, writer = context.Pipe(duplex=False)
         self.process = context.Process(  # type: ignore[attr-defined]
             target=_watch,
