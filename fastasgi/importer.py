@@ -43,15 +43,15 @@ def load_app(config: Config) -> Any:
     if isinstance(app, str):
         _prepend_to_sys_path(config.app_dir)
         app = import_from_string(app)
-    if config.factory:
-        app = _call_factory(app, label)
-    elif _is_factory(app):
+    from_factory = config.factory or _is_factory(app)
+    if from_factory and not config.factory:
         # uvicorn serves what a zero-argument callable returns (an app cannot be called with
         # no arguments), so a command line that works there must not answer 500 here.
         logger.warning(FACTORY_DETECTED)
+    if from_factory:
         app = _call_factory(app, label)
     if not callable(app):
-        what = "the factory returned a" if config.factory else "it is a"
+        what = "the factory returned a" if from_factory else "it is a"
         raise ConfigError(
             f"cannot load app {label!r}: {what} {type(app).__name__!r} object, which is not callable"
         )

@@ -207,3 +207,12 @@ def test_failing_factory_shows_its_own_traceback() -> None:
     detail = caught.value.detail or ""
     assert "in failing_factory" in detail and "sample_apps.py" in detail
     assert "importer.py" not in detail and "importlib" not in detail
+
+
+def test_detected_factory_that_returns_no_app_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = _module(tmp_path, "def main():\n    print('a script, not an app')\n", monkeypatch)
+    assert _error(f"{name}:main").endswith(
+        "the factory returned a 'NoneType' object, which is not callable"
+    )
