@@ -120,6 +120,7 @@ class Setting:
     aliases: tuple[str, ...] = ()          # extra run() keywords (uvicorn's names)
     negatable: bool = False                # bool: --name / --no-name
     repeatable: bool = False               # the flag may be given many times: a tuple of items
+    lone_item: bool = False                # run() may be given one item for a repeatable
     item: Callable[[Any], Any] | None = None  # checks/normalises one value (or one repeated item)
     legacy_env: str | None = None          # a variable other servers read for the same thing
     # uvicorn has this setting: UVICORN_<NAME> is read too. A string is uvicorn's name for it.
@@ -191,6 +192,8 @@ class Setting:
     def check(self, value: Any) -> Any:
         """``value`` normalised, or ValueError saying what is wrong with it."""
         if self.repeatable:
+            if self.lone_item and isinstance(value, str):
+                value = (value,)  # uvicorn's run() takes a str or a list of them here
             if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
                 raise ValueError(f"expected a list, got {value!r}")
             return tuple(self.check_one(item) for item in value)
@@ -344,18 +347,21 @@ class Config:
     reload_dirs: tuple[str, ...] = setting(
         (), "Development", "Directory to watch for --reload instead of the current directory; "
         "repeat the flag for more.", kind=tuple, flags=("--reload-dir",), repeatable=True,
+        lone_item=True,
         item=_directory, metavar="PATH", default_text="the current directory", uvicorn=True,
     )
     reload_includes: tuple[str, ...] = setting(
         (), "Development", "Glob pattern of file names --reload watches, added to the default; "
         "repeat the flag for more. A pattern also given to --reload-exclude is dropped from its "
-        "defaults.", kind=tuple, flags=("--reload-include",), repeatable=True, metavar="GLOB",
+        "defaults.", kind=tuple, flags=("--reload-include",), repeatable=True,
+        lone_item=True, metavar="GLOB",
         default_text=", ".join(RELOAD_INCLUDES), uvicorn=True,
     )
     reload_excludes: tuple[str, ...] = setting(
         (), "Development", "Glob pattern of file names (or a directory) --reload ignores, added "
         "to the default; repeat the flag for more. A pattern also given to --reload-include is "
         "dropped from its defaults.", kind=tuple, flags=("--reload-exclude",), repeatable=True,
+        lone_item=True,
         metavar="GLOB", default_text=", ".join(RELOAD_EXCLUDES), uvicorn=True,
     )
     reload_delay: float = setting(

@@ -75,8 +75,9 @@ def serve(config: Config) -> int:
     elif not config.reload and (
         config.reload_dirs or config.reload_includes or config.reload_excludes
     ):
-        logger.warning("--reload-dir, --reload-include and --reload-exclude do nothing without "
-                       "--reload.")
+        # uvicorn's words for it.
+        logger.warning("Current configuration will not reload as not all conditions are met, "
+                       "please refer to documentation.")
     if config.supervised:
         from fastasgi.supervisor import Supervisor
 

@@ -311,3 +311,12 @@ def test_factory_without_the_flag_is_detected_and_served(
     _, err = _stop(process)
     assert "WARNING:  ASGI app factory detected. Using it, but please consider setting the " \
            "--factory flag explicitly." in err
+
+
+def test_reload_options_without_reload_are_warned_about(run_fastasgi: RunCommand) -> None:
+    result = run_fastasgi("mian:app", "--reload-dir", ".", "--reload-include", "*.html")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        "WARNING:  Current configuration will not reload as not all conditions are met, "
+        "please refer to documentation."
+    )

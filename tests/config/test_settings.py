@@ -147,6 +147,15 @@ def test_reload_patterns_add_to_uvicorns_defaults_and_cancel_each_other() -> Non
     assert ".*" not in Config(app="main:app", reload_includes=[".*"]).reload_patterns()[1]
 
 
+def test_reload_patterns_may_be_one_string_as_in_uvicorns_run(tmp_path: Path) -> None:
+    config = Config(app="main:app", reload_dirs=str(tmp_path), reload_includes="*.html",
+                    reload_excludes="build")
+    assert config.reload_dirs == (str(tmp_path),)
+    assert (config.reload_includes, config.reload_excludes) == (("*.html",), ("build",))
+    with pytest.raises(ConfigError, match="^--header: expected a list"):
+        Config(app="main:app", headers="X-A: 1")
+
+
 def test_reload_dir_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=f"^--reload-dir: no such directory: {tmp_path}/nope$"):
         Config(app="main:app", reload_dirs=[str(tmp_path / "nope")])
