@@ -47,7 +47,8 @@ def build_parser() -> CommandLineParser:
         prog="fastasgi",
         description="Serve an ASGI (or WSGI) app with fastasgi.",
         epilog="Every option can also be set with an environment variable FASTASGI_<NAME>, "
-        "e.g. FASTASGI_PORT=8001; a flag wins over the variable.",
+        "e.g. FASTASGI_PORT=8001, and those uvicorn has with UVICORN_<NAME> as well; a flag "
+        "wins over FASTASGI_<NAME>, which wins over UVICORN_<NAME>.",
         allow_abbrev=False,
     )
     groups: dict[str, Any] = {}
@@ -118,7 +119,7 @@ def default_text(spec: Setting) -> str:
 
 
 def _help(spec: Setting) -> str:
-    return f"{spec.help} [default: {default_text(spec)}; env: {spec.env_var}]"
+    return f"{spec.help} [default: {default_text(spec)}; env: {', '.join(spec.env_vars)}]"
 
 
 def config_from_args(

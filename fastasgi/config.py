@@ -5,9 +5,10 @@ type, bounds, choices and flag names. The command line (``fastasgi.cli``), the `
 environment variables and ``fastasgi.run(app, **settings)`` are all derived from these fields, and
 ``docs/settings.md`` is generated from them, so adding a setting is one field and nothing else.
 
-Precedence, highest first: command-line flag or ``run()`` keyword, ``FASTASGI_<NAME>``, a
-setting's legacy variable (``WEB_CONCURRENCY``, ``FORWARDED_ALLOW_IPS``), the default. An empty
-environment variable counts as unset.
+Precedence, highest first: command-line flag or ``run()`` keyword, ``FASTASGI_<NAME>``,
+``UVICORN_<NAME>`` for the settings uvicorn shares (``Setting.uvicorn``), a setting's legacy
+variable (``WEB_CONCURRENCY``, ``FORWARDED_ALLOW_IPS``), the default. An empty environment
+variable counts as unset.
 """
 
 # ruff: noqa: RUF009 -- setting() returns a dataclasses.field(), as the rule wants.
@@ -23,14 +24,37 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SETTINGS", "Config", "ConfigError", "Setting", "build_config", "load_env_file"]
+__all__ = [
+    "RELOAD_EXCLUDES",
+    "RELOAD_INCLUDES",
+    "SETTINGS",
+    "Config",
+    "ConfigError",
+    "Setting",
+    "build_config",
+    "load_env_file",
+]
+
+# --reload watches files matching an include pattern and no exclude pattern. The user's patterns
+# are added to these (uvicorn's defaults); naming a default in the other list removes it.
+RELOAD_INCLUDES = ("*.py",)
+RELOAD_EXCLUDES = (".*", ".py[cod]", ".sw.*", "~*")
 
 
 class ConfigError(Exception):
     """A setting, the app or a socket cannot be used. ``str()`` is one line meant for users;
+    ``detail``, when the app's own code failed, is its traceback, shown before that line;
     ``exit_code`` is what the command line exits with."""
 
     exit_code = 1
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+    def report(self) -> str:
+        """What a user reads on stderr: the traceback, if any, then ``error: <message>``."""
+        return f"{self.detail or ''}error: {self}"
 
 
 # RFC 9110 §5.6.2: a field name is a token.
@@ -55,6 +79,12 @@ def _header_pair(item: Any) -> tuple[str, str]:
     if any(c in value for c in "\r\n\0"):
         raise ValueError(f"the value of header {name!r} contains CR, LF or NUL")
     return name, value
+
+
+def _directory(value: str) -> str:
+    if not os.path.isdir(value):
+        raise ValueError(f"no such directory: {value}")
+    return value
 
 
 def _root_path(value: str) -> str:
@@ -90,8 +120,11 @@ class Setting:
     aliases: tuple[str, ...] = ()          # extra run() keywords (uvicorn's names)
     negatable: bool = False                # bool: --name / --no-name
     repeatable: bool = False               # the flag may be given many times: a tuple of items
+    lone_item: bool = False                # run() may be given one item for a repeatable
     item: Callable[[Any], Any] | None = None  # checks/normalises one value (or one repeated item)
     legacy_env: str | None = None          # a variable other servers read for the same thing
+    # uvicorn has this setting: UVICORN_<NAME> is read too. A string is uvicorn's name for it.
+    uvicorn: bool | str = False
     default_text: str | None = None        # the default, as docs and --help show it
     metavar: str | None = None
     positional: bool = False
@@ -109,6 +142,20 @@ class Setting:
     @property
     def env_var(self) -> str:
         return "FASTASGI_" + self.name.upper()
+
+    @property
+    def uvicorn_env_var(self) -> str | None:
+        """The variable uvicorn's command line reads for this setting (click's
+        ``auto_envvar_prefix``), or None if uvicorn has no such setting."""
+        if not self.uvicorn:
+            return None
+        return "UVICORN_" + (self.name if self.uvicorn is True else self.uvicorn).upper()
+
+    @property
+    def env_vars(self) -> tuple[str, ...]:
+        """Every variable that sets this, highest precedence first."""
+        found = (self.env_var, self.uvicorn_env_var, self.legacy_env)
+        return tuple(var for var in found if var is not None)
 
     @property
     def takes_value(self) -> bool:
@@ -133,14 +180,20 @@ class Setting:
             return text.strip().lower()
         return text
 
-    def parse_env(self, text: str) -> Any:
-        if self.repeatable:  # one item per line: header values may hold commas
+    def parse_env(self, text: str, var: str | None = None) -> Any:
+        if self.repeatable:
+            if var is not None and var == self.uvicorn_env_var:
+                # uvicorn's click splits a repeated option's variable at whitespace.
+                return tuple(self.parse(word) for word in text.split())
+            # One item per line: header values may hold commas and spaces.
             return tuple(self.parse(line) for line in text.splitlines() if line.strip())
         return self.parse(text)
 
     def check(self, value: Any) -> Any:
         """``value`` normalised, or ValueError saying what is wrong with it."""
         if self.repeatable:
+            if self.lone_item and isinstance(value, str):
+                value = (value,)  # uvicorn's run() takes a str or a list of them here
             if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
                 raise ValueError(f"expected a list, got {value!r}")
             return tuple(self.check_one(item) for item in value)
@@ -182,16 +235,20 @@ class Config:
         None, "Application", "The app to serve: an import string \"module:attribute\" (the "
         "attribute may be dotted), or an app object when given to run().",
         kind=object, positional=True, metavar="MODULE:ATTR", default_text="required",
+        uvicorn=True,
     )
     factory: bool = setting(
         False, "Application", "Treat APP as a factory: call it with no arguments to get the app.",
+        uvicorn=True,
     )
     app_dir: str = setting(
         ".", "Application", "Directory put first on sys.path before APP is imported.",
+        uvicorn=True,
     )
     interface: str = setting(
         "auto", "Application", "How to call the app. auto tells ASGI 3, ASGI 2 and WSGI apart "
         "by their signature.", choices=("auto", "asgi3", "asgi2", "wsgi"),
+        uvicorn=True,
     )
     wsgi_max_workers: int = setting(
         10, "Application", "Threads that run a WSGI app (each request holds one while the app "
@@ -201,6 +258,7 @@ class Config:
         "auto", "Application", "Lifespan events: on requires the app to support them, off never "
         "sends them, auto sends them and carries on if the app does not support them.",
         choices=("auto", "on", "off"),
+        uvicorn=True,
     )
     timeout_lifespan: float = setting(
         60.0, "Application", "Seconds the app may take to finish lifespan startup or shutdown.",
@@ -209,56 +267,106 @@ class Config:
     env_file: str | None = setting(
         None, "Application", "File of KEY=VALUE lines added to the environment (variables "
         "already set win). FASTASGI_* lines in it count as settings.", kind=str, metavar="PATH",
+        uvicorn=True,
     )
 
     # -- where to listen ------------------------------------------------------------------
     host: str = setting(
         "127.0.0.1", "Binding", "Address to listen on: IPv4, IPv6 (\"::\") or a host name.",
+        uvicorn=True,
     )
     port: int = setting(
         8000, "Binding", "TCP port to listen on; 0 picks any free port.", minimum=0,
         maximum=65535,
+        uvicorn=True,
     )
     uds: str | None = setting(
         None, "Binding", "Listen on this UNIX domain socket path instead of TCP (a stale socket "
         "file is replaced; the new one is made 0666).", kind=str, metavar="PATH",
+        uvicorn=True,
     )
     fd: int | None = setting(
         None, "Binding", "Listen on an inherited socket with this file descriptor (e.g. from "
         "systemd socket activation) instead of binding one.", kind=int, minimum=0,
+        uvicorn=True,
     )
     backlog: int = setting(
         2048, "Binding", "Connections the kernel queues before fastasgi accepts them.", minimum=1,
+        uvicorn=True,
     )
 
     # -- processes ------------------------------------------------------------------------
     workers: int = setting(
         1, "Processes", "Worker processes. More than one needs APP as an import string.",
         minimum=1, legacy_env="WEB_CONCURRENCY", default_text="$WEB_CONCURRENCY or 1",
+        uvicorn=True,
     )
     loop: str = setting(
         "auto", "Processes", "Event loop: auto uses uvloop when it is installed.",
         choices=("auto", "uvloop", "asyncio"),
+        uvicorn=True,
     )
-    reload: bool = setting(
-        False, "Processes", "Not supported: run fastasgi under a file watcher instead, e.g. "
-        "watchfiles 'fastasgi main:app'.",
+    workers_lifetime: float | None = setting(
+        None, "Processes", "Seconds a worker serves before the supervisor replaces it: a new "
+        "worker starts, and the old one stops gracefully once the new one serves.", kind=float,
+        minimum=1,
+    )
+    workers_max_rss: int | None = setting(
+        None, "Processes", "Resident memory, in MiB, beyond which the supervisor replaces a worker "
+        "the same way (checked every second; needs /proc, i.e. Linux).", kind=int, minimum=1,
+        metavar="MIB",
     )
     limit_max_requests: int | None = setting(
         None, "Processes", "Requests a worker serves before it stops (the supervisor starts "
         "a new one).", kind=int, minimum=1,
+        uvicorn=True,
     )
     limit_max_requests_jitter: int = setting(
         0, "Processes", "Up to this many requests are added at random to --limit-max-requests "
         "in each worker, so workers do not all restart at once.", minimum=0,
+        uvicorn=True,
     )
     timeout_graceful_shutdown: float = setting(
         30.0, "Processes", "Seconds open connections get to finish on shutdown before they "
         "are closed and their tasks cancelled.", minimum=0,
+        uvicorn=True,
     )
     timeout_worker_healthcheck: float = setting(
         5.0, "Processes", "Seconds a worker may take to answer the supervisor's health check "
         "before it is restarted.", minimum=0.001,
+        uvicorn=True,
+    )
+
+    # -- development ----------------------------------------------------------------------
+    reload: bool = setting(
+        False, "Development", "Restart the server when a watched file changes (needs watchfiles: "
+        "pip install 'fastasgi[standard]'). The new process must load the app before it "
+        "replaces the running one, so a file saved with a mistake leaves the old code serving.",
+        uvicorn=True,
+    )
+    reload_dirs: tuple[str, ...] = setting(
+        (), "Development", "Directory to watch for --reload instead of the current directory; "
+        "repeat the flag for more.", kind=tuple, flags=("--reload-dir",), repeatable=True,
+        lone_item=True,
+        item=_directory, metavar="PATH", default_text="the current directory", uvicorn=True,
+    )
+    reload_includes: tuple[str, ...] = setting(
+        (), "Development", "Glob pattern of file names --reload watches, added to the default; "
+        "repeat the flag for more. A pattern also given to --reload-exclude is dropped from its "
+        "defaults.", kind=tuple, flags=("--reload-include",), repeatable=True,
+        lone_item=True, metavar="GLOB",
+        default_text=", ".join(RELOAD_INCLUDES), uvicorn=True,
+    )
+    reload_excludes: tuple[str, ...] = setting(
+        (), "Development", "Glob pattern of file names (or a directory) --reload ignores, added "
+        "to the default; repeat the flag for more. A pattern also given to --reload-include is "
+        "dropped from its defaults.", kind=tuple, flags=("--reload-exclude",), repeatable=True,
+        lone_item=True,
+        metavar="GLOB", default_text=", ".join(RELOAD_EXCLUDES), uvicorn=True,
+    )
+    reload_delay: float = setting(
+        0.25, "Development", "Seconds between two looks for changed files under --reload.",
+        minimum=0, uvicorn=True,
     )
 
     # -- HTTP -----------------------------------------------------------------------------
@@ -266,33 +374,41 @@ class Config:
         "auto", "HTTP", "HTTP implementation. fastasgi has one, its own Cython parser; h11 and "
         "httptools are accepted so uvicorn command lines work, and mean the same.",
         choices=("auto", "fastasgi", "h11", "httptools"),
+        uvicorn=True,
     )
     root_path: str = setting(
         "", "HTTP", "ASGI root_path for an app mounted below a URL prefix (e.g. /api).",
         item=_root_path,
+        uvicorn=True,
     )
     proxy_headers: bool = setting(
         True, "HTTP", "Take the client address and scheme from X-Forwarded-For and "
         "X-Forwarded-Proto when the peer is in --forwarded-allow-ips.", negatable=True,
+        uvicorn=True,
     )
     forwarded_allow_ips: str = setting(
         "127.0.0.1,::1", "HTTP", "Comma-separated addresses trusted to send proxy headers; * "
         "trusts everyone.", legacy_env="FORWARDED_ALLOW_IPS",
         default_text="$FORWARDED_ALLOW_IPS or 127.0.0.1,::1",
+        uvicorn=True,
     )
     headers: tuple[tuple[str, str], ...] = setting(
         (), "HTTP", "Extra response header sent with every response; repeat the flag for more.",
         kind=tuple, flags=("--header",), repeatable=True, item=_header_pair,
         metavar="NAME:VALUE", default_text="none",
+        uvicorn=True,
     )
     server_header: bool = setting(
         True, "HTTP", "Send \"Server: fastasgi\" unless the app sets its own.", negatable=True,
+        uvicorn=True,
     )
     date_header: bool = setting(
         True, "HTTP", "Send a Date header unless the app sets its own.", negatable=True,
+        uvicorn=True,
     )
     timeout_keep_alive: float = setting(
         5.0, "HTTP", "Seconds an idle keep-alive connection stays open.", minimum=0.001,
+        uvicorn=True,
     )
     timeout_header_read: float = setting(
         10.0, "HTTP", "Seconds a client gets to send a whole request head; slower clients are "
@@ -303,6 +419,7 @@ class Config:
     limit_concurrency: int | None = setting(
         None, "Limits", "Connections and tasks at once; beyond it requests get 503.", kind=int,
         minimum=1,
+        uvicorn=True,
     )
     limit_request_line: int = setting(
         8190, "Limits", "Bytes in a request line; longer ones get 414.", minimum=16,
@@ -315,6 +432,7 @@ class Config:
         "--h11-max-incomplete-event-size is accepted as another name for it.",
         minimum=256, flags=("--limit-request-header-bytes", "--h11-max-incomplete-event-size"),
         aliases=("h11_max_incomplete_event_size",),
+        uvicorn="h11_max_incomplete_event_size",
     )
     limit_request_body: int = setting(
         0, "Limits", "Bytes in a request body; larger ones get 413. 0 means no limit.", minimum=0,
@@ -325,69 +443,86 @@ class Config:
         "auto", "WebSocket", "WebSocket support: none serves upgrade requests as plain HTTP; "
         "every other value means fastasgi's own implementation (uvicorn's names are accepted).",
         choices=("auto", "none", "websockets", "websockets-sansio", "wsproto"),
+        uvicorn=True,
     )
     ws_max_size: int = setting(
         16777216, "WebSocket", "Bytes in one incoming message; larger ones close with 1009.",
         minimum=1,
+        uvicorn=True,
     )
     ws_max_queue: int = setting(
         32, "WebSocket", "Incoming messages buffered before reading from the client pauses.",
         minimum=1,
+        uvicorn=True,
     )
     ws_ping_interval: float = setting(
         20.0, "WebSocket", "Seconds between keep-alive pings; 0 sends none.", minimum=0,
+        uvicorn=True,
     )
     ws_ping_timeout: float = setting(
         20.0, "WebSocket", "Seconds to wait for a pong before closing; 0 waits forever.",
         minimum=0,
+        uvicorn=True,
     )
     ws_per_message_deflate: bool = setting(
         True, "WebSocket", "Offer permessage-deflate compression (RFC 7692).", metavar="BOOL",
+        uvicorn=True,
     )
 
     # -- TLS ------------------------------------------------------------------------------
     ssl_keyfile: str | None = setting(
         None, "TLS", "Private key file (PEM).", kind=str, metavar="PATH",
+        uvicorn=True,
     )
     ssl_certfile: str | None = setting(
         None, "TLS", "Certificate chain file (PEM); serving HTTPS needs it.", kind=str,
         metavar="PATH",
+        uvicorn=True,
     )
     ssl_keyfile_password: str | None = setting(
         None, "TLS", "Password of an encrypted private key.", kind=str,
+        uvicorn=True,
     )
     ssl_version: int = setting(
         int(ssl.PROTOCOL_TLS_SERVER), "TLS", "Protocol constant from Python's ssl module.",
+        uvicorn=True,
     )
     ssl_cert_reqs: int = setting(
         int(ssl.CERT_NONE), "TLS", "Client certificates: 0 none, 1 optional, 2 required "
         "(ssl.CERT_* constants).", choices=(0, 1, 2),
+        uvicorn=True,
     )
     ssl_ca_certs: str | None = setting(
         None, "TLS", "CA certificates for checking client certificates.", kind=str,
         metavar="PATH",
+        uvicorn=True,
     )
     ssl_ciphers: str | None = setting(
         None, "TLS", "OpenSSL cipher list; default: OpenSSL's.", kind=str,
+        uvicorn=True,
     )
 
     # -- logging --------------------------------------------------------------------------
     log_config: str | None = setting(
         None, "Logging", "Logging configuration file: .json or .yaml (dictConfig), anything "
         "else as .ini (fileConfig).", kind=str, metavar="PATH",
+        uvicorn=True,
     )
     log_level: str | None = setting(
         None, "Logging", "Level of fastasgi's loggers; trace also logs every connection event.",
         kind=str, choices=("critical", "error", "warning", "info", "debug", "trace"),
         default_text="info, or as --log-config sets",
+        uvicorn=True,
     )
     access_log: bool = setting(
         True, "Logging", "Log one line per response on the fastasgi.access logger.",
         negatable=True,
+        uvicorn=True,
     )
     use_colors: bool | None = setting(
         None, "Logging", "Colour log output.", kind=bool, negatable=True,
         default_text="when writing to a terminal and NO_COLOR is unset",
+        uvicorn=True,
     )
 
     # The app, loaded in this process by load_app(); never pickled.
@@ -402,13 +537,19 @@ class Config:
                 raise ConfigError(f"{spec.flag}: {exc}") from None
         if self.app is None:
             raise ConfigError("no app given: fastasgi [OPTIONS] MODULE:ATTR (see --help)")
-        if self.reload:
-            raise ConfigError(
-                "--reload is not supported; run fastasgi under a file watcher instead, "
-                "e.g. watchfiles 'fastasgi main:app'"
-            )
-        if self.workers > 1 and not isinstance(self.app, str):
-            raise ConfigError("--workers > 1 needs the app as an import string \"module:attr\"")
+        if self.workers_max_rss is not None and not os.path.exists("/proc/self/statm"):
+            raise ConfigError("--workers-max-rss: this system has no /proc to read memory from")
+        if not isinstance(self.app, str):
+            # Each worker imports the app itself: a spawned worker cannot be handed an object,
+            # and a reloaded or recycled one must load the code afresh.
+            for flag, given in (
+                ("--workers > 1", self.workers > 1),
+                ("--reload", self.reload),
+                ("--workers-lifetime", self.workers_lifetime is not None),
+                ("--workers-max-rss", self.workers_max_rss is not None),
+            ):
+                if given:
+                    raise ConfigError(f"{flag} needs the app as an import string \"module:attr\"")
         if self.ssl_keyfile and not self.ssl_certfile:
             raise ConfigError("--ssl-keyfile needs --ssl-certfile")
         for name in ("env_file", "log_config", "ssl_keyfile", "ssl_certfile", "ssl_ca_certs"):
@@ -450,6 +591,28 @@ class Config:
                 limit += random.randint(0, self.limit_max_requests_jitter)
             self._max_requests = (pid, limit)
         return self._max_requests[1]
+
+    @property
+    def supervised(self) -> bool:
+        """Whether a supervisor runs the server in worker processes rather than in this one."""
+        return (
+            self.workers > 1 or self.reload
+            or self.workers_lifetime is not None or self.workers_max_rss is not None
+        )
+
+    @property
+    def worker_count(self) -> int:
+        """Workers to run: --reload runs one (uvicorn ignores --workers then, and warns)."""
+        return 1 if self.reload else self.workers
+
+    def reload_patterns(self) -> tuple[list[str], list[str]]:
+        """The include and exclude patterns of --reload: each default list less what the other
+        list names, plus the user's own (uvicorn's rule)."""
+        includes = [p for p in RELOAD_INCLUDES if p not in self.reload_excludes]
+        excludes = [p for p in RELOAD_EXCLUDES if p not in self.reload_includes]
+        includes += [p for p in self.reload_includes if p not in includes]
+        excludes += [p for p in self.reload_excludes if p not in excludes]
+        return includes, excludes
 
     @property
     def ws_enabled(self) -> bool:
@@ -513,13 +676,11 @@ def build_config(
 
 
 def _from_environment(spec: Setting, environ: Mapping[str, str]) -> tuple[Any, str] | None:
-    for var in (spec.env_var, spec.legacy_env):
-        if var is None:
-            continue
+    for var in spec.env_vars:
         text = environ.get(var)
         if text:
             try:
-                return spec.parse_env(text), var
+                return spec.parse_env(text, var), var
             except ValueError as exc:
                 raise ConfigError(f"{var}: {exc}") from None
     return None
@@ -531,11 +692,18 @@ _ENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)\Z")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}
 
 
+# python-dotenv's expansion: ${NAME}, or ${NAME:-default} when NAME is not set.
+_VARIABLE = re.compile(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
+
+
 def load_env_file(path: str, environ: MutableMapping[str, str]) -> None:
     """Add ``path``'s KEY=VALUE lines to ``environ``, leaving variables already set alone.
 
-    Uses python-dotenv when installed; otherwise reads the common subset of its format:
-    comments, ``export`` prefixes, single quotes (literal) and double quotes (escapes)."""
+    ``${NAME}`` in a value is expanded from ``environ`` first, then from the lines above it,
+    as python-dotenv's ``load_dotenv()`` does (uvicorn's --env-file): the real environment wins
+    over the file in the values too, not only in the keys. Uses python-dotenv's parser when
+    installed; otherwise reads the common subset of its format: comments, ``export`` prefixes,
+    single quotes (no escapes) and double quotes (escapes)."""
     if not os.path.isfile(path):
         raise ConfigError(f"--env-file: no such file: {path}")
     try:
@@ -543,9 +711,24 @@ def load_env_file(path: str, environ: MutableMapping[str, str]) -> None:
     except ImportError:
         loaded = _read_env_file(path)
     else:
-        loaded = {key: value or "" for key, value in dotenv_values(path).items()}
+        raw = dotenv_values(path, interpolate=False)
+        loaded = {key: value or "" for key, value in raw.items()}
+    expanded: dict[str, str] = {}
     for key, value in loaded.items():
+        expanded[key] = _expand(value, expanded, environ)
+    for key, value in expanded.items():
         environ.setdefault(key, value)
+
+
+def _expand(value: str, earlier: Mapping[str, str], environ: Mapping[str, str]) -> str:
+    def variable(match: re.Match[str]) -> str:
+        name = match.group("name")
+        found = environ.get(name, earlier.get(name))
+        if found is None:
+            found = match.group("default")
+        return found or ""
+
+    return _VARIABLE.sub(variable, value)
 
 
 def _read_env_file(path: str) -> dict[str, str]:

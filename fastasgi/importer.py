@@ -1,7 +1,10 @@
 """Turn the APP setting into the ASGI 3 callable the server runs.
 
 Every failure is a ConfigError whose message is one line naming what could not be loaded and
-why, because a traceback through importlib tells a user less than "no module named 'mian'".
+why. When the app's own code failed (its module raised while being imported, a SyntaxError, a
+factory that raised), the error also carries the traceback of that code, with the frames of
+importlib and of fastasgi taken out: a user needs the file and line of their mistake, and
+nothing of the machinery that found it.
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import logging
 import os
 import sys
 import traceback
+import types
 from typing import TYPE_CHECKING, Any
 
 from fastasgi.config import ConfigError
@@ -19,7 +24,15 @@ from fastasgi.config import ConfigError
 if TYPE_CHECKING:
     from fastasgi.config import Config
 
-__all__ = ["detect_interface", "import_from_string", "load_app"]
+__all__ = ["detect_interface", "import_from_string", "load_app", "user_traceback"]
+
+logger = logging.getLogger("fastasgi.error")
+
+# uvicorn's words, so a user who searches for them finds the explanation.
+FACTORY_DETECTED = (
+    "ASGI app factory detected. Using it, but please consider setting the --factory flag "
+    "explicitly."
+)
 
 
 def load_app(config: Config) -> Any:
@@ -30,10 +43,15 @@ def load_app(config: Config) -> Any:
     if isinstance(app, str):
         _prepend_to_sys_path(config.app_dir)
         app = import_from_string(app)
-    if config.factory:
+    from_factory = config.factory or _is_factory(app)
+    if from_factory and not config.factory:
+        # uvicorn serves what a zero-argument callable returns (an app cannot be called with
+        # no arguments), so a command line that works there must not answer 500 here.
+        logger.warning(FACTORY_DETECTED)
+    if from_factory:
         app = _call_factory(app, label)
     if not callable(app):
-        what = "the factory returned a" if config.factory else "it is a"
+        what = "the factory returned a" if from_factory else "it is a"
         raise ConfigError(
             f"cannot load app {label!r}: {what} {type(app).__name__!r} object, which is not callable"
         )
@@ -48,7 +66,7 @@ def load_app(config: Config) -> Any:
         from fastasgi.adapters.wsgi import WSGIAdapter
 
         return WSGIAdapter(
-            app, max_workers=config.wsgi_max_workers, multiprocess=config.workers > 1
+            app, max_workers=config.wsgi_max_workers, multiprocess=config.supervised
         )
     return app
 
@@ -85,22 +103,59 @@ def _import_module(module_name: str, import_string: str) -> Any:
                 f"(searched from {os.getcwd()})"
             ) from None
         # The module exists; something it imports does not. That is the app's own error.
-        raise ConfigError(_failed_import(import_string, module_name, exc)) from None
+        raise _failed_import(import_string, module_name, exc) from None
     except Exception as exc:  # noqa: BLE001 -- whatever the app's module raised on import
-        raise ConfigError(_failed_import(import_string, module_name, exc)) from None
+        raise _failed_import(import_string, module_name, exc) from None
 
 
-def _failed_import(import_string: str, module_name: str, exc: BaseException) -> str:
+def _failed_import(import_string: str, module_name: str, exc: BaseException) -> ConfigError:
     where = ""
-    frames = traceback.extract_tb(exc.__traceback__)
-    # The innermost frame outside the import machinery is where the app's code failed.
-    for frame in reversed(frames):
-        if not frame.filename.startswith("<frozen"):
-            where = f" (at {frame.filename}:{frame.lineno})"
-            break
-    message = str(exc).splitlines()[0] if str(exc) else ""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        # The compiler names the file and line; no frame of the app's code ran.
+        where = f" (at {exc.filename}:{exc.lineno})"
+    else:
+        frames = traceback.extract_tb(_without_machinery(exc.__traceback__))
+        if frames:  # the innermost frame left is where the app's code failed
+            where = f" (at {frames[-1].filename}:{frames[-1].lineno})"
+    message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    message = message.splitlines()[0] if message else ""
     detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return f"cannot load app {import_string!r}: importing {module_name!r} failed: {detail}{where}"
+    return ConfigError(
+        f"cannot load app {import_string!r}: importing {module_name!r} failed: {detail}{where}",
+        detail=user_traceback(exc),
+    )
+
+
+def user_traceback(exc: BaseException) -> str:
+    """``exc`` formatted as Python would print it, without the frames of importlib and
+    fastasgi: what is left is the app's own code (and a SyntaxError's file, line and caret)."""
+    exc.__traceback__ = _without_machinery(exc.__traceback__)
+    return "".join(traceback.format_exception(exc))
+
+
+# importlib's frozen bootstrap, importlib.import_module, and fastasgi itself.
+_MACHINERY = (
+    "<frozen importlib",
+    os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep,
+    os.path.dirname(os.path.abspath(__file__)) + os.sep,
+)
+
+
+def _is_machinery(filename: str) -> bool:
+    return filename.startswith(_MACHINERY)
+
+
+def _without_machinery(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """The chain of ``tb`` without its importlib and fastasgi frames."""
+    kept: list[types.TracebackType] = []
+    while tb is not None:
+        if not _is_machinery(tb.tb_frame.f_code.co_filename):
+            kept.append(tb)
+        tb = tb.tb_next
+    rebuilt: types.TracebackType | None = None
+    for entry in reversed(kept):
+        rebuilt = types.TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return rebuilt
 
 
 def _call_factory(factory: Any, label: str) -> Any:
@@ -114,8 +169,31 @@ def _call_factory(factory: Any, label: str) -> Any:
     except Exception as exc:  # noqa: BLE001 -- whatever the app's factory raised
         message = str(exc).splitlines()[0] if str(exc) else ""
         raise ConfigError(
-            f"cannot load app {label!r}: the factory raised {type(exc).__name__}: {message}"
+            f"cannot load app {label!r}: the factory raised {type(exc).__name__}: {message}",
+            detail=user_traceback(exc),
         ) from None
+
+
+def _is_factory(app: Any) -> bool:
+    """True for a callable that takes no arguments: no ASGI or WSGI app can be one."""
+    if not callable(app):
+        return False
+    target = app
+    while isinstance(target, functools.partial):
+        target = target.func
+    if inspect.iscoroutinefunction(target) or (
+        not inspect.isclass(target) and inspect.iscoroutinefunction(type(target).__call__)
+    ):
+        return False
+    try:
+        signature = inspect.signature(app)
+    except (TypeError, ValueError):
+        return False  # a builtin, say: nothing tells it is a factory
+    return not any(
+        parameter.kind is parameter.VAR_POSITIONAL  # open-ended: taken as an app
+        or (parameter.default is parameter.empty and parameter.kind is not parameter.VAR_KEYWORD)
+        for parameter in signature.parameters.values()
+    )
 
 
 def _prepend_to_sys_path(app_dir: str) -> None:

@@ -1,13 +1,14 @@
 """Entry points: ``fastasgi.run(app, **settings)`` and the ``fastasgi`` command.
 
 Both build a Config, set up logging, then either run one server in this process or hand over to
-the supervisor for several workers. With one worker the app is loaded and the sockets bound
+the supervisor (several workers, --reload, worker recycling). With one worker the app is loaded and the sockets bound
 before the server starts, so a wrong import string or a busy port is reported at once.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import socket
 import stat
@@ -18,6 +19,8 @@ from typing import Any
 from fastasgi.config import KEYWORDS, Config, ConfigError, build_config
 
 __all__ = ["main", "run", "serve"]
+
+logger = logging.getLogger("fastasgi.error")
 
 
 def run(app: Any, **settings: Any) -> None:
@@ -52,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         return serve(config_from_args(args))
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
         return exc.exit_code
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
@@ -67,7 +70,15 @@ def serve(config: Config) -> int:
     configure_logging(config)
     if config.loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
         raise ConfigError("--loop uvloop: uvloop is not installed (pip install uvloop)")
-    if config.workers > 1:
+    if config.reload and config.workers > 1:
+        logger.warning('"workers" flag is ignored when reloading is enabled.')
+    elif not config.reload and (
+        config.reload_dirs or config.reload_includes or config.reload_excludes
+    ):
+        # uvicorn's words for it.
+        logger.warning("Current configuration will not reload as not all conditions are met, "
+                       "please refer to documentation.")
+    if config.supervised:
         from fastasgi.supervisor import Supervisor
 
         return Supervisor(config).run()

@@ -98,6 +98,7 @@ class Server:
             await self._shutdown(state)
             await lifespan.shutdown()
             self._restore_signal_handlers(loop)
+            logger.info("Finished server process [%d]", os.getpid())
         return 0
 
     def handle_exit(self, sig: int | None = None, frame: Any = None) -> None:

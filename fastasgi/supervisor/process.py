@@ -39,6 +39,8 @@ logger = logging.getLogger("fastasgi.error")
 # Seconds a stopping worker gets beyond its own bounds (task cancellation, process exit).
 STOP_MARGIN = 5.0
 
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
 
 class Phase(enum.Enum):
     BOOTING = "booting"
@@ -64,6 +66,10 @@ class WorkerProcess:
         self.stop_sent_at: float | None = None   # when the supervisor sent SIGTERM
         self.stopped_itself = False             # said STOPPING without being asked
         self.killed_because: str | None = None  # why the supervisor sent SIGKILL
+        # Why the supervisor is replacing it (--workers-lifetime, --workers-max-rss): it serves
+        # on until its successor does, then is stopped like a worker of an older generation.
+        self.retire_reason: str | None = None
+        self.rss_checked_at = 0.0
         self.exitcode: int | None = None
         # The sentinel can fire before the exit status is there (a child that closed it early);
         # it is then no longer waited on, and the status is polled on every pass.
@@ -153,6 +159,15 @@ class WorkerProcess:
             self.channel = None
         self.process.close()
         return True
+
+    def rss_mib(self) -> float | None:
+        """Resident memory of the worker process in MiB, from /proc; None if it is gone."""
+        try:
+            with open(f"/proc/{self.pid}/statm", encoding="ascii") as file:
+                resident_pages = int(file.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            return None
+        return resident_pages * _PAGE_SIZE / (1024 * 1024)
 
     def forgive_silence(self, now: float) -> None:
         """Restart the health clock: the supervisor itself was not running (SIGSTOP, suspend)."""

@@ -15,6 +15,15 @@ Signals:
                    repeat. The new workers import the app afresh (code deployed since is served).
   SIGTTIN/SIGTTOU  one worker more / one fewer (never fewer than one).
 
+A worker that has run for --workers-lifetime seconds, or whose resident memory exceeds
+--workers-max-rss (read from /proc every RSS_CHECK_SECONDS), is replaced the same way as in a
+rolling restart: its successor starts, and it is stopped once the successor serves.
+
+With --reload, one worker runs and a watcher process (``reloader``) reports changed files; each
+change starts a rolling restart. A new worker that cannot load the app (a syntax error just
+saved) exits, and the old one keeps serving until the next change. If even the first worker
+cannot load the app, the supervisor waits for a change instead of exiting.
+
 A worker that exits without being asked is replaced: at once if it had been serving for
 STABLE_SECONDS, otherwise after an exponential back-off (BACKOFF_FIRST doubling up to
 BACKOFF_MAX), so an app that crashes on start does not make the supervisor spin. If no worker of
@@ -41,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 from fastasgi.config import ConfigError
 from fastasgi.supervisor.heartbeat import READY, STOPPING
 from fastasgi.supervisor.process import Phase, WorkerProcess
+from fastasgi.supervisor.reloader import Reloader
 from fastasgi.supervisor.worker import CONTROL_SIGNALS
 
 if TYPE_CHECKING:
@@ -61,6 +71,8 @@ STABLE_SECONDS = 5.0
 MAX_WORKERS = 1024
 # Longest sleep of the supervisor's loop; deadlines are checked at least this often.
 LOOP_SECONDS = 1.0
+# How often each worker's resident memory is read under --workers-max-rss.
+RSS_CHECK_SECONDS = 1.0
 # Waking this much later than asked means the supervisor itself was not running (SIGSTOP, a
 # frozen container): the workers' silence is then not their fault. Taking a busy moment for a
 # pause costs little: a hung worker is killed one health-check period later.
@@ -74,7 +86,7 @@ class Supervisor:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.target = config.workers
+        self.target = config.worker_count
         self.workers: list[WorkerProcess] = []
         self.context = multiprocessing.get_context(START_METHOD)
         self.sockets: list[socket.socket] = []
@@ -88,6 +100,7 @@ class Supervisor:
         self.stop_level = 0             # 0 running, 1 stopping, 2 forcing, 3 killing
         self._signals: collections.deque[int] = collections.deque(maxlen=64)
         self._wake_reader: socket.socket | None = None
+        self.reloader: Reloader | None = Reloader(config) if config.reload else None
 
     def run(self) -> int:
         """Bind, supervise until stopped, return the exit status."""
@@ -98,26 +111,39 @@ class Supervisor:
         self.sockets = bind_sockets(self.config)
         try:
             with self._signal_handlers():
+                if self.reloader is not None:
+                    with _signals_blocked():
+                        self.reloader.start(self.context, [s.fileno() for s in self.sockets])
                 return self._supervise()
         finally:
+            if self.reloader is not None:
+                self.reloader.stop()
             self._kill_remaining()
             self._close_sockets()
 
     # -- the loop ------------------------------------------------------------------------------
 
     def _supervise(self) -> int:
-        logger.info(
-            "Started supervisor process [%d]: %d workers (%s)",
-            os.getpid(), self.target, START_METHOD,
-        )
+        if self.reloader is not None:
+            logger.info("Started reloader process [%d] using WatchFiles", os.getpid())
+        else:
+            logger.info(
+                "Started supervisor process [%d]: %d workers (%s)",
+                os.getpid(), self.target, START_METHOD,
+            )
         now = time.monotonic()
         while True:
             if self.stop_level == 0:
+                self._recycle(now)
                 self._reconcile(now)
             elif not self.workers:
-                logger.info("Stopped supervisor process [%d]", os.getpid())
+                if self.reloader is not None:
+                    logger.info("Stopping reloader process [%d]", os.getpid())  # uvicorn's line
+                else:
+                    logger.info("Stopped supervisor process [%d]", os.getpid())
                 return 0
-            if self.boot_failure_code is not None and not self.ever_ready and not self.workers:
+            if (self.boot_failure_code is not None and not self.ever_ready and not self.workers
+                    and self.reloader is None):
                 code = self.boot_failure_code
                 logger.error(
                     "No worker could start (%s); stopping. The reason is logged above.",
@@ -134,6 +160,10 @@ class Supervisor:
             self._drain_wake_socket()
             while self._signals:
                 self._on_signal(self._signals.popleft(), now)
+            if self.reloader is not None and self.reloader.channel in ready:
+                changed = self.reloader.read()
+                if changed:
+                    self._on_change(changed, now)
             for worker in list(self.workers):
                 if worker.process.sentinel in ready:
                     worker.sentinel_fired = True
@@ -147,6 +177,8 @@ class Supervisor:
 
     def _waitables(self) -> list[Any]:
         items: list[Any] = [self._wake_reader]
+        if self.reloader is not None:
+            items.extend(self.reloader.waitables())
         for worker in self.workers:
             items.extend(worker.waitables())
         return items
@@ -171,6 +203,26 @@ class Supervisor:
 
     # -- keeping the right workers -------------------------------------------------------------
 
+    def _recycle(self, now: float) -> None:
+        """Mark the workers that --workers-lifetime or --workers-max-rss says to replace."""
+        lifetime, max_rss = self.config.workers_lifetime, self.config.workers_max_rss
+        if lifetime is None and max_rss is None:
+            return
+        for worker in self.workers:
+            if worker.phase is not Phase.SERVING or worker.retire_reason is not None:
+                continue
+            if lifetime is not None and now - worker.started_at >= lifetime:
+                worker.retire_reason = f"it has run for {lifetime:g} s (--workers-lifetime)"
+            elif max_rss is not None and now - worker.rss_checked_at >= RSS_CHECK_SECONDS:
+                worker.rss_checked_at = now
+                rss = worker.rss_mib()
+                if rss is not None and rss > max_rss:
+                    worker.retire_reason = (
+                        f"it uses {rss:.0f} MiB, over --workers-max-rss {max_rss}"
+                    )
+            if worker.retire_reason is not None:
+                logger.info("Replacing worker [%d]: %s", worker.pid, worker.retire_reason)
+
     def _reconcile(self, now: float) -> None:
         live = [w for w in self.workers if w.phase is not Phase.STOPPING]
         if self.failures and any(
@@ -178,8 +230,15 @@ class Supervisor:
             and now - w.ready_at >= STABLE_SECONDS for w in live
         ):
             self.failures = 0  # a worker started since the last failure has proved stable
-        old = [w for w in live if w.generation != self.generation]
-        new = [w for w in live if w.generation == self.generation]
+        for worker in live:
+            if worker.generation != self.generation and worker.phase is Phase.BOOTING:
+                # Superseded before it served (a second SIGHUP, a file saved again): stop it
+                # rather than let it count as a running worker to be retired.
+                logger.info("Stopping worker [%d]: superseded while starting", worker.pid)
+                worker.stop(now)
+        live = [w for w in live if w.phase is not Phase.STOPPING]
+        old = [w for w in live if w.generation != self.generation or w.retire_reason]
+        new = [w for w in live if w.generation == self.generation and not w.retire_reason]
         new_serving = [w for w in new if w.phase is Phase.SERVING]
         new_booting = [w for w in new if w.phase is Phase.BOOTING]
         if old:
@@ -236,6 +295,7 @@ class Supervisor:
             return
         if self.stop_level:
             return
+        abandoned = False
         if worker.ready_at is None:
             self.failures += 1
             logger.error("Worker [%d] failed to start (%s)", worker.pid, how)
@@ -244,9 +304,16 @@ class Supervisor:
             if worker.generation == self.generation and any(
                 w.generation != self.generation for w in self.workers
             ):
-                logger.error("Rolling restart abandoned; the running workers keep serving.")
+                if self.reloader is not None:
+                    logger.error("Reload failed; the running worker keeps serving the code "
+                                 "it loaded. Fix the error above and save again.")
+                else:
+                    logger.error("Rolling restart abandoned; the running workers keep serving.")
                 for other in self.workers:
                     other.generation = self.generation
+                abandoned = True
+            elif self.reloader is not None and not self.ever_ready:
+                logger.error("Waiting for a file change to try again.")
         elif now - worker.ready_at < STABLE_SECONDS:
             self.failures += 1
             logger.error("Worker [%d] died %.1f s after it started serving (%s)",
@@ -259,7 +326,22 @@ class Supervisor:
         if self.failures and (self.ever_ready or self.boot_failure_code is None):
             delay = min(BACKOFF_FIRST * 2 ** (self.failures - 1), BACKOFF_MAX)
             self.spawn_not_before = now + delay
-            logger.info("Starting its replacement in %.1f s", delay)
+            if not abandoned:  # an abandoned restart starts nothing in its place
+                logger.info("Starting its replacement in %.1f s", delay)
+
+    def _on_change(self, changed: list[str], now: float) -> None:
+        """--reload: files changed; start a rolling restart onto the new code."""
+        if self.stop_level:
+            return
+        logger.warning("WatchFiles detected changes in %s. Reloading...",
+                       ", ".join(f"'{path}'" for path in changed))
+        self.generation += 1
+        # A reload is the user's own retry: no back-off from earlier failures, and a first
+        # start that failed is tried again.
+        self.failures = 0
+        self.spawn_not_before = 0.0
+        if not self.ever_ready:
+            self.boot_failure_code = None
 
     # -- signals ---------------------------------------------------------------------------
 

@@ -84,10 +84,15 @@ class Worker:
 
     def run(self) -> int:
         self._take_over_signals()
+        if self.config.reload:
+            # NOTE: a .pyc records its source's mtime in whole seconds, and its size: a file
+            # saved twice within a second at the same size would load the first save's code.
+            # Under --reload no .pyc is written, so every worker compiles what is on disk.
+            sys.dont_write_bytecode = True
         try:
             self.config.load_app()
         except ConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr, flush=True)
+            print(exc.report(), file=sys.stderr, flush=True)
             return exc.exit_code
         from fastasgi.loops import EventLoopUnavailable, setup_event_loop
 

@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 # Variables fastasgi reads; a developer's own settings must not leak into the tests.
-_OURS = ("FASTASGI_", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "NO_COLOR")
+_OURS = ("FASTASGI_", "UVICORN_", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "NO_COLOR")
 
 RunCommand = Callable[..., subprocess.CompletedProcess]
 

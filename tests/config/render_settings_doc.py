@@ -32,9 +32,7 @@ def render() -> str:
         else:
             flag = " ".join(f"`{name} {metavar(spec)}`" for name in spec.all_flags)
         keywords = ", ".join(f"`{name}`" for name in (spec.name, *spec.aliases))
-        env = f"`{spec.env_var}`"
-        if spec.legacy_env:
-            env += f", `{spec.legacy_env}`"
+        env = ", ".join(f"`{var}`" for var in spec.env_vars)
         meaning = spec.help + (" May be repeated." if spec.repeatable else "")
         row = [flag, keywords, env, f"`{default_text(spec)}`", meaning]
         groups.setdefault(spec.group, []).append(

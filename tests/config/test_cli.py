@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,65 @@ def test_headers_variable_holds_one_header_per_line(environ: dict[str, str]) -> 
     assert config.header_pairs() == [("X-A", "1, 2"), ("X-B", "3")]
 
 
+# -- UVICORN_<NAME> ----------------------------------------------------------------------------
+
+
+def test_uvicorn_variables_set_the_settings_uvicorn_shares(environ: dict[str, str]) -> None:
+    environ.update(UVICORN_APP="env:app", UVICORN_PORT="9100", UVICORN_ACCESS_LOG="false",
+                   UVICORN_TIMEOUT_KEEP_ALIVE="7", UVICORN_PROXY_HEADERS="0")
+    config = parse_command_line([], environ)
+    assert (config.app, config.port, config.access_log) == ("env:app", 9100, False)
+    assert (config.timeout_keep_alive, config.proxy_headers) == (7.0, False)
+
+
+def test_fastasgi_variable_wins_over_uvicorn_variable_and_a_flag_over_both(
+    environ: dict[str, str],
+) -> None:
+    environ["UVICORN_PORT"] = "9100"
+    environ["FASTASGI_PORT"] = "9200"
+    assert parse_command_line(["main:app"], environ).port == 9200
+    assert parse_command_line(["main:app", "--port", "9300"], environ).port == 9300
+    del environ["FASTASGI_PORT"]
+    assert parse_command_line(["main:app", "--port", "9300"], environ).port == 9300
+
+
+def test_uvicorn_workers_wins_over_web_concurrency(environ: dict[str, str]) -> None:
+    # uvicorn reads WEB_CONCURRENCY only when --workers (or UVICORN_WORKERS) is not given.
+    environ.update(WEB_CONCURRENCY="4", UVICORN_WORKERS="3")
+    assert parse_command_line(["main:app"], environ).workers == 3
+
+
+def test_uvicorn_name_of_the_header_bytes_limit_is_read(environ: dict[str, str]) -> None:
+    environ["UVICORN_H11_MAX_INCOMPLETE_EVENT_SIZE"] = "4096"
+    assert parse_command_line(["main:app"], environ).limit_request_header_bytes == 4096
+
+
+def test_uvicorn_variable_of_a_repeated_flag_is_split_at_whitespace(
+    environ: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "lib").mkdir()
+    environ["UVICORN_RELOAD_DIRS"] = f"{tmp_path / 'src'} {tmp_path / 'lib'}"
+    environ["UVICORN_RELOAD_EXCLUDES"] = "*.log\ttmp_*"
+    config = parse_command_line(["main:app"], environ)
+    assert config.reload_dirs == (str(tmp_path / "src"), str(tmp_path / "lib"))
+    assert config.reload_excludes == ("*.log", "tmp_*")
+
+
+def test_uvicorn_variables_of_settings_uvicorn_lacks_are_ignored(
+    environ: dict[str, str],
+) -> None:
+    environ.update(UVICORN_TIMEOUT_HEADER_READ="1", UVICORN_LIMIT_REQUEST_BODY="10")
+    config = parse_command_line(["main:app"], environ)
+    assert (config.timeout_header_read, config.limit_request_body) == (10.0, 0)
+
+
+def test_bad_uvicorn_variable_is_named(environ: dict[str, str]) -> None:
+    environ["UVICORN_PORT"] = "http"
+    with pytest.raises(ConfigError, match="^UVICORN_PORT: expected an integer, got 'http'$"):
+        parse_command_line(["main:app"], environ)
+
+
 # -- where to listen: one way at a time --------------------------------------------------------
 
 
@@ -217,6 +277,47 @@ def test_env_file_can_hold_settings_and_flags_still_win(
     path.write_text("FASTASGI_PORT=9300\nFASTASGI_LOG_LEVEL=debug\n")
     config = parse_command_line(["main:app", "--env-file", str(path), "--port", "9400"], environ)
     assert (config.port, config.log_level) == (9400, "debug")
+
+
+@pytest.fixture(params=["python-dotenv", "own reader"])
+def env_file_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each --env-file test runs with python-dotenv's parser and with fastasgi's own."""
+    if request.param == "own reader":
+        monkeypatch.setitem(sys.modules, "dotenv", None)  # "import dotenv" now fails
+    return request.param
+
+
+def test_env_file_expansion_takes_the_process_environment_first(
+    tmp_path: Path, environ: dict[str, str], env_file_reader: str
+) -> None:
+    path = tmp_path / ".env"
+    path.write_text("DB_HOST=file-host\nDATABASE_URL=postgres://${DB_HOST}/app\n")
+    environ["DB_HOST"] = "process-host"
+    load_env_file(str(path), environ)
+    assert environ["DB_HOST"] == "process-host"
+    assert environ["DATABASE_URL"] == "postgres://process-host/app"
+
+
+def test_env_file_expansion_falls_back_to_earlier_lines_then_the_default(
+    tmp_path: Path, environ: dict[str, str], env_file_reader: str
+) -> None:
+    path = tmp_path / ".env"
+    path.write_text(
+        "DB_HOST=file-host\n"
+        "URL=postgres://${DB_HOST}:${DB_PORT:-5432}/${DB_NAME}\n"
+    )
+    load_env_file(str(path), environ)
+    assert environ["URL"] == "postgres://file-host:5432/"
+
+
+def test_env_file_expansion_reaches_settings(
+    tmp_path: Path, environ: dict[str, str], env_file_reader: str
+) -> None:
+    path = tmp_path / ".env"
+    path.write_text("PORT=9300\nFASTASGI_PORT=${PORT}\n")
+    environ["PORT"] = "9400"
+    config = parse_command_line(["main:app", "--env-file", str(path)], environ)
+    assert config.port == 9400
 
 
 def test_env_file_with_a_bad_line_names_the_line(tmp_path: Path) -> None:

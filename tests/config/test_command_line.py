@@ -48,13 +48,58 @@ def test_missing_module_is_an_error(run_fastasgi: RunCommand, tmp_path: Path) ->
     )
 
 
-def test_apps_own_import_error_is_shown(run_fastasgi: RunCommand, tmp_path: Path) -> None:
-    (tmp_path / "main.py").write_text("import missing_dependency\n")
-    line = _one_error_line(run_fastasgi("main:app"), 1)
-    assert line.startswith(
+def _traceback_and_error_line(result: subprocess.CompletedProcess) -> tuple[str, str]:
+    """The traceback printed before the error line, and that line (exit status 1)."""
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    *traceback, line = result.stderr.splitlines()
+    assert line.startswith("error: cannot load app "), result.stderr
+    return "\n".join(traceback), line
+
+
+def test_apps_own_import_error_is_shown_with_its_traceback(
+    run_fastasgi: RunCommand, tmp_path: Path
+) -> None:
+    (tmp_path / "main.py").write_text("import os\nimport missing_dependency\n")
+    traceback, line = _traceback_and_error_line(run_fastasgi("main:app"))
+    assert line == (
         "error: cannot load app 'main:app': importing 'main' failed: ModuleNotFoundError: "
-        "No module named 'missing_dependency' (at "
+        f"No module named 'missing_dependency' (at {tmp_path / 'main.py'}:2)"
     )
+    assert f'File "{tmp_path / "main.py"}", line 2, in <module>' in traceback
+    assert "    import missing_dependency" in traceback
+
+
+def test_exception_in_the_apps_module_shows_its_frames_and_no_importlib(
+    run_fastasgi: RunCommand, tmp_path: Path
+) -> None:
+    (tmp_path / "settings.py").write_text(
+        "import os\n\ndef require(name):\n    raise RuntimeError(f'{name} is not set')\n"
+    )
+    (tmp_path / "main.py").write_text("from settings import require\n\nrequire('SECRET_KEY')\n")
+    traceback, line = _traceback_and_error_line(run_fastasgi("main:app"))
+    assert line == (
+        "error: cannot load app 'main:app': importing 'main' failed: RuntimeError: "
+        f"SECRET_KEY is not set (at {tmp_path / 'settings.py'}:4)"
+    )
+    frames = re.findall(r'^  File "([^"]+)", line (\d+)', traceback, re.MULTILINE)
+    assert frames == [(str(tmp_path / "main.py"), "3"), (str(tmp_path / "settings.py"), "4")]
+    assert traceback.startswith("Traceback (most recent call last):")
+    assert traceback.endswith("RuntimeError: SECRET_KEY is not set")
+    assert "importlib" not in traceback and "importer.py" not in traceback
+
+
+def test_syntax_error_names_the_users_file_and_line(
+    run_fastasgi: RunCommand, tmp_path: Path
+) -> None:
+    (tmp_path / "main.py").write_text("async def app(scope, receive, send):\n    return (\n\n")
+    traceback, line = _traceback_and_error_line(run_fastasgi("main:app"))
+    assert line.startswith("error: cannot load app 'main:app': importing 'main' failed: "
+                           "SyntaxError: ")
+    assert line.endswith(f"(at {tmp_path / 'main.py'}:2)")
+    assert f'File "{tmp_path / "main.py"}", line 2' in traceback
+    assert "    return (" in traceback and "^" in traceback
+    assert "importlib" not in traceback and "importer.py" not in traceback
 
 
 def test_missing_attribute_is_an_error(run_fastasgi: RunCommand, tmp_path: Path) -> None:
@@ -100,9 +145,19 @@ def test_bad_environment_value_is_an_error(run_fastasgi: RunCommand) -> None:
     )
 
 
-def test_reload_is_refused(run_fastasgi: RunCommand) -> None:
-    line = _one_error_line(run_fastasgi("main:app", "--reload"), 1)
-    assert line.startswith("error: --reload is not supported; ")
+def test_reload_without_watchfiles_says_how_to_install_it(tmp_path: Path) -> None:
+    # None in sys.modules makes "import watchfiles" fail as if it were not installed.
+    script = "import sys; sys.modules['watchfiles'] = None; from fastasgi.main import main; " \
+             "sys.exit(main(sys.argv[1:]))"
+    result = subprocess.run(
+        [sys.executable, "-c", script, *HELLO, "--reload", "--port", "0"], cwd=tmp_path,
+        env=clean_environ(), capture_output=True, text=True, timeout=15, check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "error: --reload needs watchfiles: pip install 'fastasgi[standard]' "
+        "(or pip install watchfiles)"
+    )
 
 
 def test_uds_with_port_is_an_error(run_fastasgi: RunCommand) -> None:
@@ -192,6 +247,23 @@ def test_serves_on_the_port_from_the_environment(
     assert re.search(r'INFO:     127\.0\.0\.1:\d+ - "GET /hello HTTP/1\.1" 200', out)
 
 
+def test_serves_the_app_and_port_named_by_uvicorn_variables(
+    server_processes: list[subprocess.Popen],
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = _start(server_processes, [], env={
+        "UVICORN_APP": "examples.hello:app", "UVICORN_APP_DIR": str(REPO),
+        "UVICORN_PORT": str(port), "UVICORN_ACCESS_LOG": "false",
+    })
+    with _connect_when_ready(("127.0.0.1", port), socket.AF_INET, process) as sock:
+        assert _get(sock) == (200, b"Hello, world!")
+    out, err = _stop(process)
+    assert f"running on http://127.0.0.1:{port}" in err
+    assert out == ""
+
+
 def test_serves_on_an_inherited_socket(server_processes: list[subprocess.Popen]) -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -215,3 +287,36 @@ def test_serves_on_a_unix_socket_and_removes_it(
         assert _get(sock) == (200, b"Hello, world!")
     _stop(process)
     assert not os.path.exists(path)
+
+
+def test_factory_without_the_flag_is_detected_and_served(
+    server_processes: list[subprocess.Popen], tmp_path: Path
+) -> None:
+    (tmp_path / "main.py").write_text(
+        "def create_app():\n"
+        "    async def app(scope, receive, send):\n"
+        "        if scope['type'] != 'http':\n"
+        "            return\n"
+        "        await send({'type': 'http.response.start', 'status': 200, 'headers': []})\n"
+        "        await send({'type': 'http.response.body', 'body': b'made by the factory'})\n"
+        "    return app\n"
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = _start(server_processes, ["main:create_app", "--port", str(port),
+                                        "--lifespan", "off"], cwd=tmp_path)
+    with _connect_when_ready(("127.0.0.1", port), socket.AF_INET, process) as sock:
+        assert _get(sock) == (200, b"made by the factory")
+    _, err = _stop(process)
+    assert "WARNING:  ASGI app factory detected. Using it, but please consider setting the " \
+           "--factory flag explicitly." in err
+
+
+def test_reload_options_without_reload_are_warned_about(run_fastasgi: RunCommand) -> None:
+    result = run_fastasgi("mian:app", "--reload-dir", ".", "--reload-include", "*.html")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        "WARNING:  Current configuration will not reload as not all conditions are met, "
+        "please refer to documentation."
+    )

@@ -188,3 +188,31 @@ def test_failing_factory_reports_its_exception() -> None:
         f"cannot load app '{SAMPLES}:failing_factory': "
         "the factory raised RuntimeError: database url is not set"
     )
+
+
+def test_zero_argument_callable_is_taken_for_a_factory() -> None:
+    assert _load(f"{SAMPLES}:make_app") is sample_apps.asgi3_function
+
+
+@pytest.mark.parametrize("name", ["asgi3_function", "asgi3_instance", "ASGI2Class",
+                                  "wsgi_function", "WSGIIterableClass"])
+def test_apps_are_not_taken_for_factories(name: str) -> None:
+    loaded = _load(f"{SAMPLES}:{name}")
+    assert getattr(loaded, "app", loaded) is getattr(sample_apps, name)
+
+
+def test_failing_factory_shows_its_own_traceback() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Config(app=f"{SAMPLES}:failing_factory", factory=True).load_app()
+    detail = caught.value.detail or ""
+    assert "in failing_factory" in detail and "sample_apps.py" in detail
+    assert "importer.py" not in detail and "importlib" not in detail
+
+
+def test_detected_factory_that_returns_no_app_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = _module(tmp_path, "def main():\n    print('a script, not an app')\n", monkeypatch)
+    assert _error(f"{name}:main").endswith(
+        "the factory returned a 'NoneType' object, which is not callable"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -120,9 +121,52 @@ def test_load_app_is_cached_in_the_process() -> None:
     assert config.load_app() is config.load_app()
 
 
-def test_reload_is_refused_with_a_pointer_to_a_file_watcher() -> None:
-    with pytest.raises(ConfigError, match="--reload is not supported"):
-        Config(app="main:app", reload=True)
+def test_reload_needs_an_import_string() -> None:
+    async def app(scope, receive, send):  # pragma: no cover - never called
+        pass
+
+    with pytest.raises(ConfigError, match="^--reload needs the app as an import string"):
+        Config(app=app, reload=True)
+
+
+def test_reload_runs_one_worker_whatever_workers_says() -> None:
+    config = Config(app="main:app", reload=True, workers=4)
+    assert (config.supervised, config.worker_count) == (True, 1)
+
+
+def test_reload_patterns_add_to_uvicorns_defaults_and_cancel_each_other() -> None:
+    assert Config(app="main:app").reload_patterns() == (
+        ["*.py"], [".*", ".py[cod]", ".sw.*", "~*"]
+    )
+    config = Config(app="main:app", reload_includes=["*.html", ".env"],
+                    reload_excludes=["*.py", "build"])
+    assert config.reload_patterns() == (
+        ["*.html", ".env"], [".*", ".py[cod]", ".sw.*", "~*", "*.py", "build"]
+    )
+    # Naming a default in the other list removes it from the defaults.
+    assert ".*" not in Config(app="main:app", reload_includes=[".*"]).reload_patterns()[1]
+
+
+def test_reload_patterns_may_be_one_string_as_in_uvicorns_run(tmp_path: Path) -> None:
+    config = Config(app="main:app", reload_dirs=str(tmp_path), reload_includes="*.html",
+                    reload_excludes="build")
+    assert config.reload_dirs == (str(tmp_path),)
+    assert (config.reload_includes, config.reload_excludes) == (("*.html",), ("build",))
+    with pytest.raises(ConfigError, match="^--header: expected a list"):
+        Config(app="main:app", headers="X-A: 1")
+
+
+def test_reload_dir_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=f"^--reload-dir: no such directory: {tmp_path}/nope$"):
+        Config(app="main:app", reload_dirs=[str(tmp_path / "nope")])
+
+
+def test_worker_recycling_settings_run_under_the_supervisor() -> None:
+    assert Config(app="main:app", workers_lifetime=60).supervised
+    assert Config(app="main:app", workers_max_rss=512).supervised
+    assert not Config(app="main:app").supervised
+    with pytest.raises(ConfigError, match="^--workers-lifetime: must be at least 1"):
+        Config(app="main:app", workers_lifetime=0.5)
 
 
 def test_several_workers_need_an_import_string() -> None:
@@ -137,8 +181,8 @@ def test_several_workers_need_an_import_string() -> None:
 
 
 def test_run_names_an_unknown_keyword() -> None:
-    with pytest.raises(TypeError, match="unexpected keyword argument 'reload_dirs'"):
-        run("main:app", reload_dirs=["."])
+    with pytest.raises(TypeError, match="unexpected keyword argument 'reload_dir'"):
+        run("main:app", reload_dir=["."])
 
 
 def test_run_refuses_two_names_for_one_setting() -> None:
@@ -157,19 +201,29 @@ def test_package_run_is_the_same_function_and_validates_too() -> None:
         fastasgi.run("main:app", nope=1)
 
 
+# uvicorn's run() keywords that fastasgi has too; with "app", also the names of the click
+# parameters its command line reads from UVICORN_<NAME> (its auto_envvar_prefix).
+UVICORN_KEYWORDS = [
+    "host", "port", "uds", "fd", "loop", "http", "ws", "ws_max_size", "ws_max_queue",
+    "ws_ping_interval", "ws_ping_timeout", "ws_per_message_deflate", "lifespan", "interface",
+    "reload", "reload_dirs", "reload_includes", "reload_excludes", "reload_delay",
+    "workers", "env_file", "log_config", "log_level", "access_log", "use_colors",
+    "proxy_headers", "server_header", "date_header", "forwarded_allow_ips", "root_path",
+    "limit_concurrency", "limit_max_requests", "backlog", "timeout_keep_alive",
+    "timeout_graceful_shutdown", "ssl_keyfile", "ssl_certfile", "ssl_keyfile_password",
+    "ssl_version", "ssl_cert_reqs", "ssl_ca_certs", "ssl_ciphers", "headers", "app_dir",
+    "factory", "h11_max_incomplete_event_size", "timeout_worker_healthcheck",
+    "limit_max_requests_jitter",
+]
+
+
 def test_every_uvicorn_run_keyword_we_share_is_accepted() -> None:
-    shared = [
-        "host", "port", "uds", "fd", "loop", "http", "ws", "ws_max_size", "ws_max_queue",
-        "ws_ping_interval", "ws_ping_timeout", "ws_per_message_deflate", "lifespan", "interface",
-        "reload", "workers", "env_file", "log_config", "log_level", "access_log", "use_colors",
-        "proxy_headers", "server_header", "date_header", "forwarded_allow_ips", "root_path",
-        "limit_concurrency", "limit_max_requests", "backlog", "timeout_keep_alive",
-        "timeout_graceful_shutdown", "ssl_keyfile", "ssl_certfile", "ssl_keyfile_password",
-        "ssl_version", "ssl_cert_reqs", "ssl_ca_certs", "ssl_ciphers", "headers", "app_dir",
-        "factory", "h11_max_incomplete_event_size", "timeout_worker_healthcheck",
-        "limit_max_requests_jitter",
-    ]
-    assert [name for name in shared if name not in KEYWORDS] == []
+    assert [name for name in UVICORN_KEYWORDS if name not in KEYWORDS] == []
+
+
+def test_uvicorn_variables_are_read_for_exactly_the_settings_uvicorn_has() -> None:
+    read = {spec.uvicorn_env_var for spec in SETTINGS if spec.uvicorn_env_var}
+    assert read == {"UVICORN_" + name.upper() for name in [*UVICORN_KEYWORDS, "app"]}
 
 
 def test_alias_keyword_sets_the_header_bytes_limit(environ: dict[str, str]) -> None:

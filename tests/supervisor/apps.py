@@ -4,6 +4,7 @@ Paths of ``app``:
   /              the worker's pid
   /sleep?S       the pid, after sleeping S seconds without blocking the event loop
   /block?S       the pid, after blocking the event loop for S seconds (a hung worker)
+  /grow?M        the pid, after the worker has taken M MiB more memory, kept until it exits
 
 Environment variables, read by the workers (they inherit them from the test's command):
   SUPERVISOR_TEST_EVENTS      a file that gets a line "PID EVENT" for every import, lifespan
@@ -28,6 +29,7 @@ def _record(event: str) -> None:
 
 
 _record("import")
+_kept: list[bytes] = []
 
 
 async def _lifespan(receive: Any, send: Any, fail_reason: str | None = None) -> None:
@@ -54,6 +56,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await asyncio.sleep(seconds)
     elif scope["path"] == "/block":
         time.sleep(seconds)  # noqa: ASYNC251 -- blocks the event loop on purpose
+    elif scope["path"] == "/grow":
+        # Written bytes, not a zero-filled buffer: every page is resident.
+        _kept.append(b"x" * int(seconds * 1024 * 1024))
     _record("request")
     body = str(os.getpid()).encode()
     await send({

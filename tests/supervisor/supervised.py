@@ -26,13 +26,14 @@ T = TypeVar("T")
 class Supervised:
     """A server process tree started by a test; its output is collected line by line."""
 
-    def __init__(self, command: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, command: list[str], env: dict[str, str] | None = None,
+                 cwd: Path = ROOT) -> None:
         full_env = dict(os.environ, PYTHONUNBUFFERED="1", NO_COLOR="1", **(env or {}))
         full_env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(ROOT), full_env.get("PYTHONPATH", "")) if p
         )
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=full_env, stdin=subprocess.DEVNULL,
+            command, cwd=cwd, env=full_env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.pid = self.process.pid
