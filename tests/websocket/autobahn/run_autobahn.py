@@ -6,8 +6,9 @@
 
 The server runs in a thread of this process on 127.0.0.1 (a free port) with the default --ws-*
 settings, serving an app that echoes every message. ``wstest`` (Autobahn|Testsuite 0.8.2, Python
-2.7) comes from $WSTEST, or from /work/shared/tools/autobahn-venv.sh, which creates it. The
-spec is spec.json next to this file with the server's URL and an output folder filled in.
+2.7) comes from $WSTEST, or from ../shared/tools/autobahn-venv.sh (beside the repository), which
+creates it. The spec is spec.json next to this file with the server's URL and an output folder
+filled in.
 
 Prints the count of cases per behaviour (OK, NON-STRICT, INFORMATIONAL, UNIMPLEMENTED, FAILED)
 and every case that is not OK with its close behaviour and duration; exits 1 if any case FAILED,
@@ -29,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
-AUTOBAHN_VENV = Path("/work/shared/tools/autobahn-venv.sh")
+AUTOBAHN_VENV = ROOT.parent / "shared" / "tools" / "autobahn-venv.sh"
 BEHAVIOURS = ("OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED")
 # The permessage-deflate volume cases (12.x, 13.x: 1000 messages of up to 128 KiB each way per
 # case) are 1090 of the 1110 s of a whole run on a 2-core machine, most of it zlib on both sides
