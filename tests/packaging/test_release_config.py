@@ -153,7 +153,7 @@ def test_cibuildwheel_tests_each_wheel_with_the_fast_suite_from_a_copy() -> None
     imported = set()
     for folder in ("parser", "serializer"):
         for source in (ROOT / "tests" / folder).glob("*.py"):
-            imported |= set(re.findall(r"^\s*(?:import|from) (\w+)", source.read_text(), re.M))
+            imported |= set(re.findall(r"^\s*(?:import|from) (\w+)", source.read_text(), re.MULTILINE))
     third_party = imported - set(sys.stdlib_module_names) - {"fastasgi", "tests", "__future__"}
     assert third_party <= required, third_party - required
     assert "django" not in required and "fastapi" not in required

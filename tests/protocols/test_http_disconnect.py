@@ -213,12 +213,14 @@ def test_access_log_marks_an_abandoned_stream_with_the_status_sent(
         return StreamingResponse(probe.tokens(), status_code=206)
 
     app = Starlette(routes=[Route("/stream", stream)])
-    with caplog.at_level(logging.INFO, logger="fastasgi.access"):
-        with serve(app, access_log=True) as srv:
-            with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as sock:
-                sock.sendall(b"GET /stream HTTP/1.1\r\nHost: t\r\n\r\n")
-                assert sock.recv(65536).startswith(b"HTTP/1.1 206 ")
-            assert wait_for(lambda: bool(access_lines(caplog)))
+    with (
+        caplog.at_level(logging.INFO, logger="fastasgi.access"),
+        serve(app, access_log=True) as srv,
+    ):
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as sock:
+            sock.sendall(b"GET /stream HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 206 ")
+        assert wait_for(lambda: bool(access_lines(caplog)))
     [line] = access_lines(caplog)
     assert '"GET /stream HTTP/1.1" 206' in line
     assert "client disconnected" in line
@@ -227,12 +229,14 @@ def test_access_log_marks_an_abandoned_stream_with_the_status_sent(
 def test_access_log_records_a_request_abandoned_before_any_response(
         caplog: pytest.LogCaptureFixture) -> None:
     seen: list[str] = []
-    with caplog.at_level(logging.INFO, logger="fastasgi.access"):
-        with serve(long_poll_app(seen), access_log=True) as srv:
-            with srv.connect() as sock:
-                sock.sendall(b"POST /poll HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
-                time.sleep(0.2)
-            assert wait_for(lambda: bool(access_lines(caplog)))
+    with (
+        caplog.at_level(logging.INFO, logger="fastasgi.access"),
+        serve(long_poll_app(seen), access_log=True) as srv,
+    ):
+        with srv.connect() as sock:
+            sock.sendall(b"POST /poll HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
+            time.sleep(0.2)
+        assert wait_for(lambda: bool(access_lines(caplog)))
     [line] = access_lines(caplog)
     assert '"POST /poll HTTP/1.1" - (client disconnected)' in line
 
@@ -243,10 +247,12 @@ def test_access_log_of_a_completed_response_is_not_marked(
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    with caplog.at_level(logging.INFO, logger="fastasgi.access"):
-        with serve(app, access_log=True) as srv, srv.connect() as sock:
-            sock.sendall(b"GET /done HTTP/1.1\r\nHost: t\r\n\r\n")
-            assert read_response(sock)[0] == 200
-            assert wait_for(lambda: bool(access_lines(caplog)))
+    with (
+        caplog.at_level(logging.INFO, logger="fastasgi.access"),
+        serve(app, access_log=True) as srv, srv.connect() as sock,
+    ):
+        sock.sendall(b"GET /done HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert read_response(sock)[0] == 200
+        assert wait_for(lambda: bool(access_lines(caplog)))
     [line] = access_lines(caplog)
     assert line.endswith('"GET /done HTTP/1.1" 200')

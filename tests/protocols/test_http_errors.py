@@ -213,9 +213,11 @@ def test_limit_concurrency_answers_503() -> None:
 
 
 def test_access_log_line(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="fastasgi.access"):
-        with serve(apps.hello, access_log=True) as srv:
-            httpx.get(srv.url + "/x?y=1")
+    with (
+        caplog.at_level(logging.INFO, logger="fastasgi.access"),
+        serve(apps.hello, access_log=True) as srv,
+    ):
+        httpx.get(srv.url + "/x?y=1")
     lines = [r.getMessage() for r in caplog.records if r.name == "fastasgi.access"]
     assert any('"GET /x?y=1 HTTP/1.1" 200' in line and "127.0.0.1:" in line for line in lines)
 

@@ -68,49 +68,54 @@ def test_header_read_timeout_never_fires_early() -> None:
 
 def test_proxy_headers_apply_on_a_unix_socket_when_every_proxy_is_trusted(tmp_path: Path) -> None:
     path = str(tmp_path / "app.sock")
-    with serve(apps.echo_scope, uds=path, proxy_headers=True, forwarded_allow_ips="*"):
-        with socket.socket(socket.AF_UNIX) as sock:
-            sock.settimeout(5)
-            sock.connect(path)
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.7\r\n"
-                         b"X-Forwarded-Proto: https\r\nConnection: close\r\n\r\n")
-            body = read_response(sock)[2]
+    with (
+        serve(apps.echo_scope, uds=path, proxy_headers=True, forwarded_allow_ips="*"),
+        socket.socket(socket.AF_UNIX) as sock,
+    ):
+        sock.settimeout(5)
+        sock.connect(path)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.7\r\n"
+                     b"X-Forwarded-Proto: https\r\nConnection: close\r\n\r\n")
+        body = read_response(sock)[2]
     assert b'"client": ["203.0.113.7", 0]' in body
     assert b'"scheme": "https"' in body
 
 
 def test_proxy_headers_are_ignored_on_a_unix_socket_by_default(tmp_path: Path) -> None:
     path = str(tmp_path / "app.sock")
-    with serve(apps.echo_scope, uds=path, proxy_headers=True):
-        with socket.socket(socket.AF_UNIX) as sock:
-            sock.settimeout(5)
-            sock.connect(path)
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.7\r\n"
-                         b"Connection: close\r\n\r\n")
-            body = read_response(sock)[2]
+    with (
+        serve(apps.echo_scope, uds=path, proxy_headers=True),
+        socket.socket(socket.AF_UNIX) as sock,
+    ):
+        sock.settimeout(5)
+        sock.connect(path)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.7\r\n"
+                     b"Connection: close\r\n\r\n")
+        body = read_response(sock)[2]
     assert b'"client": null' in body
     assert b'"scheme": "http"' in body
 
 
 def test_trace_level_logs_connections_made_and_lost(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(TRACE, logger="fastasgi.error"):
-        with serve(apps.hello) as srv:
-            with srv.connect() as sock:
-                port = sock.getsockname()[1]
-                sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-                recv_until_closed(sock)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and not any(
-                    "connection lost" in r.getMessage() for r in caplog.records):
-                time.sleep(0.02)
+    with caplog.at_level(TRACE, logger="fastasgi.error"), serve(apps.hello) as srv:
+        with srv.connect() as sock:
+            port = sock.getsockname()[1]
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            recv_until_closed(sock)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(
+                "connection lost" in r.getMessage() for r in caplog.records):
+            time.sleep(0.02)
     lines = [r.getMessage() for r in caplog.records if r.levelno == TRACE]
     assert f"127.0.0.1:{port} - HTTP connection made" in lines
     assert f"127.0.0.1:{port} - HTTP connection lost" in lines
 
 
 def test_connections_are_not_traced_at_debug_level(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="fastasgi.error"):
-        with serve(apps.hello) as srv, srv.connect() as sock:
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-            recv_until_closed(sock)
+    with (
+        caplog.at_level(logging.DEBUG, logger="fastasgi.error"),
+        serve(apps.hello) as srv, srv.connect() as sock,
+    ):
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        recv_until_closed(sock)
     assert not [r for r in caplog.records if "HTTP connection" in r.getMessage()]

@@ -64,7 +64,7 @@ def serve(app: Any, **settings: Any) -> Iterator[Running]:
             loop = asyncio.new_event_loop()
         try:
             loop.run_until_complete(server.serve(sockets))
-        except BaseException as exc:  # surfaced to the test below
+        except BaseException as exc:  # noqa: BLE001 -- surfaced to the test below
             errors.append(exc)
         finally:
             loop.close()
