@@ -270,3 +270,22 @@ def test_static_table_matches_the_hpack_library():
     from fastasgi._hpack import STATIC_TABLE
 
     assert STATIC_TABLE == TheirTable.STATIC_TABLE
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=64), min_size=1, max_size=4), st.sampled_from([0, 64, 4096]))
+def test_random_blocks_raise_only_hpack_errors(blocks, max_header_list_size):
+    decoder = Decoder(max_header_list_size=max_header_list_size)
+    # a populated dynamic table, so random indices can also land inside it
+    try:
+        decoder.decode(b"\x40\x01a\x01b" * 3)
+    except HeaderListTooLarge:
+        pass
+    assert decoder.table.count == 3
+    for data in blocks:
+        try:
+            headers = decoder.decode(data)
+        except HPACKError:
+            continue
+        assert all(type(n) is bytes and type(v) is bytes for n, v in headers)
+        assert decoder.table.size <= decoder.table.max_size <= 4096
