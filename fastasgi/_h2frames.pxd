@@ -57,62 +57,69 @@ cdef enum:
     MAX_WINDOW_SIZE = 0x7FFFFFFF
 
 
-cdef class Frame:
-    # Every frame the reader returns is one of the final subclasses below; `frame_type` lets a
-    # connection switch on a C int instead of testing classes in turn.
-    cdef readonly FrameType frame_type
+# The reader returns one of these final classes per frame. A connection dispatches with
+# `type(frame) is DataFrame`, which Cython compiles to a pointer comparison. (A common base
+# class would cost the freelists: Cython keeps them only on base types.)
+
+cdef class DataFrame:
     cdef readonly uint32_t stream_id
-
-
-cdef class DataFrame(Frame):
     cdef readonly bytes data                # padding removed
     cdef readonly bint end_stream
     cdef readonly uint32_t flow_controlled_length   # the whole payload, padding included (§6.1)
 
 
-cdef class HeadersFrame(Frame):
+cdef class HeadersFrame:
+    cdef readonly uint32_t stream_id
     cdef readonly bytes block               # field block fragment; padding, priority removed
     cdef readonly bint end_stream
     cdef readonly bint end_headers
 
 
-cdef class PriorityFrame(Frame):
+cdef class PriorityFrame:
+    cdef readonly uint32_t stream_id
     cdef readonly uint32_t depends_on
     cdef readonly int weight                # 1..256 (the octet on the wire plus one)
     cdef readonly bint exclusive
 
 
-cdef class RstStreamFrame(Frame):
+cdef class RstStreamFrame:
+    cdef readonly uint32_t stream_id
     cdef readonly uint32_t error_code       # any value: unknown codes are not errors (§7)
 
 
-cdef class SettingsFrame(Frame):
+cdef class SettingsFrame:
+    cdef readonly uint32_t stream_id
     cdef readonly bint ack
     cdef readonly list settings             # (identifier, value) pairs in wire order (§6.5.3)
 
 
-cdef class PushPromiseFrame(Frame):
+cdef class PushPromiseFrame:
+    cdef readonly uint32_t stream_id
     cdef readonly uint32_t promised_stream_id
     cdef readonly bytes block
     cdef readonly bint end_headers
 
 
-cdef class PingFrame(Frame):
+cdef class PingFrame:
+    cdef readonly uint32_t stream_id
     cdef readonly bint ack
     cdef readonly bytes opaque_data
 
 
-cdef class GoAwayFrame(Frame):
+cdef class GoAwayFrame:
+    cdef readonly uint32_t stream_id
     cdef readonly uint32_t last_stream_id
     cdef readonly uint32_t error_code
     cdef readonly bytes debug_data
 
 
-cdef class WindowUpdateFrame(Frame):
+cdef class WindowUpdateFrame:
+    cdef readonly uint32_t stream_id
     cdef readonly uint32_t increment
 
 
-cdef class ContinuationFrame(Frame):
+cdef class ContinuationFrame:
+    cdef readonly uint32_t stream_id
     cdef readonly bytes block
     cdef readonly bint end_headers
 
@@ -135,6 +142,7 @@ cdef class FrameReader:
     cpdef object next_frame(self)
     cpdef set_max_frame_size(self, uint32_t size)
     cdef int _check_preface(self) except -1
+    cdef object _need_data(self)
     cdef object _fail(self, ErrorCode code, str message)
     cdef object _parse(self, uint8_t frame_type, uint8_t flags, uint32_t stream_id,
                        const uint8_t *p, Py_ssize_t n)

@@ -7,7 +7,7 @@ Use, per connection:
     reader.feed(data)
     try:
         while (frame := reader.next_frame()) is not None:
-            ...  # switch on frame.frame_type
+            ...  # dispatch on type(frame): DataFrame, HeadersFrame, ...
     except H2StreamError as exc:
         ...  # RST_STREAM exc.stream_id with exc.code; exc.frame's field block still goes to
              # HPACK; then keep calling next_frame()
@@ -83,52 +83,53 @@ class H2StreamError(H2Error):
     """Send RST_STREAM with ``code`` on ``stream_id``; reading goes on. ``frame`` is set when
     it carries a field block the HPACK decoder must still see."""
 
-class Frame:
+class _FrameBase:
+    """Not a runtime class: the fields every frame has."""
+
     _FIELDS: ClassVar[tuple[str, ...]]
-    frame_type: int
     stream_id: int
 
-class DataFrame(Frame):
+class DataFrame(_FrameBase):
     data: bytes
     end_stream: bool
     flow_controlled_length: int
     """The whole payload, padding included: what flow control counts (§6.1)."""
 
-class HeadersFrame(Frame):
+class HeadersFrame(_FrameBase):
     block: bytes
     end_stream: bool
     end_headers: bool
 
-class PriorityFrame(Frame):
+class PriorityFrame(_FrameBase):
     depends_on: int
     weight: int
     exclusive: bool
 
-class RstStreamFrame(Frame):
+class RstStreamFrame(_FrameBase):
     error_code: int
 
-class SettingsFrame(Frame):
+class SettingsFrame(_FrameBase):
     ack: bool
     settings: list[tuple[int, int]]
 
-class PushPromiseFrame(Frame):
+class PushPromiseFrame(_FrameBase):
     promised_stream_id: int
     block: bytes
     end_headers: bool
 
-class PingFrame(Frame):
+class PingFrame(_FrameBase):
     ack: bool
     opaque_data: bytes
 
-class GoAwayFrame(Frame):
+class GoAwayFrame(_FrameBase):
     last_stream_id: int
     error_code: int
     debug_data: bytes
 
-class WindowUpdateFrame(Frame):
+class WindowUpdateFrame(_FrameBase):
     increment: int
 
-class ContinuationFrame(Frame):
+class ContinuationFrame(_FrameBase):
     block: bytes
     end_headers: bool
 
@@ -143,6 +144,11 @@ class FrameReader:
         """The next complete frame, or None until more bytes are fed."""
     def set_max_frame_size(self, size: int) -> None:
         """Our SETTINGS_MAX_FRAME_SIZE, once acknowledged: 16384 to 16777215."""
+
+Frame: TypeAlias = (
+    DataFrame | HeadersFrame | PriorityFrame | RstStreamFrame | SettingsFrame
+    | PushPromiseFrame | PingFrame | GoAwayFrame | WindowUpdateFrame | ContinuationFrame
+)
 
 def encode_settings(settings: Iterable[tuple[int, int]]) -> bytes: ...
 def encode_settings_ack() -> bytes: ...

@@ -18,11 +18,15 @@ Invariants:
   has to see, and reading goes on).
 - Bounds: a frame header announcing more than ``max_frame_size`` octets fails at once (§4.2),
   so once ``next_frame`` has returned None the reader holds less than one frame of
-  ``max_frame_size + 9`` octets. Frames of unknown type are dropped (§4.1, §5.5).
+  ``max_frame_size + 9`` octets (the unconsumed tail is copied out of the fed chunk, which is
+  not kept). Frames of unknown type are dropped (§4.1, §5.5).
+
+Bounds and wraparound checks are off: every read is within a payload whose whole length was
+checked to be buffered, and each frame type's fixed fields are checked against that length.
 """
 
 cimport cython
-from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndSize
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t, uint32_t
 from libc.string cimport memcpy
@@ -57,75 +61,93 @@ class H2StreamError(H2Error):
 
 # --- frames -----------------------------------------------------------------------------------
 
-cdef class Frame:
-    _FIELDS = ()
-
-    def _fields(self):
-        return {name: getattr(self, name) for name in self._FIELDS}
-
-    def __eq__(self, other):
-        return type(other) is type(self) and (
-            (<Frame>other).stream_id == self.stream_id and other._fields() == self._fields())
-
-    __hash__ = None
-
-    def __repr__(self):
-        fields = "".join(f", {k}={v!r}" for k, v in self._fields().items())
-        return f"{type(self).__name__}(stream_id={self.stream_id}{fields})"
+cdef str _describe(frame):
+    fields = "".join(f", {name}={getattr(frame, name)!r}" for name in frame._FIELDS)
+    return f"{type(frame).__name__}(stream_id={frame.stream_id}{fields})"
 
 
 @cython.final
 @cython.freelist(16)
-cdef class DataFrame(Frame):
+cdef class DataFrame:
     _FIELDS = ("data", "end_stream", "flow_controlled_length")
+
+    def __repr__(self):
+        return _describe(self)
 
 
 @cython.final
 @cython.freelist(8)
-cdef class HeadersFrame(Frame):
+cdef class HeadersFrame:
     _FIELDS = ("block", "end_stream", "end_headers")
 
+    def __repr__(self):
+        return _describe(self)
+
 
 @cython.final
-cdef class PriorityFrame(Frame):
+cdef class PriorityFrame:
     _FIELDS = ("depends_on", "weight", "exclusive")
 
+    def __repr__(self):
+        return _describe(self)
+
 
 @cython.final
-cdef class RstStreamFrame(Frame):
+cdef class RstStreamFrame:
     _FIELDS = ("error_code",)
 
+    def __repr__(self):
+        return _describe(self)
+
 
 @cython.final
-cdef class SettingsFrame(Frame):
+cdef class SettingsFrame:
     _FIELDS = ("ack", "settings")
 
+    def __repr__(self):
+        return _describe(self)
+
 
 @cython.final
-cdef class PushPromiseFrame(Frame):
+cdef class PushPromiseFrame:
     _FIELDS = ("promised_stream_id", "block", "end_headers")
 
+    def __repr__(self):
+        return _describe(self)
+
 
 @cython.final
-cdef class PingFrame(Frame):
+cdef class PingFrame:
     _FIELDS = ("ack", "opaque_data")
 
+    def __repr__(self):
+        return _describe(self)
+
 
 @cython.final
-cdef class GoAwayFrame(Frame):
+cdef class GoAwayFrame:
     _FIELDS = ("last_stream_id", "error_code", "debug_data")
+
+    def __repr__(self):
+        return _describe(self)
 
 
 @cython.final
 @cython.freelist(16)
-cdef class WindowUpdateFrame(Frame):
+cdef class WindowUpdateFrame:
     _FIELDS = ("increment",)
+
+    def __repr__(self):
+        return _describe(self)
 
 
 @cython.final
 @cython.freelist(4)
-cdef class ContinuationFrame(Frame):
+cdef class ContinuationFrame:
     _FIELDS = ("block", "end_headers")
+
+    def __repr__(self):
+        return _describe(self)
 
 
 cdef inline uint32_t _u32(const uint8_t *p) noexcept nogil:
@@ -139,6 +161,10 @@ cdef inline uint32_t _u31(const uint8_t *p) noexcept nogil:
 
 cdef inline bytes _bytes(const uint8_t *p, Py_ssize_t n):
     return PyBytes_FromStringAndSize(<const char *>p, n)
+
+
+cdef inline bytearray _tail(const uint8_t *p, Py_ssize_t n):
+    return PyByteArray_FromStringAndSize(<const char *>p, n)
 
 
 # --- reader -----------------------------------------------------------------------------------
@@ -182,7 +208,7 @@ cdef class FrameReader:
             del self._buf[:self._pos]
             self._buf += data
         else:
-            self._buf = bytearray(self._buf[self._pos:self._end]) + data
+            self._buf = _tail(self._data + self._pos, self._end - self._pos) + data
         self._data = <const uint8_t *>PyByteArray_AS_STRING(self._buf)
         self._pos = 0
         self._end = len(self._buf)
@@ -199,31 +225,45 @@ cdef class FrameReader:
         if self._preface_seen < PREFACE_SIZE:
             self._check_preface()
             if self._preface_seen < PREFACE_SIZE:
-                return None
+                return self._need_data()
         while self._end - self._pos >= FRAME_HEADER_SIZE:
             h = self._data + self._pos
             length = (<Py_ssize_t>h[0] << 16) | (h[1] << 8) | h[2]
             frame_type = h[3]
             flags = h[4]
             stream_id = _u31(h + 5)
+            # What the header alone shows is checked before waiting for the payload.
             if length > self.max_frame_size:
                 self._fail(FRAME_SIZE_ERROR, "frame larger than SETTINGS_MAX_FRAME_SIZE")
-            if self._end - self._pos < FRAME_HEADER_SIZE + length:
-                return None
-            self._pos += FRAME_HEADER_SIZE + length
-            if self._settings_due:
-                if frame_type != SETTINGS or flags & FLAG_ACK:
-                    self._fail(PROTOCOL_ERROR, "the connection preface must end with SETTINGS")
-                self._settings_due = False
+            if self._settings_due and (frame_type != SETTINGS or flags & FLAG_ACK):
+                self._fail(PROTOCOL_ERROR, "the connection preface must end with SETTINGS")
             # §6.2, §6.10: a field block is a contiguous run of frames on one stream.
             if self._open_block_stream:
                 if frame_type != CONTINUATION or stream_id != self._open_block_stream:
                     self._fail(PROTOCOL_ERROR, "field block interrupted before END_HEADERS")
             elif frame_type == CONTINUATION:
                 self._fail(PROTOCOL_ERROR, "CONTINUATION without an open field block")
+            if self._end - self._pos < FRAME_HEADER_SIZE + length:
+                break
+            self._pos += FRAME_HEADER_SIZE + length
+            self._settings_due = False
             frame = self._parse(frame_type, flags, stream_id, h + FRAME_HEADER_SIZE, length)
             if frame is not None:
                 return frame
+        return self._need_data()
+
+    cdef object _need_data(self):
+        # Keep only the unconsumed tail, so that what stays buffered between reads is under
+        # one frame even when the caller fed a large chunk. The next feed() would copy the tail
+        # anyway; doing it here costs nothing more.
+        if self._pos == self._end:
+            self._buf = b""
+            self._pos = self._end = 0
+        elif self._pos:
+            self._buf = _tail(self._data + self._pos, self._end - self._pos)
+            self._data = <const uint8_t *>PyByteArray_AS_STRING(self._buf)
+            self._end -= self._pos
+            self._pos = 0
         return None
 
     cdef int _check_preface(self) except -1:
@@ -264,7 +304,6 @@ cdef class FrameReader:
         if frame_type == DATA:                                          # §6.1
             body = self._unpad(flags, p, n, 0)
             data = DataFrame.__new__(DataFrame)
-            data.frame_type = DATA
             data.stream_id = stream_id
             data.data = _bytes(p + offset, body)
             data.end_stream = flags & FLAG_END_STREAM
@@ -274,7 +313,6 @@ cdef class FrameReader:
             fixed = 5 if flags & FLAG_PRIORITY else 0
             body = self._unpad(flags, p, n, fixed)
             headers = HeadersFrame.__new__(HeadersFrame)
-            headers.frame_type = HEADERS
             headers.stream_id = stream_id
             headers.block = _bytes(p + offset + fixed, body)
             headers.end_stream = flags & FLAG_END_STREAM
@@ -293,7 +331,6 @@ cdef class FrameReader:
                 raise H2StreamError(PROTOCOL_ERROR, "stream depends on itself (§5.3.1)",
                                     stream_id)
             priority = PriorityFrame.__new__(PriorityFrame)
-            priority.frame_type = PRIORITY
             priority.stream_id = stream_id
             priority.depends_on = dependency
             priority.exclusive = p[0] >> 7
@@ -303,7 +340,6 @@ cdef class FrameReader:
             if n != 4:
                 self._fail(FRAME_SIZE_ERROR, "RST_STREAM length is not 4")
             rst = RstStreamFrame.__new__(RstStreamFrame)
-            rst.frame_type = RST_STREAM
             rst.stream_id = stream_id
             rst.error_code = _u32(p)
             return rst
@@ -312,7 +348,6 @@ cdef class FrameReader:
         if frame_type == PUSH_PROMISE:                                  # §6.6
             body = self._unpad(flags, p, n, 4)
             promise = PushPromiseFrame.__new__(PushPromiseFrame)
-            promise.frame_type = PUSH_PROMISE
             promise.stream_id = stream_id
             promise.promised_stream_id = _u31(p + offset)
             promise.block = _bytes(p + offset + 4, body)
@@ -324,7 +359,6 @@ cdef class FrameReader:
             if n != 8:
                 self._fail(FRAME_SIZE_ERROR, "PING length is not 8")
             ping = PingFrame.__new__(PingFrame)
-            ping.frame_type = PING
             ping.stream_id = 0
             ping.ack = flags & FLAG_ACK
             ping.opaque_data = _bytes(p, 8)
@@ -333,7 +367,6 @@ cdef class FrameReader:
             if n < 8:
                 self._fail(FRAME_SIZE_ERROR, "GOAWAY shorter than 8 octets")
             goaway = GoAwayFrame.__new__(GoAwayFrame)
-            goaway.frame_type = GOAWAY
             goaway.stream_id = 0
             goaway.last_stream_id = _u31(p)
             goaway.error_code = _u32(p + 4)
@@ -343,7 +376,6 @@ cdef class FrameReader:
             if n != 4:
                 self._fail(FRAME_SIZE_ERROR, "WINDOW_UPDATE length is not 4")
             update = WindowUpdateFrame.__new__(WindowUpdateFrame)
-            update.frame_type = WINDOW_UPDATE
             update.stream_id = stream_id
             update.increment = _u31(p)
             if update.increment == 0:
@@ -353,7 +385,6 @@ cdef class FrameReader:
             return update
         # CONTINUATION (§6.10); its place in the sequence was checked by next_frame().
         continuation = ContinuationFrame.__new__(ContinuationFrame)
-        continuation.frame_type = CONTINUATION
         continuation.stream_id = stream_id
         continuation.block = _bytes(p, n)
         continuation.end_headers = flags & FLAG_END_HEADERS
@@ -404,7 +435,6 @@ cdef class FrameReader:
                     self._fail(PROTOCOL_ERROR, "SETTINGS_MAX_FRAME_SIZE out of range")
             settings.append((identifier, value))
         frame = SettingsFrame.__new__(SettingsFrame)
-        frame.frame_type = SETTINGS
         frame.stream_id = 0
         frame.ack = flags & FLAG_ACK
         frame.settings = settings

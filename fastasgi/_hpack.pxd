@@ -16,7 +16,7 @@ cdef class HeaderTable:
 
     cdef tuple get(self, Py_ssize_t i)            # i = 0 is the newest entry
     cdef tuple pop_oldest(self)
-    cdef void push(self, tuple entry, Py_ssize_t entry_size)
+    cdef int push(self, tuple entry, Py_ssize_t entry_size) except -1
 
 
 cdef class Decoder:

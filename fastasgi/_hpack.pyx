@@ -17,6 +17,9 @@ Invariants:
   or with redundant continuation bytes are rejected, so no length or index can overflow.
 - Names and values are ``bytes``; the static table's are built once, so a field taken from it
   allocates nothing.
+
+Bounds and wraparound checks are off: ring positions are masked by the ring's capacity and
+static indices are checked against 1..61 before use.
 """
 
 cimport cython
@@ -102,7 +105,7 @@ cdef class HeaderTable:
         self.size -= _entry_size(entry)
         return entry
 
-    cdef void push(self, tuple entry, Py_ssize_t entry_size):
+    cdef int push(self, tuple entry, Py_ssize_t entry_size) except -1:
         cdef Py_ssize_t cap = len(self._ring)
         cdef list grown
         if self.count == cap:
@@ -117,6 +120,7 @@ cdef class HeaderTable:
         self.count += 1
         self.size += entry_size
         self.inserted += 1
+        return 0
 
     def entries(self):
         """(name, value) pairs, newest first: the order of indices 62, 63, ..."""
@@ -146,6 +150,9 @@ cdef Py_ssize_t _read_int(const uint8_t *p, Py_ssize_t n, Py_ssize_t *pos,
             if shift and b == 0:
                 # A final continuation byte of zero adds nothing: the encoding is padded.
                 raise HPACKError("integer encoded with redundant bytes")
+            if shift > 28:
+                # Five continuation bytes already carry 35 bits; more can only overflow.
+                raise HPACKError("integer too large")
             value += <Py_ssize_t>(b & 0x7F) << shift
             if value > MAX_INTEGER:
                 raise HPACKError("integer too large")
@@ -398,7 +405,7 @@ cdef class Encoder:
 
     cdef int _put_int(self, uint8_t first, int prefix_bits, Py_ssize_t value) except -1:
         cdef Py_ssize_t limit = (1 << prefix_bits) - 1
-        self._reserve(6)                                   # 2**31 - 1 needs at most 1 + 5
+        self._reserve(11)                                  # 1 + ceil(63 / 7) octets
         if value < limit:                                  # §5.1
             self._out[self._out_len] = first | <uint8_t>value
             self._out_len += 1

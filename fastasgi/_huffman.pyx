@@ -10,6 +10,8 @@ Invariants:
 - Output bounds: every code is at least 5 bits long, so ``n`` input bytes decode to at most
   ``n * 8 // 5`` bytes; encoding writes exactly ``huffman_encoded_length`` bytes.
 The C functions never raise; ``encode``/``decode`` are Python wrappers for tests and tools.
+Bounds checks are off: every table index is a 4-bit nibble plus a state below 256, and every
+symbol below 257.
 """
 
 cimport cython

@@ -11,6 +11,11 @@ def raw_frame(frame_type: int, flags: int, stream_id: int, payload: bytes) -> by
     return header + struct.pack(">I", stream_id) + payload
 
 
+def fields(frame) -> tuple:
+    """What a frame says, for comparing frames read from different splits."""
+    return (type(frame), frame.stream_id, *(getattr(frame, name) for name in frame._FIELDS))
+
+
 def read_all(reader: FrameReader, data: bytes) -> list:
     reader.feed(data)
     frames = []

@@ -26,7 +26,7 @@ from fastasgi._h2frames import (
     encode_settings,
 )
 
-from .frames import CLIENT_START, raw_frame, read_all, read_split
+from .frames import CLIENT_START, fields, raw_frame, read_all, read_split
 
 E = ErrorCode
 T = FrameType
@@ -50,11 +50,11 @@ CONVERSATION = b"".join([
 
 
 def conversation_frames() -> list:
-    return read_split(CONVERSATION, [])
+    return [fields(f) for f in read_split(CONVERSATION, [])]
 
 
 def test_every_frame_type_is_parsed_with_padding_and_priority_removed():
-    frames = conversation_frames()
+    frames = read_split(CONVERSATION, [])
     assert [type(f) for f in frames] == [
         SettingsFrame, SettingsFrame, HeadersFrame, ContinuationFrame, DataFrame,
         PriorityFrame, RstStreamFrame, PingFrame, WindowUpdateFrame, PushPromiseFrame,
@@ -71,20 +71,17 @@ def test_every_frame_type_is_parsed_with_padding_and_priority_removed():
     assert (update.stream_id, update.increment) == (0, 256)
     assert (promise.promised_stream_id, promise.block) == (2, b"EF")
     assert (goaway.last_stream_id, goaway.error_code, goaway.debug_data) == (5, 0, b"debug")
-    assert [f.frame_type for f in frames] == [
-        T.SETTINGS, T.SETTINGS, T.HEADERS, T.CONTINUATION, T.DATA, T.PRIORITY, T.RST_STREAM,
-        T.PING, T.WINDOW_UPDATE, T.PUSH_PROMISE, T.GOAWAY,
-    ]
 
 
 def test_one_byte_at_a_time_gives_the_same_frames_as_all_at_once():
-    assert read_split(CONVERSATION, list(range(1, len(CONVERSATION)))) == conversation_frames()
+    one_by_one = read_split(CONVERSATION, list(range(1, len(CONVERSATION))))
+    assert [fields(f) for f in one_by_one] == conversation_frames()
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(0, len(CONVERSATION)), max_size=12))
 def test_every_split_gives_the_same_frames(cuts):
-    assert read_split(CONVERSATION, cuts) == conversation_frames()
+    assert [fields(f) for f in read_split(CONVERSATION, cuts)] == conversation_frames()
 
 
 def test_feeding_bytearray_and_memoryview_works():
@@ -92,7 +89,7 @@ def test_feeding_bytearray_and_memoryview_works():
     half = len(CONVERSATION) // 2
     frames = read_all(reader, bytearray(CONVERSATION[:half]))
     frames += read_all(reader, memoryview(CONVERSATION[half:]))
-    assert frames == conversation_frames()
+    assert [fields(f) for f in frames] == conversation_frames()
 
 
 def test_reader_waits_for_a_whole_frame_and_holds_at_most_one():
@@ -253,8 +250,7 @@ def test_stream_errors_name_the_stream_and_reading_goes_on(data, code, rule):
     with pytest.raises(H2StreamError) as info:
         read_all(reader, data + raw_frame(T.PING, 0, 0, b"12345678"))
     assert (info.value.code, info.value.stream_id) == (code, stream_id), rule
-    assert reader.next_frame() == read_split(
-        CLIENT_START + raw_frame(T.PING, 0, 0, b"12345678"), [])[1]
+    assert fields(reader.next_frame()) == (PingFrame, 0, False, b"12345678")
 
 
 def test_headers_depending_on_their_own_stream_keep_the_block_for_hpack():

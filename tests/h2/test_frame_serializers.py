@@ -61,7 +61,7 @@ def test_data_frame_parses_in_hyperframe(stream_id, data, end_stream):
 
 @settings(max_examples=50, deadline=None)
 @given(STREAM_IDS, st.binary(max_size=40000), st.booleans(),
-       st.sampled_from([16384, 20000, 1 << 24 - 1]))
+       st.sampled_from([16384, 20000, (1 << 24) - 1]))
 def test_headers_split_into_continuations_at_the_max_frame_size(stream_id, block, end_stream,
                                                                 max_frame_size):
     frames = hyperframe_parse(encode_headers(stream_id, block, end_stream, max_frame_size))

@@ -289,3 +289,8 @@ def test_random_blocks_raise_only_hpack_errors(blocks, max_header_list_size):
             continue
         assert all(type(n) is bytes and type(v) is bytes for n, v in headers)
         assert decoder.table.size <= decoder.table.max_size <= 4096
+
+
+def test_integer_with_many_zero_continuation_bytes_is_rejected():
+    with pytest.raises(HPACKError):
+        decode(b"\xff" + b"\x80" * 10 + b"\x01")
