@@ -2,9 +2,9 @@
 """Sans-I/O HTTP/2 frame layer (RFC 9113 §3.4, §4, §6): a frame reader and frame serializers.
 
 The I/O layer feeds what the socket delivered (``FrameReader.feed``) and pulls frames
-(``next_frame``, None when more bytes are needed). Each frame is a small final object with
-typed fields; a connection switches on ``frame_type``. The ``encode_*`` functions turn what the
-connection wants to send into bytes. Stream and connection state (RFC 9113 §5) live in the
+(``next_frame``, None when more bytes are needed). Each frame is a small object of a final
+class per frame type, with typed fields; a connection dispatches on its class. The
+``encode_*`` functions turn what the connection wants to send into bytes. Stream and connection state (RFC 9113 §5) live in the
 connection, not here.
 
 Invariants:
@@ -554,10 +554,10 @@ cpdef bytes encode_goaway(uint32_t last_stream_id, uint32_t error_code,
                           bytes debug_data=b""):
     _check_stream_id(last_stream_id)
     cdef Py_ssize_t n = len(debug_data)
-    cdef bytes out = PyBytes_FromStringAndSize(NULL, FRAME_HEADER_SIZE + 8 + n)
-    cdef uint8_t *p = <uint8_t *>PyBytes_AS_STRING(out)
     if n > MIN_MAX_FRAME_SIZE - 8:
         raise ValueError("GOAWAY debug data must fit the smallest max frame size")
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, FRAME_HEADER_SIZE + 8 + n)
+    cdef uint8_t *p = <uint8_t *>PyBytes_AS_STRING(out)
     _put_header(p, 8 + n, GOAWAY, 0, 0)
     _put_u32(p + 9, last_stream_id)
     _put_u32(p + 13, error_code)

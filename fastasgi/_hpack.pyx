@@ -71,11 +71,12 @@ STATIC_TABLE = (
 )
 assert len(STATIC_TABLE) == STATIC_ENTRIES
 
-cdef dict _STATIC_FIELD_INDEX = {}
+# Encoder lookups: a field's index, and a name's lowest index.
+cdef dict _STATIC_FIELD_INDEX = {field: i for i, field in enumerate(STATIC_TABLE, 1)}
 cdef dict _STATIC_NAME_INDEX = {}
-for _i, _field in enumerate(STATIC_TABLE, 1):
-    _STATIC_FIELD_INDEX.setdefault(_field, _i)
-    _STATIC_NAME_INDEX.setdefault(_field[0], _i)
+for _index in range(STATIC_ENTRIES, 0, -1):
+    _STATIC_NAME_INDEX[STATIC_TABLE[_index - 1][0]] = _index
+del _index
 
 # Encoder policy (§7.1.3): fields that carry credentials are sent "never indexed", so no
 # intermediary re-compresses them where a guessing attack could probe them.
