@@ -294,3 +294,20 @@ def test_random_blocks_raise_only_hpack_errors(blocks, max_header_list_size):
 def test_integer_with_many_zero_continuation_bytes_is_rejected():
     with pytest.raises(HPACKError):
         decode(b"\xff" + b"\x80" * 10 + b"\x01")
+
+
+def test_dynamic_table_keeps_the_newest_entries_in_index_order():
+    decoder = Decoder(max_header_list_size=1 << 20)
+    names = [b"n%03d" % i for i in range(300)]
+    decoder.decode(b"".join(b"\x40\x04" + name + b"\x00" for name in names))
+    fitting = 4096 // (4 + 32)
+    assert decoder.table.count == fitting
+    assert decoder.table.entries() == [(name, b"") for name in reversed(names[-fitting:])]
+    assert decoder.decode(bytes([0x80 | 62])) == [(names[-1], b"")]
+    with pytest.raises(HPACKError):
+        decoder.decode(bytes([0xFF, 62 + fitting - 127]))   # one past the oldest entry
+
+
+def test_huffman_round_trip_of_every_octet():
+    every = bytes(range(256))
+    assert _huffman.decode(_huffman.encode(every)) == every
