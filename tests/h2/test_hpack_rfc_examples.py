@@ -2,7 +2,7 @@
 
 import pytest
 
-from fastasgi._hpack import Decoder
+from fastasgi._hpack import Decoder, Encoder
 
 
 def block(hex_text: str) -> bytes:
@@ -109,3 +109,14 @@ def test_rfc_example_sequences_decode_with_their_table_states(examples, table_si
         assert table_state(decoder) == entries
         assert decoder.table.size == size
 
+
+
+def test_integer_examples_of_c1_as_table_size_updates():
+    # C.1.1 and C.1.2 use a 5-bit prefix, which is the prefix of a size update (§6.3).
+    for data, size in ((b"\x2a", 10), (b"\x3f\x9a\x0a", 1337)):
+        decoder = Decoder(max_header_list_size=65536)
+        assert decoder.decode(data) == []
+        assert decoder.table.max_size == size
+        encoder = Encoder()
+        encoder.set_peer_table_size(size)
+        assert encoder.encode([]) == data
