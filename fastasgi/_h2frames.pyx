@@ -4,8 +4,8 @@
 The I/O layer feeds what the socket delivered (``FrameReader.feed``) and pulls frames
 (``next_frame``, None when more bytes are needed). Each frame is a small object of a final
 class per frame type, with typed fields; a connection dispatches on its class. The
-``encode_*`` functions turn what the connection wants to send into bytes. Stream and connection state (RFC 9113 §5) live in the
-connection, not here.
+``encode_*`` functions turn what the connection wants to send into bytes. Stream and
+connection state (RFC 9113 §5) live in the connection, not here.
 
 Invariants:
 - Any split of the input yields the same frames: a frame is parsed only once all of it is
@@ -35,6 +35,10 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"                       # §3.4
 cdef const uint8_t *_PREFACE = <const uint8_t *>b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 cdef enum:
     PREFACE_SIZE = 24
+
+# RFC 9113 deprecates priority signals but keeps their fields; the one rule about them that a
+# frame alone can break is RFC 7540 §5.3.1's.
+cdef str _SELF_DEPENDENCY = "stream depends on itself (RFC 7540 §5.3.1)"
 
 
 class H2Error(Exception):
@@ -320,16 +324,14 @@ cdef class FrameReader:
             if not headers.end_headers:
                 self._open_block_stream = stream_id
             if fixed and _u31(p + offset) == stream_id:
-                raise H2StreamError(PROTOCOL_ERROR, "stream depends on itself (§5.3.1)",
-                                    stream_id, headers)
+                raise H2StreamError(PROTOCOL_ERROR, _SELF_DEPENDENCY, stream_id, headers)
             return headers
         if frame_type == PRIORITY:                                      # §6.3
             if n != 5:
                 raise H2StreamError(FRAME_SIZE_ERROR, "PRIORITY length is not 5", stream_id)
             dependency = _u31(p)
             if dependency == stream_id:
-                raise H2StreamError(PROTOCOL_ERROR, "stream depends on itself (§5.3.1)",
-                                    stream_id)
+                raise H2StreamError(PROTOCOL_ERROR, _SELF_DEPENDENCY, stream_id)
             priority = PriorityFrame.__new__(PriorityFrame)
             priority.stream_id = stream_id
             priority.depends_on = dependency

@@ -362,7 +362,9 @@ cdef class Encoder:
         if seq is None:
             return 0
         age = self.table.inserted - 1 - <unsigned long long>seq
-        return STATIC_ENTRIES + 1 + <Py_ssize_t>age if age < <unsigned long long>self.table.count else 0
+        if age >= <unsigned long long>self.table.count:
+            return 0                                       # evicted since
+        return STATIC_ENTRIES + 1 + <Py_ssize_t>age
 
     cdef int _add(self, tuple entry) except -1:
         cdef Py_ssize_t size = _entry_size(entry)

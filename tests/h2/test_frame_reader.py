@@ -1,4 +1,4 @@
-"""The frame reader (RFC 9113 §3.4, §4, §6): parsing, any split of the input, every local rule."""
+"""The frame reader (RFC 9113 §3.4, §4, §6): parsing, any split of the input, the local rules."""
 
 import pytest
 from hypothesis import given, settings
@@ -36,7 +36,8 @@ END_STREAM, ACK, END_HEADERS, PADDED, PRIORITY = 0x1, 0x1, 0x4, 0x8, 0x20
 CONVERSATION = b"".join([
     CLIENT_START,
     raw_frame(T.SETTINGS, ACK, 0, b""),
-    raw_frame(T.HEADERS, PADDED | PRIORITY, 1, b"\x03" + b"\x80\x00\x00\x00\x0f" + b"AB" + b"\0" * 3),
+    raw_frame(T.HEADERS, PADDED | PRIORITY, 1,
+              b"\x03" + b"\x80\x00\x00\x00\x0f" + b"AB" + b"\0" * 3),   # pad, priority, block
     raw_frame(T.CONTINUATION, END_HEADERS, 1, b"CD"),
     raw_frame(0xFA, 0xFF, 1, b"unknown frames are dropped"),
     raw_frame(T.DATA, PADDED | END_STREAM, 1, b"\x02hello\0\0"),
@@ -236,7 +237,8 @@ def test_raised_max_frame_size_admits_larger_frames():
 STREAM_ERRORS = [
     (raw_frame(T.PRIORITY, 0, 1, b"\0\0\0\2"), E.FRAME_SIZE_ERROR, "§6.3 length 4"),
     (raw_frame(T.PRIORITY, 0, 1, b"\0\0\0\2\0\0"), E.FRAME_SIZE_ERROR, "§6.3 length 6"),
-    (raw_frame(T.PRIORITY, 0, 3, b"\x80\0\0\3\0"), E.PROTOCOL_ERROR, "§5.3.1 depends on self"),
+    (raw_frame(T.PRIORITY, 0, 3, b"\x80\0\0\3\0"), E.PROTOCOL_ERROR,
+     "RFC 7540 §5.3.1 depends on self"),
     (raw_frame(T.WINDOW_UPDATE, 0, 1, b"\0\0\0\0"), E.PROTOCOL_ERROR, "§6.9 increment 0"),
 ]
 
