@@ -530,6 +530,8 @@ cpdef bytes encode_headers(uint32_t stream_id, bytes block, bint end_stream,
 cpdef bytes encode_data(uint32_t stream_id, data, bint end_stream):
     """One DATA frame; the caller keeps ``data`` within the peer's max frame size and the
     flow-control windows."""
+    if data is None:
+        raise TypeError("DATA payload must be a bytes-like object, not None")
     cdef const uint8_t[::1] view = data
     cdef Py_ssize_t n = view.shape[0]
     _check_stream_id(stream_id)

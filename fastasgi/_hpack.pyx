@@ -322,17 +322,24 @@ cdef class Encoder:
         """One header block for ``headers``, an iterable of (name, value) ``bytes`` pairs with
         lowercase names (RFC 9113 §8.2.1), pseudo-header fields first."""
         cdef bytes name, value
-        cdef object field
+        cdef tuple key
+        cdef list fields = []
         cdef Py_ssize_t index, name_index
+        # Every field is checked before the table changes: a block that fails half-way is
+        # never sent, and a table holding part of it would no longer match the peer's.
+        for name, value in headers:
+            if name is None or value is None:
+                raise TypeError("header names and values are bytes, not None")
+            fields.append((name, value))
         self._out_len = 0
         if self._final_pending >= 0:
             if self._smallest_pending < self._final_pending:
                 self._put_int(0x20, 5, self._smallest_pending)
             self._put_int(0x20, 5, self._final_pending)
             self._smallest_pending = self._final_pending = -1
-        for field in headers:
-            name, value = field
-            key = (name, value)
+        for key in fields:
+            name = <bytes>PyTuple_GET_ITEM(key, 0)
+            value = <bytes>PyTuple_GET_ITEM(key, 1)
             index = _STATIC_FIELD_INDEX.get(key, 0)
             if not index:
                 index = self._dynamic_index(self._field_seq, key)

@@ -112,6 +112,13 @@ def test_serializers_refuse_frames_that_would_be_invalid(call):
         call()
 
 
+def test_serializers_refuse_none_payloads():
+    for call in (lambda: encode_data(1, None, False), lambda: encode_headers(1, None, False, 16384),
+                 lambda: encode_ping(None), lambda: encode_goaway(1, 0, None)):
+        with pytest.raises(TypeError):
+            call()
+
+
 def test_our_serializers_round_trip_through_our_reader():
     data = (encode_settings([(1, 0)]) + encode_headers(1, b"h" * 20000, False, 16384)
             + encode_data(1, b"body", True) + encode_ping_ack(b"12345678"))

@@ -311,3 +311,15 @@ def test_dynamic_table_keeps_the_newest_entries_in_index_order():
 def test_huffman_round_trip_of_every_octet():
     every = bytes(range(256))
     assert _huffman.decode(_huffman.encode(every)) == every
+
+
+def test_encoder_refuses_a_bad_field_before_changing_its_table():
+    encoder = Encoder()
+    decoder = Decoder(max_header_list_size=LIMIT)
+    for bad in (("x-text", b"2"), (b"x-none", None)):
+        with pytest.raises(TypeError):
+            encoder.encode([(b"x-first", b"1"), bad])
+    assert encoder.table.count == 0
+    headers = [(b"x-first", b"1")]
+    assert decoder.decode(encoder.encode(headers)) == headers
+    assert decoder.table.entries() == encoder.table.entries()
