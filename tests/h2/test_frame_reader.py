@@ -278,7 +278,7 @@ def test_client_side_reader_needs_no_preface():
     assert read_all(reader, raw_frame(T.PING, ACK, 0, b"12345678"))[0].ack
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300), st.booleans())
 def test_random_bytes_raise_only_h2_errors(data, preface):
     reader = FrameReader(expect_preface=preface)
@@ -292,7 +292,7 @@ FRAME_HEADERS = st.tuples(st.integers(0, 12), st.integers(0, 255), st.integers(0
                           st.binary(max_size=40))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(FRAME_HEADERS, max_size=8))
 def test_random_frames_raise_only_h2_errors(frames):
     reader = FrameReader()

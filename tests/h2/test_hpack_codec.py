@@ -272,7 +272,7 @@ def test_static_table_matches_the_hpack_library():
     assert STATIC_TABLE == TheirTable.STATIC_TABLE
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.binary(max_size=64), min_size=1, max_size=4), st.sampled_from([0, 64, 4096]))
 def test_random_blocks_raise_only_hpack_errors(blocks, max_header_list_size):
     decoder = Decoder(max_header_list_size=max_header_list_size)
