@@ -299,6 +299,8 @@ cdef class FrameReader:
         cdef ContinuationFrame continuation
         if frame_type > CONTINUATION:
             return None
+        # §6.5, §6.7, §6.8 concern the connection; §6.1-§6.4, §6.6, §6.10 a stream; a
+        # WINDOW_UPDATE either (§6.9).
         if frame_type in (SETTINGS, PING, GOAWAY):
             if stream_id:
                 self._fail(PROTOCOL_ERROR, f"{FrameType(frame_type).name} on a stream")
