@@ -23,7 +23,8 @@ cdef class Decoder:
     cdef readonly Py_ssize_t max_header_list_size
     cdef readonly Py_ssize_t max_table_size       # our acknowledged SETTINGS_HEADER_TABLE_SIZE
     cdef readonly HeaderTable table
-    cdef bint _size_update_due                    # the limit shrank: the next block must say so
+    cdef Py_ssize_t _update_bound                 # -1, or the most the next block's first
+                                                  # size update may say (the limit shrank)
 
     cpdef list decode(self, bytes data)
     cpdef set_max_table_size(self, Py_ssize_t size)

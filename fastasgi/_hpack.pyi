@@ -49,7 +49,8 @@ class Decoder:
         """The header list of one complete header block."""
     def set_max_table_size(self, size: int) -> None:
         """Our acknowledged SETTINGS_HEADER_TABLE_SIZE. A limit below the current table size
-        requires the next block to start with a size update."""
+        requires the next block to start with a size update no larger than the smallest
+        limit set since the peer's last block."""
 
 class Encoder:
     max_table_size: int

@@ -172,16 +172,17 @@ cdef class Decoder:
         self.max_header_list_size = max_header_list_size
         self.max_table_size = max_table_size
         self.table = HeaderTable(max_table_size)
+        self._update_bound = -1
 
     cpdef set_max_table_size(self, Py_ssize_t size):
         """Apply our SETTINGS_HEADER_TABLE_SIZE once the peer acknowledged it. A limit below
         the table's current size obliges the peer to open its next block with a size update
-        (§4.2) down to the limit."""
+        down to it, or down to the smallest limit set since its last block (§4.2)."""
         if not 0 <= size <= MAX_INTEGER:
             raise ValueError("table size out of range")
         self.max_table_size = size
-        if size < self.table.max_size:
-            self._size_update_due = True
+        if size < self.table.max_size and (self._update_bound < 0 or size < self._update_bound):
+            self._update_bound = size
 
     cpdef list decode(self, bytes data):
         """The header list of one complete header block (HEADERS + CONTINUATION payloads)."""
@@ -206,10 +207,13 @@ cdef class Decoder:
                 size = _read_int(p, n, &pos, 5)
                 if size > self.max_table_size:
                     raise HPACKError("dynamic table size update above the SETTINGS limit")
+                if self._update_bound >= 0:
+                    if size > self._update_bound:
+                        raise HPACKError("first size update above the smallest limit set")
+                    self._update_bound = -1
                 self._resize(size)
-                self._size_update_due = False
                 continue
-            if self._size_update_due:
+            if self._update_bound >= 0:
                 raise HPACKError("expected a dynamic table size update after the limit shrank")
             fields_seen = True
             if b & 0x80:                                        # §6.1 indexed field
@@ -228,7 +232,7 @@ cdef class Decoder:
             list_size += _entry_size(field)
             if list_size <= self.max_header_list_size:
                 headers.append(field)
-        if self._size_update_due:
+        if self._update_bound >= 0:
             raise HPACKError("expected a dynamic table size update after the limit shrank")
         if list_size > self.max_header_list_size:
             raise HeaderListTooLarge(

@@ -81,6 +81,19 @@ def test_lowered_setting_requires_a_size_update_in_the_next_block():
     assert decoder.decode(b"\x82") == [(b":method", b"GET")]
 
 
+def test_limit_lowered_then_raised_requires_the_lowest_size_first():
+    decoder = Decoder(max_header_list_size=LIMIT)
+    decoder.set_max_table_size(100)
+    decoder.set_max_table_size(4096)
+    with pytest.raises(HPACKError):
+        decoder.decode(b"\x3f\xe1\x1f")                        # straight to 4096
+    decoder = Decoder(max_header_list_size=LIMIT)
+    decoder.set_max_table_size(100)
+    decoder.set_max_table_size(4096)
+    assert decoder.decode(b"\x3f\x45\x3f\xe1\x1f\x82") == [(b":method", b"GET")]
+    assert decoder.table.max_size == 4096
+
+
 def test_entry_larger_than_the_table_empties_it_without_error():
     decoder = Decoder(max_header_list_size=LIMIT, max_table_size=40)
     decoder.decode(b"\x40\x01a\x01b")
