@@ -142,17 +142,23 @@ class Server:
 
     async def _main_loop(self, state: ServerState) -> None:
         limit = self.config.max_requests()
-        steps = 0
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time() + TICK_SECONDS
         while not self.should_exit:
             # Short sleeps so a stop request is seen within 0.1 s; the tick stays at 1 s.
             await asyncio.sleep(TICK_SECONDS / 10)
             if limit and state.total_requests >= limit:
-                # The connections already refuse requests past the limit; this stops the worker.
+                # The connections take no new request past the limit; this stops the worker.
                 logger.warning("Maximum request limit of %d exceeded. Terminating process.", limit)
                 self.should_exit = True
                 break
-            steps += 1
-            if steps % 10 == 0:
+            now = loop.time()
+            if now >= next_tick:
+                # NOTE: ticks follow the clock, not a count of sleeps: on a busy machine each
+                # sleep runs long, and timeouts counted in ticks would fire that much later.
+                missed = int((now - next_tick) // TICK_SECONDS)
+                state.tick += missed
+                next_tick += (missed + 1) * TICK_SECONDS
                 self._tick(state)
 
     def _tick(self, state: ServerState) -> None:

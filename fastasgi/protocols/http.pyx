@@ -308,10 +308,15 @@ cdef class HTTPProtocol:
         self.served = True
         state.total_requests += 1
         if state.max_requests and state.total_requests >= state.max_requests:
-            # --limit-max-requests: this is the last request the worker serves; the server's
-            # loop sees the count and stops gracefully.
+            # --limit-max-requests: this is the worker's last request. Idle connections close
+            # now, so no new request reaches the worker; one already sent on another connection
+            # is still served (with connection: close) rather than lost. The server's loop sees
+            # the count and stops gracefully.
             cycle.keep_alive = False
-            state.shutting_down = True
+            if not state.shutting_down:
+                state.shutting_down = True
+                for connection in list(state.connections):
+                    connection.shutdown()
         if head.body_framing == 0 or head.content_length == 0:
             self.parser.next_event()  # END_OF_MESSAGE, known to be next
             cycle.body_complete = True
@@ -319,9 +324,6 @@ cdef class HTTPProtocol:
     cdef void run_cycle(self, RequestCycle cycle):
         cdef ServerState state = self.state
         cycle.running = True
-        if state.max_requests and state.total_requests > state.max_requests:
-            cycle.respond_error(503, "Service Unavailable: the server is restarting")
-            return
         if state.limit_concurrency and (
                 len(state.tasks) >= state.limit_concurrency
                 or len(state.connections) > state.limit_concurrency):
