@@ -20,7 +20,7 @@ __all__ = ["AccessLogFormat", "status_text"]
 _STATUS_TEXT = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 # %(x)s and %({name}x)s, the forms gunicorn's access_log_format takes.
-_ATOM = re.compile(r"%\((\{[^}]*\}[ioe]|[A-Za-z]+)\)")
+_ATOM = re.compile(r"%\((\{[^}]*\}[io]|[A-Za-z]+)\)")
 _TIMED_ATOMS = frozenset("TMDL")
 
 
@@ -52,14 +52,14 @@ class AccessLogFormat:
             raise ValueError(f"not a %-style format ({exc})") from None
 
     def render(
-        self, client_addr: str, head: Any, request_line: str, status: int,
+        self, remote: str, head: Any, request_line: str, status: int,
         bytes_sent: int, response_headers: Any, duration: float | None,
     ) -> dict[str, Any]:
         """The atoms this format names, for one request; ``duration`` is None when unmeasured."""
         atoms = self.atoms
         values: dict[str, Any] = {}
         if "h" in atoms:
-            values["h"] = client_addr.rpartition(":")[0] or client_addr
+            values["h"] = remote
         for name in ("l", "u"):
             if name in atoms:
                 values[name] = "-"
@@ -100,9 +100,6 @@ class AccessLogFormat:
             for atom in atoms:
                 if atom.endswith("}o"):
                     values[atom] = response.get(atom[1:-2].lower().encode("latin-1"), "-")
-        for atom in atoms:
-            if atom.endswith("}e"):
-                values[atom] = os.environ.get(atom[1:-2], "-")
         return _Missing(values)
 
 

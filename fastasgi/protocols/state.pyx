@@ -147,9 +147,10 @@ cdef class ServerState:
         else:
             sent = 0
             response_headers = None
+        remote = client[0] if client else "unix"
         self.access_logger.info(
             self.access_format.format,
-            self.access_format.render(client_addr, h, request_line, status, sent,
-                                      response_headers, duration),
+            self.access_format.render(remote, h, request_line, status, sent, response_headers,
+                                      duration),
             extra=extra,
         )
