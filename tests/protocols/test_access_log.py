@@ -183,6 +183,30 @@ def test_uvicorn_json_log_config_formats_access_lines(tmp_path: Path) -> None:
     serve_with_log_config(path, log_file)
 
 
+def test_uvicorn_yaml_log_config_with_a_formatter_class(tmp_path: Path) -> None:
+    log_file = tmp_path / "access.log"
+    path = tmp_path / "logging.yaml"
+    path.write_text(
+        "version: 1\n"
+        "disable_existing_loggers: false\n"
+        "formatters:\n"
+        "  access:\n"
+        "    class: uvicorn.logging.AccessFormatter\n"
+        f"    format: '{UVICORN_ACCESS_FMT}'\n"
+        "handlers:\n"
+        "  access:\n"
+        "    class: logging.FileHandler\n"
+        "    formatter: access\n"
+        f"    filename: '{log_file}'\n"
+        "loggers:\n"
+        "  uvicorn.access:\n"
+        "    handlers: [access]\n"
+        "    level: INFO\n"
+        "    propagate: false\n"
+    )
+    serve_with_log_config(path, log_file)
+
+
 def test_uvicorn_ini_log_config_formats_access_lines(tmp_path: Path) -> None:
     log_file = tmp_path / "access.log"
     path = tmp_path / "logging.ini"
