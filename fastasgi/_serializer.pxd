@@ -19,6 +19,7 @@ cdef class ResponseEncoder:
     cdef readonly long long bytes_sent    # body bytes framed so far (not counting chunk framing)
     cdef readonly bint started
     cdef readonly bint complete
+    cdef readonly object headers          # the app's headers as given to c_start (access log)
 
     # configuration, fixed by __init__
     cdef bint _add_date

@@ -54,6 +54,7 @@ class ResponseEncoder:
     keep_alive: bool        # may the connection serve another request? final after the first body()
     status: int             # after start(); 0 before
     bytes_sent: int         # body bytes framed so far, not counting chunk framing (access log)
+    headers: object         # the headers given to start(), None before (access log)
     started: bool
     complete: bool          # the final body message was encoded
 

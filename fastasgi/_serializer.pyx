@@ -337,6 +337,7 @@ cdef class ResponseEncoder:
         self.bytes_sent = 0
         self.started = False
         self.complete = False
+        self.headers = None
         self._len = 0
         self._head_pending = False
         self._framing = FRAME_UNDECIDED
@@ -379,6 +380,9 @@ cdef class ResponseEncoder:
         # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
         if status < 200 and not http11:
             raise InvalidStatus(f"a {status} response cannot be sent to an HTTP/1.0 client")
+        # NOTE: a reference, not a copy: only an access-log format naming a response header
+        # (%({name}o)s) ever reads it.
+        self.headers = headers
 
         self._http11 = http11
         self._informational = status < 200

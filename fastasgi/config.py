@@ -61,6 +61,14 @@ class ConfigError(Exception):
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 
 
+def _access_log_format(text: str) -> str:
+    """An --access-log-format that renders, checked now rather than on the first request."""
+    from fastasgi.access import AccessLogFormat
+
+    AccessLogFormat(text)
+    return text
+
+
 def _header_pair(item: Any) -> tuple[str, str]:
     """A ``--header`` value ("Name: value") or a ``(name, value)`` pair, checked."""
     if isinstance(item, str):
@@ -518,6 +526,11 @@ class Config:
         True, "Logging", "Log one line per response on the fastasgi.access logger.",
         negatable=True,
         uvicorn=True,
+    )
+    access_log_format: str | None = setting(
+        None, "Logging", "gunicorn-style access line, e.g. '%(h)s \"%(r)s\" %(s)s %(b)s "
+        "%(M)sms'; the atoms are listed under Logging in docs/settings.md.", kind=str, metavar="FORMAT",
+        item=_access_log_format, default_text="uvicorn's line",
     )
     use_colors: bool | None = setting(
         None, "Logging", "Colour log output.", kind=bool, negatable=True,

@@ -1,12 +1,13 @@
 """Logging for fastasgi: the ``fastasgi.error`` and ``fastasgi.access`` loggers.
 
-Lines look like ``INFO:     127.0.0.1:51234 - "GET / HTTP/1.1" 200``: the level and a colon,
+Lines look like ``INFO:     127.0.0.1:51234 - "GET / HTTP/1.1" 200 OK``: the level and a colon,
 padded so messages line up. ``--log-config`` replaces this setup entirely; ``--log-level`` still
 applies on top of it when given.
 """
 
 from __future__ import annotations
 
+import configparser
 import json
 import logging
 import logging.config
@@ -69,15 +70,15 @@ class DefaultFormatter(logging.Formatter):
 
 
 class AccessFormatter(DefaultFormatter):
-    """Colours the status code at the end of an access line by its class (2xx green ...)."""
+    """Colours the status (``200 OK``) of an access line by its class (2xx green ...)."""
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         line = super().formatMessage(record)
-        status = record.args[-1] if isinstance(record.args, tuple) and record.args else None
-        if self.use_colors and isinstance(status, int) and line.endswith(str(status)):
-            code = str(status)
-            color = _STATUS_COLORS.get(status // 100, "")
-            line = f"{line[:-len(code)]}{color}{code}{_RESET}"
+        status = getattr(record, "status_code", None)
+        if self.use_colors and isinstance(status, str) and status[:3].isdigit() and status in line:
+            color = _STATUS_COLORS.get(int(status[:3]) // 100, "")
+            before, _, after = line.rpartition(status)
+            line = f"{before}{color}{status}{_RESET}{after}"
         return line
 
 
@@ -141,22 +142,75 @@ def _default_config(use_colors: bool | None) -> dict[str, Any]:
     }
 
 
+# A --log-config written for uvicorn names uvicorn's formatters and loggers. Ours stand in for
+# them, installed or not: uvicorn's AccessFormatter expects uvicorn's own record arguments.
+_UVICORN_NAMES = {
+    "uvicorn.logging.DefaultFormatter": "fastasgi.logging.DefaultFormatter",
+    "uvicorn.logging.ColourizedFormatter": "fastasgi.logging.DefaultFormatter",
+    "uvicorn.logging.AccessFormatter": "fastasgi.logging.AccessFormatter",
+}
+_UVICORN_LOGGERS = {
+    "uvicorn": "fastasgi",
+    "uvicorn.error": "fastasgi.error",
+    "uvicorn.access": "fastasgi.access",
+}
+
+
+def translate_uvicorn_dict(config: dict[str, Any]) -> dict[str, Any]:
+    """A dictConfig with uvicorn's formatter classes and logger names replaced by ours; a
+    logger the file also configures under our name keeps that configuration."""
+    for formatter in (config.get("formatters") or {}).values():
+        if isinstance(formatter, dict):
+            for key in ("()", "class"):
+                target = formatter.get(key)
+                if isinstance(target, str) and target in _UVICORN_NAMES:
+                    formatter[key] = _UVICORN_NAMES[target]
+    loggers = config.get("loggers")
+    if isinstance(loggers, dict):
+        for theirs, ours in _UVICORN_LOGGERS.items():
+            if theirs in loggers and ours not in loggers:
+                loggers[ours] = loggers.pop(theirs)
+    return config
+
+
+def translate_uvicorn_ini(parser: configparser.RawConfigParser) -> configparser.RawConfigParser:
+    """The fileConfig counterpart of :func:`translate_uvicorn_dict`."""
+    ours = {
+        parser.get(section, "qualname", fallback=None)
+        for section in parser.sections() if section.startswith("logger_")
+    }
+    for section in parser.sections():
+        if section.startswith("formatter_"):
+            target = parser.get(section, "class", fallback=None)
+            if target in _UVICORN_NAMES:
+                parser.set(section, "class", _UVICORN_NAMES[target])
+        elif section.startswith("logger_"):
+            qualname = parser.get(section, "qualname", fallback=None)
+            if qualname in _UVICORN_LOGGERS and _UVICORN_LOGGERS[qualname] not in ours:
+                parser.set(section, "qualname", _UVICORN_LOGGERS[qualname])
+    return parser
+
+
 def _apply_log_config(path: str) -> None:
     label = f"--log-config {path}"
     extension = os.path.splitext(path)[1].lower()
     try:
         if extension == ".json":
             with open(path, encoding="utf-8") as file:
-                logging.config.dictConfig(json.load(file))
+                logging.config.dictConfig(translate_uvicorn_dict(json.load(file)))
         elif extension in (".yaml", ".yml"):
             try:
                 import yaml  # type: ignore[import-untyped]
             except ImportError:
                 raise ConfigError(f"{label}: reading YAML needs PyYAML (pip install PyYAML)") from None
             with open(path, encoding="utf-8") as file:
-                logging.config.dictConfig(yaml.safe_load(file))
+                logging.config.dictConfig(translate_uvicorn_dict(yaml.safe_load(file)))
         else:
-            logging.config.fileConfig(path, disable_existing_loggers=False)
+            parser = configparser.ConfigParser()
+            with open(path, encoding="utf-8") as file:
+                parser.read_file(file)
+            logging.config.fileConfig(
+                translate_uvicorn_ini(parser), disable_existing_loggers=False)
     except ConfigError:
         raise
     except json.JSONDecodeError as exc:

@@ -132,6 +132,12 @@ class Server:
         state.access_log = config.access_log and logging.getLogger("fastasgi.access").isEnabledFor(
             logging.INFO
         )
+        if config.access_log_format is not None:
+            from fastasgi.access import AccessLogFormat
+
+            state.access_format = AccessLogFormat(config.access_log_format)
+            # Decided once here: without a duration in the format no request reads the clock.
+            state.access_timed = state.access_log and state.access_format.needs_timing
         state.log_trace = logger.isEnabledFor(TRACE)
         state.max_requests = config.max_requests() or 0
         if config.ws_enabled:

@@ -23,6 +23,7 @@ from fastasgi._serializer cimport ResponseEncoder
 import asyncio
 import logging
 import sys
+from time import perf_counter
 
 from fastasgi._parser import HTTPParseError, NEED_DATA as _NEED_DATA, END_OF_MESSAGE as _END
 from fastasgi.errors import ClientDisconnected
@@ -327,6 +328,8 @@ cdef class HTTPProtocol:
         cycle.expect_continue = head.expect_continue
         cycle.keep_alive = head.keep_alive and not state.shutting_down
         cycle.scope = scope
+        if state.access_timed:
+            cycle.started_at = perf_counter()
         self.cycle = cycle
         self.phase = ACTIVE
         self.served = True
@@ -555,6 +558,7 @@ cdef class RequestCycle:
     cdef long waiting_since   # tick at which receive() began to wait
     cdef object task
     cdef dict scope
+    cdef double started_at    # perf_counter() at the head, read only when state.access_timed
 
     # -- fed by the protocol ---------------------------------------------------------------
 
@@ -687,8 +691,8 @@ cdef class RequestCycle:
         cdef HTTPProtocol protocol = self.protocol
         if protocol.state.access_log:
             protocol.state.log_access(
-                protocol.client_label, self.head, self.status_sent,
-                self.disconnected or protocol.peer_eof)
+                protocol.client, self.head, self.status_sent,
+                self.disconnected or protocol.peer_eof, self.encoder, self.started_at)
 
     # -- how the app ended -----------------------------------------------------------------
 

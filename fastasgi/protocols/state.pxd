@@ -26,6 +26,8 @@ cdef class ServerState:
     cdef public long long total_requests
     cdef public long limit_concurrency
     cdef public bint access_log
+    cdef public object access_format   # an AccessLogFormat, or None: uvicorn's line
+    cdef public bint access_timed      # the format shows durations: cycles read the clock
     cdef public bint log_trace
     cdef public long long max_requests
     cdef public object access_logger
@@ -33,4 +35,5 @@ cdef class ServerState:
 
     cpdef tuple forwarded(self, list headers, object client, str scheme)
     cpdef bint is_trusted(self, str host)
-    cpdef void log_access(self, str client, object head, int status, bint disconnected=*)
+    cpdef void log_access(self, object client, object head, int status, bint disconnected=*,
+                          object encoder=*, double started=*)

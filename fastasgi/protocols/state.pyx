@@ -2,11 +2,13 @@
 """What every connection of one server shares: the app, the limits, the clock, the registries."""
 
 import logging
+from time import perf_counter
 from ipaddress import ip_address, ip_network
 
 from cpython.bytes cimport PyBytes_GET_SIZE
 
 from fastasgi._parser cimport RequestHead
+from fastasgi.access import status_text
 
 
 cdef class ServerState:
@@ -35,6 +37,8 @@ cdef class ServerState:
         self.trust_all = False
         self.lifespan_state = {}
         self.access_log = False
+        self.access_format = None
+        self.access_timed = False
         self.log_trace = False
         self.max_requests = 0
         self.access_logger = logging.getLogger("fastasgi.access")
@@ -110,14 +114,43 @@ cdef class ServerState:
         self.trusted_hosts = frozenset(hosts)
         self.trusted_networks = networks
 
-    cpdef void log_access(self, str client, object head, int status, bint disconnected=False):
+    cpdef void log_access(self, object client, object head, int status, bint disconnected=False,
+                          object encoder=None, double started=0.0):
         """Log one request; ``status`` 0 means no response went out, ``disconnected`` that the
-        client left before the response was complete."""
+        client left before the response was complete. ``client`` is the socket peer; under
+        --proxy-headers the line shows the forwarded client, as the app's scope does.
+
+        ``encoder`` (the response's, for its size and headers) and ``started`` (a perf_counter
+        reading, taken only when ``access_timed``) matter only to an --access-log-format."""
         cdef RequestHead h = <RequestHead>head
+        if self.proxy_headers:
+            client = self.forwarded(h.headers, client, "http")[0]
+        client_addr = "%s:%d" % client if client else "unix"
         path = h.raw_path.decode("ascii", "replace")
         if h.query_string:
             path += "?" + h.query_string.decode("ascii", "replace")
+        request_line = "%s %s HTTP/%s" % (h.method, path, h.http_version)
+        status_code = status_text(status)
+        # uvicorn's record attributes, so a --log-config written for uvicorn formats these lines.
+        extra = {"client_addr": client_addr, "request_line": request_line,
+                 "status_code": status_code}
+        if self.access_format is None:
+            self.access_logger.info(
+                '%s - "%s" %s%s', client_addr, request_line, status_code,
+                " (client disconnected)" if disconnected else "", extra=extra,
+            )
+            return
+        duration = perf_counter() - started if started else None
+        if encoder is not None:
+            sent = encoder.bytes_sent
+            response_headers = encoder.headers
+        else:
+            sent = 0
+            response_headers = None
+        remote = client[0] if client else "unix"
         self.access_logger.info(
-            '%s - "%s %s HTTP/%s" %s%s', client, h.method, path, h.http_version,
-            status or "-", " (client disconnected)" if disconnected else "",
+            self.access_format.format,
+            self.access_format.render(remote, h, request_line, status, sent, response_headers,
+                                      duration),
+            extra=extra,
         )

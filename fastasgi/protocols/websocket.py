@@ -598,8 +598,7 @@ class WebSocketProtocol(asyncio.Protocol):
     def log_access(self, status: int) -> None:
         state = self.state
         if state.access_log:
-            client = f"{self.client[0]}:{self.client[1]}" if self.client else "unix"
-            state.log_access(client, self.head, status)
+            state.log_access(self.client, self.head, status)
 
     # -- called by the server --------------------------------------------------------------
 

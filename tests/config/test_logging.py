@@ -33,16 +33,19 @@ def _configure(**settings: object) -> None:
     configure_logging(Config(app="main:app", **settings))
 
 
-def _log_access(status: int = 200) -> None:
+def _log_access(status: str = "200 OK") -> None:
+    """A record shaped like the server's (tests/protocols/test_access_log.py checks those)."""
+    client, request_line = "127.0.0.1:51234", "GET / HTTP/1.1"
     logging.getLogger("fastasgi.access").info(
-        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:51234", "GET", "/", "1.1", status
+        '%s - "%s" %s%s', client, request_line, status, "",
+        extra={"client_addr": client, "request_line": request_line, "status_code": status},
     )
 
 
 def test_access_line_looks_like_uvicorns(capsys: pytest.CaptureFixture[str]) -> None:
     _configure(use_colors=False)
     _log_access()
-    assert capsys.readouterr().out == 'INFO:     127.0.0.1:51234 - "GET / HTTP/1.1" 200\n'
+    assert capsys.readouterr().out == 'INFO:     127.0.0.1:51234 - "GET / HTTP/1.1" 200 OK\n'
 
 
 def test_error_logger_writes_to_stderr_with_aligned_prefix(
@@ -56,10 +59,10 @@ def test_error_logger_writes_to_stderr_with_aligned_prefix(
 
 def test_colors_are_used_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
     _configure(use_colors=True)
-    _log_access(404)
+    _log_access("404 Not Found")
     out = capsys.readouterr().out
     assert out.startswith("\033[32mINFO:\033[0m     127.0.0.1")
-    assert out.endswith("\033[31m404\033[0m\n")
+    assert out.endswith("\033[31m404 Not Found\033[0m\n")
 
 
 def test_no_colors_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
@@ -150,4 +153,4 @@ def test_yaml_log_config_is_honoured(tmp_path: Path, capsys: pytest.CaptureFixtu
     )
     _configure(log_config=str(path), use_colors=False)
     _log_access()
-    assert capsys.readouterr().out == 'yaml|127.0.0.1:51234 - "GET / HTTP/1.1" 200\n'
+    assert capsys.readouterr().out == 'yaml|127.0.0.1:51234 - "GET / HTTP/1.1" 200 OK\n'

@@ -255,4 +255,4 @@ def test_access_log_of_a_completed_response_is_not_marked(
         assert read_response(sock)[0] == 200
         assert wait_for(lambda: bool(access_lines(caplog)))
     [line] = access_lines(caplog)
-    assert line.endswith('"GET /done HTTP/1.1" 200')
+    assert line.endswith('"GET /done HTTP/1.1" 200 OK')
