@@ -491,11 +491,23 @@ def _plain(command: list[str]) -> str:
     return shlex.join(command).replace(sys.executable, "python")
 
 
+def cpu_pressure() -> str:
+    """The kernel's share of time some task waited for a CPU (PSI), over 10 s and 5 min."""
+    try:
+        some = Path("/proc/pressure/cpu").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return "not available"
+    fields = dict(item.split("=") for item in some[1:])
+    return (f"some task waited for a CPU {fields['avg10']}% of the last 10 s, "
+            f"{fields['avg300']}% of the last 5 min (/proc/pressure/cpu)")
+
+
 def render_report(results: list[ServerResult], config: Config, argv: list[str],
                   when: datetime.datetime, elapsed: float) -> str:
     facts = machine.describe()
     # The interpreter's path says where it ran, not what: keep the implementation and version.
     facts["Python"] = facts["Python"].split(" (")[0]
+    facts["CPU pressure at the end"] = cpu_pressure()
     s = config.scale
     lines = [
         f"# Abuse and soak, {when:%Y-%m-%d %H:%M} UTC",
