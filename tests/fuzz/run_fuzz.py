@@ -1,7 +1,7 @@
 """Run every fuzz target for a fixed time from the committed seeds; exit 1 on any crash.
 
     python tests/fuzz/run_fuzz.py                       # CI: 20 s per target
-    python tests/fuzz/run_fuzz.py --seconds 3600 --corpus ~/fuzz-corpus --targets websocket
+    python tests/fuzz/run_fuzz.py --seconds 3600 --corpus tests/fuzz/corpus --targets websocket
 
 First it builds the parser and WebSocket extensions with coverage instrumentation (clang,
 ``-fsanitize=fuzzer-no-link``; with ``--asan`` also AddressSanitizer, whose runtime atheris ships),
