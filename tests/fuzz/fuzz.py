@@ -36,7 +36,10 @@ def load_instrumented_build(folder: str) -> None:
     import fastasgi
 
     for name in EXTENSIONS:
-        [path] = Path(folder).glob(f"{name}.*.so") or Path(folder).glob(f"{name}.so")
+        found = sorted(Path(folder).glob(f"{name}.*so"))
+        if len(found) != 1:
+            sys.exit(f"expected one {name} build in {folder}, found {found or 'none'}")
+        path = found[0]
         spec = importlib.util.spec_from_file_location(f"fastasgi.{name}", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
