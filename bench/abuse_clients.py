@@ -265,26 +265,38 @@ async def flood(conns: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]], 
     return sum(await asyncio.gather(*(one(w) for _, w in conns)))
 
 
+async def hold(deadline: float) -> None:
+    """Keep the connections open until ``deadline``.
+
+    NOTE: the kernel's socket buffers take a whole flood in well under a second, long before the
+    server has read it; closing then (with unread pongs or echoes, so with a reset) would throw
+    the rest away and end the attack early. Holding makes the server work through it."""
+    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+
+
 async def ws_ping_flood(port: int, count: int, seconds: float, size: int) -> dict[str, Any]:
-    """``count`` connections, each sending ``size`` pings of 125 bytes without reading."""
+    """``count`` connections, each sending ``size`` pings of 125 bytes without reading, held
+    open until ``seconds`` have passed."""
     conns = await open_all(count, lambda: ws_open(port))
     started = time.monotonic()
     ready()
     sent = await flood(conns, masked_frame(0x9, b"p" * 125), size, started + seconds)
     elapsed = time.monotonic() - started
+    await hold(started + seconds)
     for _, writer in conns:
         writer.close()
     return {"opened": len(conns), "frames_sent": sent, "seconds": round(elapsed, 2)}
 
 
 async def ws_frame_flood(port: int, count: int, seconds: float, size: int) -> dict[str, Any]:
-    """One connection sending ``count`` text messages of ``size`` bytes without reading; the
-    app echoes each one."""
+    """One connection sending ``count`` text messages of ``size`` bytes without reading (the
+    app echoes each one), held open until ``seconds`` have passed."""
     conns = await open_all(1, lambda: ws_open(port))
     started = time.monotonic()
     ready()
     sent = await flood(conns, masked_frame(0x1, b"m" * size), count, started + seconds)
     elapsed = time.monotonic() - started
+    await hold(started + seconds)
     for _, writer in conns:
         writer.close()
     return {"opened": len(conns), "frames_sent": sent, "seconds": round(elapsed, 2)}
