@@ -492,7 +492,10 @@ def run_server(name: str, config: Config, work: Path,
 
 
 def _plain(command: list[str]) -> str:
-    return shlex.join(command).replace(sys.executable, "python")
+    """A command line as a reader would type it: no interpreter path, no temporary folder
+    (count.lua is WRK_COUNT_SCRIPT)."""
+    words = ["count.lua" if w.endswith("/count.lua") else w for w in command]
+    return shlex.join(words).replace(sys.executable, "python")
 
 
 def cpu_pressure() -> str:
