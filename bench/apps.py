@@ -60,9 +60,35 @@ async def json_message(scope: Scope, receive: Receive, send: Send) -> None:
     await _respond(send, JSON_TYPE, body)
 
 
+MIB_BODY = b"x" * (1 << 20)
+
+
+async def abuse(scope: Scope, receive: Receive, send: Send) -> None:
+    """The app of ``run_abuse.py``: ``GET /`` as ``plaintext``, ``GET /mib`` 1 MiB of ``x``, and
+    a WebSocket that echoes every message (so a client that never reads makes the server's
+    replies pile up: what is measured is whether the server stops reading then)."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    if scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            await send({"type": "websocket.send", "bytes": message.get("bytes"),
+                        "text": message.get("text")})
+    if scope["path"] == "/mib":
+        await _respond(send, b"application/octet-stream", MIB_BODY)
+        return
+    await _respond(send, PLAINTEXT_TYPE, PLAINTEXT_BODY)
+
+
 # The app name on the command line of every server is "bench.apps:<name>".
 APPS: dict[str, tuple[str, bytes, bytes]] = {
     # name: (attribute, expected content-type, expected body)
     "plaintext": ("plaintext", PLAINTEXT_TYPE, PLAINTEXT_BODY),
     "json": ("json_message", JSON_TYPE, json.dumps({"message": "Hello, world!"}).encode()),
+    "abuse": ("abuse", PLAINTEXT_TYPE, PLAINTEXT_BODY),
 }

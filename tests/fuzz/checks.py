@@ -1,7 +1,8 @@
 """Invariants any input must keep, shared by the CI fuzz test and the atheris target.
 
 Whatever bytes arrive, however they are split and whatever the limits:
-- the parser returns events or raises an HTTPParseError subclass, nothing else;
+- the parser returns events or raises an HTTPParseError subclass, nothing else, whose status is
+  one the server answers with (REFUSAL_STATUSES);
 - it makes progress: every event but END_OF_MESSAGE consumes input, so a feed can only produce a
   bounded number of events;
 - what it holds between feeds is bounded by its limits (a malicious client cannot make it buffer);
@@ -24,6 +25,9 @@ from fastasgi._parser import (
 from tests.parser.events import head_fields
 
 MAX_CHUNK_LINE = 4096  # the parser's cap on a chunk-size line with its extensions
+# 400 malformed, 413 body too large, 414 request line too long, 431 head too large,
+# 501 transfer coding not implemented, 505 version not supported.
+REFUSAL_STATUSES = frozenset({400, 413, 414, 431, 501, 505})
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ def run_pieces(pieces: Sequence[bytes], limits: Limits) -> Outcome:
             _drain_checked(parser, events, fed)
             _check_bounded(parser, limits)
     except HTTPParseError as exc:
+        assert exc.status in REFUSAL_STATUSES, (type(exc), exc.status)
         # The parser is dead from here on, with nothing kept.
         assert parser.buffered == 0
         for call in (parser.next_event, lambda: parser.feed(b"x")):
@@ -107,9 +112,65 @@ def split(data: bytes, cuts: Sequence[int]) -> list[bytes]:
     return [data[a:b] for a, b in pairwise(bounds)]
 
 
-def check_input(data: bytes, cuts: Sequence[int], limits: Limits) -> None:
+def check_input(data: bytes, cuts: Sequence[int], limits: Limits) -> Outcome:
     """All invariants for one input: fed whole, fed as cut, and fed one byte at a time."""
     whole = run_pieces([data], limits)
     assert run_pieces(split(data, cuts), limits) == whole
     if len(data) <= 512:
         assert run_pieces([data[i:i + 1] for i in range(len(data))], limits) == whole
+    return whole
+
+
+class _Malformed(Exception):
+    pass
+
+
+def reference_chunked(body: bytes) -> bytes | None:
+    """The decoded body of a chunked stream read leniently (RFC 9112 §7.1), or None when it is
+    incomplete; _Malformed when not even a lenient reader can take it.
+
+    Lenient on purpose: anything the strict parser accepts must decode here to the same bytes,
+    while the strict parser may refuse more (extension syntax, trailer fields, limits)."""
+    pos = 0
+    out = bytearray()
+    while True:
+        eol = body.find(b"\r\n", pos)
+        if eol < 0:
+            return None
+        size_text = body[pos:eol].split(b";", 1)[0].strip(b" \t")
+        if not size_text or size_text.strip(b"0123456789abcdefABCDEF"):
+            raise _Malformed(body[pos:eol])
+        size = int(size_text, 16)
+        pos = eol + 2
+        if size == 0:
+            while True:  # trailer section, up to an empty line
+                eol = body.find(b"\r\n", pos)
+                if eol < 0:
+                    return None
+                if eol == pos:
+                    return bytes(out)
+                pos = eol + 2
+        if len(body) < pos + size + 2:
+            return None
+        out += body[pos:pos + size]
+        if body[pos + size:pos + size + 2] != b"\r\n":
+            raise _Malformed(body[pos + size:pos + size + 2])
+        pos += size + 2
+
+
+def check_chunked_body(body: bytes, outcome: Outcome, limits: Limits) -> None:
+    """The first request of ``outcome`` had a chunked head and ``body`` after it: a complete
+    message has exactly the body a lenient reader decodes, within the body limit."""
+    events = outcome.events
+    assert events and isinstance(events[0], dict), "the fixed head was not accepted"
+    if END_OF_MESSAGE not in events:
+        return  # refused or incomplete: check_input has checked how
+    end = events.index(END_OF_MESSAGE)
+    decoded = b"".join(e for e in events[1:end] if isinstance(e, bytes))
+    try:
+        expected = reference_chunked(body)
+    except _Malformed as exc:
+        raise AssertionError(f"accepted a chunked body no reader can take: {exc}") from None
+    assert expected == decoded, (expected, decoded)
+    if limits.max_body_size:
+        assert len(decoded) <= limits.max_body_size

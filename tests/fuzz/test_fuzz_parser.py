@@ -1,6 +1,6 @@
 """Bounded fuzzing for CI: arbitrary and damaged input, random limits, random splits.
 
-The long-running, coverage-guided counterpart is ``tests/fuzz/fuzz_parser.py`` (atheris).
+The long-running, coverage-guided counterpart is ``tests/fuzz/fuzz.py parser`` (atheris).
 """
 
 from __future__ import annotations

@@ -1,0 +1,141 @@
+"""What ``run_abuse.py`` measures: a worker's RSS and open files, and a normal client's latency.
+
+All from outside the server: /proc for memory and file descriptors, a plain blocking socket for
+latency, so the figures are the same whichever server is measured.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.cpu_usage import server_processes
+from bench.servers import HOST, ServerProcess
+
+NORMAL_INTERVAL = 0.005  # seconds between the normal client's requests
+NORMAL_TIMEOUT = 5.0
+
+
+def rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def worker_pid(server: ServerProcess) -> int:
+    """The process that serves: the largest one of the server's process tree."""
+    pids = server_processes({server.process.pid}) or {server.process.pid}
+    return max(pids, key=lambda pid: _rss_or_zero(pid))
+
+
+def _rss_or_zero(pid: int) -> int:
+    try:
+        return rss(pid)
+    except (OSError, RuntimeError):
+        return 0
+
+
+class Sampler:
+    """Peak RSS and open files of a process, sampled every 50 ms in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_rss = _rss_or_zero(pid)
+        self.peak_fds = open_fds(pid)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            try:
+                self.peak_rss = max(self.peak_rss, rss(self.pid))
+                self.peak_fds = max(self.peak_fds, open_fds(self.pid))
+            except (OSError, RuntimeError):
+                return
+
+    def stop(self) -> Sampler:
+        self._stop.set()
+        self._thread.join()
+        return self
+
+
+@dataclass
+class Latency:
+    samples_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    def pct(self, q: float) -> float:
+        if not self.samples_ms:
+            return float("nan")
+        ordered = sorted(self.samples_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    @property
+    def p50(self) -> float:
+        return self.pct(0.50)
+
+    @property
+    def p99(self) -> float:
+        return self.pct(0.99)
+
+    @property
+    def max(self) -> float:
+        return max(self.samples_ms, default=float("nan"))
+
+
+def _read_response(sock: socket.socket, buffer: bytearray) -> None:
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed")
+        buffer += chunk
+    head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed")
+        rest += chunk
+    buffer[:] = rest[length:]
+
+
+def normal_client(port: int, seconds: float, over: Callable[[], bool] = lambda: False) -> Latency:
+    """Sequential keep-alive ``GET /``, one every NORMAL_INTERVAL, for ``seconds`` or until
+    ``over()`` (the attack it measures has ended)."""
+    result = Latency()
+    sock: socket.socket | None = None
+    buffer = bytearray()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not over():
+        started = time.perf_counter()
+        try:
+            if sock is None:
+                sock = socket.create_connection((HOST, port), timeout=NORMAL_TIMEOUT)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                buffer.clear()
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            _read_response(sock, buffer)
+            result.samples_ms.append((time.perf_counter() - started) * 1000)
+        except OSError:
+            result.errors += 1
+            if sock is not None:
+                sock.close()
+            sock = None
+        time.sleep(NORMAL_INTERVAL)
+    if sock is not None:
+        sock.close()
+    return result
