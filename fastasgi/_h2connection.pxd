@@ -22,48 +22,6 @@ cdef class H2Settings:
     cdef readonly double control_window             # ... allowed per this many seconds
 
 
-cdef class RequestReceived:
-    cdef readonly unsigned int stream_id
-    cdef readonly list headers
-    cdef readonly bint end_stream
-
-
-cdef class DataReceived:
-    cdef readonly unsigned int stream_id
-    cdef readonly bytes data
-    cdef readonly bint end_stream
-    cdef readonly unsigned int flow_controlled_length
-
-
-cdef class TrailersReceived:
-    cdef readonly unsigned int stream_id
-    cdef readonly list headers
-
-
-cdef class StreamReset:
-    cdef readonly unsigned int stream_id
-    cdef readonly unsigned int error_code
-    cdef readonly bint remote
-
-
-cdef class ConnectionTerminated:
-    cdef readonly unsigned int error_code
-    cdef readonly unsigned int last_stream_id
-    cdef readonly bint remote
-
-
-cdef class WindowUpdated:
-    cdef readonly unsigned int stream_id
-
-
-cdef class PingAcked:
-    cdef readonly bytes opaque_data
-
-
-cdef class SettingsAcked:
-    pass
-
-
 cdef class _RateLimit:
     # A sliding window: the times of the last `limit` hits, oldest at `_next`.
     cdef unsigned int _limit

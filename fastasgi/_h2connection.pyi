@@ -5,7 +5,7 @@ Use, per connection:
     conn = H2Connection(settings)      # one H2Settings built from Config, handed down whole
     conn.initiate()
     transport.write(conn.data_to_send())
-    # data_received(data):
+    # data_received(data); the events are the classes of fastasgi._h2events:
     for event in conn.receive_data(data):
         ...  # RequestReceived, DataReceived, TrailersReceived, StreamReset, WindowUpdated,
              # ConnectionTerminated, PingAcked, SettingsAcked
@@ -16,8 +16,9 @@ Use, per connection:
 
 from collections.abc import Callable, Iterable
 from enum import IntEnum
-from typing import Final, TypeAlias
+from typing import Final
 
+from fastasgi._h2events import Event
 from fastasgi._h2frames import ErrorCode
 
 DEFAULT_MAX_CONCURRENT_STREAMS: Final[int]
@@ -28,8 +29,6 @@ DEFAULT_MAX_RESETS: Final[int]
 DEFAULT_RESET_WINDOW: Final[float]
 DEFAULT_MAX_CONTROL_FRAMES: Final[int]
 DEFAULT_CONTROL_WINDOW: Final[float]
-
-Headers: TypeAlias = list[tuple[bytes, bytes]]
 
 class StreamState(IntEnum):
     OPEN = 1
@@ -52,50 +51,6 @@ class H2Settings:
         max_header_list_size: int, max_resets: int, reset_window: float,
         max_control_frames: int, control_window: float,
     ) -> None: ...
-
-class RequestReceived:
-    stream_id: int
-    headers: Headers
-    """As decoded, pseudo-header fields first; validated per RFC 9113 §8.2-8.3."""
-    end_stream: bool
-
-class DataReceived:
-    stream_id: int
-    data: bytes
-    end_stream: bool
-    flow_controlled_length: int
-    """What to pass to acknowledge_received_data once the data is consumed."""
-
-class TrailersReceived:
-    """The request's trailer section; it ends the request."""
-    stream_id: int
-    headers: Headers
-
-class StreamReset:
-    stream_id: int
-    error_code: int
-    remote: bool
-    """True: the client sent RST_STREAM; False: we reset it for a stream error."""
-
-class ConnectionTerminated:
-    error_code: int
-    last_stream_id: int
-    remote: bool
-    """True: the client sent GOAWAY; False: we did, for a connection error (now closed)."""
-
-class WindowUpdated:
-    """Send windows grew: stream_id, or 0 for the connection (every stream)."""
-    stream_id: int
-
-class PingAcked:
-    opaque_data: bytes
-
-class SettingsAcked: ...
-
-Event: TypeAlias = (
-    RequestReceived | DataReceived | TrailersReceived | StreamReset | ConnectionTerminated
-    | WindowUpdated | PingAcked | SettingsAcked
-)
 
 class H2Connection:
     settings: H2Settings

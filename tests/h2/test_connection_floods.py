@@ -3,7 +3,7 @@ CONTINUATION floods, oversized header lists."""
 
 import h2.events
 
-from fastasgi._h2connection import RequestReceived
+from fastasgi._h2events import RequestReceived
 from fastasgi._h2frames import (
     ErrorCode,
     encode_data,

@@ -3,7 +3,7 @@
 import h2.events
 import h2.settings
 
-from fastasgi._h2connection import DataReceived, RequestReceived, StreamReset, WindowUpdated
+from fastasgi._h2events import DataReceived, RequestReceived, StreamReset, WindowUpdated
 from fastasgi._h2frames import (
     DataFrame,
     ErrorCode,

@@ -3,7 +3,7 @@
 import h2.events
 import pytest
 
-from fastasgi._h2connection import (
+from fastasgi._h2events import (
     ConnectionTerminated,
     DataReceived,
     RequestReceived,
