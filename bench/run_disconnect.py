@@ -81,8 +81,10 @@ def measure(name: str, app: str, rounds: int, timeout: float, cpu: int | None) -
     finally:
         server.stop()
     seen = sorted(d for d in delays if d is not None)
+    # The report names no machine's paths: the interpreter is shown as plain "python".
+    shown = ["python" if part == sys.executable else part for part in command]
     return {
-        "server": name, "app": app, "command": " ".join(command), "rounds": rounds,
+        "server": name, "app": app, "command": " ".join(shown), "rounds": rounds,
         "missed": rounds - len(seen),
         "median_ms": statistics.median(seen) * 1000 if seen else None,
         "p90_ms": seen[int(0.9 * (len(seen) - 1))] * 1000 if seen else None,
@@ -95,7 +97,7 @@ def fmt(value: object) -> str:
 
 
 def report(results: list[dict[str, object]], args: argparse.Namespace) -> str:
-    machine = describe()
+    machine = {k: v.replace(sys.executable, "python") for k, v in describe().items()}
     lines = [
         f"# Disconnect detection, {time.strftime('%Y-%m-%d %H:%M')}",
         "",
