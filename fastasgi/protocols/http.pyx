@@ -37,11 +37,6 @@ from fastasgi.protocols.awaitables cimport DONE
 
 # Body bytes queued for the app, plus unparsed bytes of pipelined requests, before reading pauses.
 DEF HIGH_WATER = 65536
-# Pipelined requests one connection starts in one turn of the event loop (where apps finish
-# synchronously, as with eager tasks); the rest wait for a later turn with reading paused, so a
-# flood of pipelined requests on one connection cannot hold the loop from everyone else.
-# Above the 16-deep pipelining benchmark, so that one read's worth still goes out in one turn.
-DEF REQUESTS_PER_TURN = 32
 
 cdef object logger = logging.getLogger("fastasgi.error")
 cdef object CancelledError = asyncio.CancelledError
@@ -102,7 +97,6 @@ cdef class HTTPProtocol:
     cdef bint pumping
     cdef bint served          # at least one request started on this connection
     cdef bint peer_eof        # the client sent FIN: it will send nothing more
-    cdef bint deferred        # pipelined requests wait for a later turn (REQUESTS_PER_TURN)
     cdef object drain_waiters
     cdef int phase
     cdef long since
@@ -226,18 +220,13 @@ cdef class HTTPProtocol:
     cdef void pull_events(self):
         cdef RequestCycle cycle
         cdef object event
-        cdef int started = 0
         while not self.closed:
             cycle = self.cycle
-            if cycle is None and started >= REQUESTS_PER_TURN:
-                self.defer()
-                break
             if cycle is not None and (cycle.body_complete or cycle.queued >= HIGH_WATER):
                 if cycle.running:
                     break
                 # An app may finish synchronously (eager tasks), so look for the next request.
                 self.run_cycle(cycle)
-                started += 1
                 continue
             try:
                 event = self.parser.next_event()
@@ -254,7 +243,6 @@ cdef class HTTPProtocol:
                         return
                     if not cycle.running:
                         self.run_cycle(cycle)
-                        started += 1
                         continue
                 break
             if type(event) is bytes:
@@ -264,23 +252,11 @@ cdef class HTTPProtocol:
             else:
                 self.start_cycle(<RequestHead>event)
 
-    cdef void defer(self):
-        if not self.deferred:
-            self.deferred = True
-            self.loop.call_soon(self.resume_deferred)
-
-    def resume_deferred(self):
-        self.deferred = False
-        if self.cycle is None and not self.closed:
-            self.pump()
-        else:
-            self.update_reading()
-
     cdef void update_reading(self):
         cdef Py_ssize_t backlog = self.parser._end - self.parser._pos
         if self.cycle is not None:
             backlog += self.cycle.queued
-        if backlog >= HIGH_WATER or self.deferred:
+        if backlog >= HIGH_WATER:
             if not self.reading_paused and not self.closed:
                 self.reading_paused = True
                 self.transport.pause_reading()

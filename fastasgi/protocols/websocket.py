@@ -55,11 +55,6 @@ PENDING_LIMIT = 1 << 20  # bytes a client may send before the app accepts
 CLOSE_TIMEOUT = 5.0  # seconds to wait for the peer's close frame after ours
 LINGER_TIMEOUT = 2.0  # seconds to wait for the peer's FIN after ours
 WRITE_STALL_TICKS = 60  # ticks a client may read nothing while we have data for it
-# Frames one connection handles in one turn of the event loop. The rest wait for a later turn,
-# with reading paused meanwhile, so a client flooding pings or tiny messages cannot hold the
-# loop while every other connection waits. Far above what an interactive client sends per read
-# (the echo benchmark never reaches it); bench/run_abuse.py has the flood figures.
-FRAMES_PER_TURN = 64
 
 # NOTE: send() usually completes without waiting; a finished awaitable costs no coroutine.
 DONE = Done()
@@ -116,7 +111,6 @@ class WebSocketProtocol(asyncio.Protocol):
         self.close_sent = False  # our close frame is out
         self.disconnect_message: dict[str, Any] | None = None
         self.reading_paused = False
-        self.deferred = False  # frames wait for a later turn (FRAMES_PER_TURN)
         self.writing_paused = False
         self.write_paused_at = 0
         self.task: asyncio.Task[None] | None = None
@@ -224,12 +218,7 @@ class WebSocketProtocol(asyncio.Protocol):
         assert codec is not None
         inbox = self.inbox
         max_queue = self.settings.max_queue
-        budget = FRAMES_PER_TURN
         while len(inbox) < max_queue or self.close_sent:
-            if not budget:
-                self.defer()
-                return
-            budget -= 1
             try:
                 event = codec.next_event()
             except ProtocolError as exc:
@@ -257,26 +246,12 @@ class WebSocketProtocol(asyncio.Protocol):
         if self.reading_paused or self.writing_paused or len(inbox) >= max_queue:
             self.update_reading()
 
-    def defer(self) -> None:
-        """Leave the frames still buffered for a later turn of the loop, reading nothing more
-        until then: other connections get their turn first."""
-        if not self.deferred:
-            self.deferred = True
-            self.loop.call_soon(self.resume_deferred)
-        self.update_reading()
-
-    def resume_deferred(self) -> None:
-        self.deferred = False
-        self.pump()
-        self.update_reading()
-
     def update_reading(self) -> None:
-        """Read only while the inbox has room, no frames wait for a later turn, and the client
-        takes what we write: a client that sends pings but reads no pongs must not grow our
-        write buffer."""
+        """Read only while the inbox has room and the client takes what we write: a client
+        that sends pings but reads no pongs must not grow our write buffer."""
         if self.closed or self.codec is None:
             return  # closing reads on to drop input; before accept PENDING_LIMIT bounds it
-        paused = self.writing_paused or self.deferred or (
+        paused = self.writing_paused or (
             len(self.inbox) >= self.settings.max_queue and not self.close_sent)
         if paused != self.reading_paused:
             self.reading_paused = paused
