@@ -62,32 +62,27 @@ def test_header_read_timeout_never_fires_early() -> None:
     assert response.startswith(b"HTTP/1.1 408 ")
 
 
-def test_proxy_headers_apply_on_a_unix_socket_when_every_proxy_is_trusted(tmp_path: Path) -> None:
-    path = str(tmp_path / "app.sock")
-    with (
-        serve(apps.echo_scope, uds=path, proxy_headers=True, forwarded_allow_ips="*"),
-        socket.socket(socket.AF_UNIX) as sock,
-    ):
+def scope_over_a_unix_socket(path: str, forwarded: bytes, **settings: Any) -> bytes:
+    """The echoed scope of one request with ``forwarded`` header lines, over --uds ``path``."""
+    with serve(apps.echo_scope, uds=path, **settings), socket.socket(socket.AF_UNIX) as sock:
         sock.settimeout(5)
         sock.connect(path)
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.7\r\n"
-                     b"X-Forwarded-Proto: https\r\nConnection: close\r\n\r\n")
-        body = read_response(sock)[2]
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n" + forwarded + b"Connection: close\r\n\r\n")
+        return read_response(sock)[2]
+
+
+FORWARDED = b"X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\n"
+
+
+def test_proxy_headers_apply_on_a_unix_socket_when_every_proxy_is_trusted(tmp_path: Path) -> None:
+    body = scope_over_a_unix_socket(str(tmp_path / "app.sock"), FORWARDED, proxy_headers=True,
+                                    forwarded_allow_ips="*")
     assert b'"client": ["203.0.113.7", 0]' in body
     assert b'"scheme": "https"' in body
 
 
 def test_proxy_headers_are_ignored_on_a_unix_socket_by_default(tmp_path: Path) -> None:
-    path = str(tmp_path / "app.sock")
-    with (
-        serve(apps.echo_scope, uds=path, proxy_headers=True),
-        socket.socket(socket.AF_UNIX) as sock,
-    ):
-        sock.settimeout(5)
-        sock.connect(path)
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.7\r\n"
-                     b"Connection: close\r\n\r\n")
-        body = read_response(sock)[2]
+    body = scope_over_a_unix_socket(str(tmp_path / "app.sock"), FORWARDED, proxy_headers=True)
     assert b'"client": null' in body
     assert b'"scheme": "http"' in body
 
