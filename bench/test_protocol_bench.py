@@ -72,14 +72,17 @@ class MemoryTransport(asyncio.Transport):
 
 
 def _fastasgi_protocol(loop: asyncio.AbstractEventLoop) -> Any:
+    from fastasgi._serializer import set_date
+    from fastasgi.config import Config
     from fastasgi.protocols.http import HTTPProtocol
     from fastasgi.protocols.state import ServerState
-
-    from fastasgi._serializer import set_date
+    from fastasgi.settings import ConnectionSettings
 
     set_date(b"Sat, 21 Nov 2026 12:00:00 GMT")
-    state = ServerState(loop, plaintext)
-    return HTTPProtocol(state)
+    # As the fastasgi command runs it with --no-access-log, like uvicorn's below (both with
+    # proxy headers on, as both default).
+    settings = ConnectionSettings.from_config(Config(app="bench.apps:plaintext", access_log=False))
+    return HTTPProtocol(ServerState(loop, plaintext, settings))
 
 
 def _uvicorn_protocol(loop: asyncio.AbstractEventLoop) -> Any:

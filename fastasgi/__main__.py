@@ -1,6 +1,6 @@
 """``python -m fastasgi``: the same as the ``fastasgi`` command."""
 
-from fastasgi.cli import main
+from fastasgi.main import console_main
 
 if __name__ == "__main__":
-    main()
+    console_main()

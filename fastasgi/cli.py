@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from fastasgi.config import SETTINGS, Config, ConfigError, Setting, build_config
 
-__all__ = ["UsageError", "build_parser", "config_from_args", "main", "version_text"]
+__all__ = ["UsageError", "build_parser", "config_from_args", "version_text"]
 
 
 class UsageError(ConfigError):
@@ -160,10 +160,3 @@ def version_text() -> str:
         loop = f"uvloop {uvloop.__version__}"
     python = f"{platform.python_implementation()} {sys.version_info[0]}.{sys.version_info[1]}"
     return f"fastasgi {__version__} (Cython core, {loop}) {python} on {platform.system()}"
-
-
-def main() -> NoReturn:
-    """Console-script entry point."""
-    from fastasgi.main import main as run_main
-
-    sys.exit(run_main())

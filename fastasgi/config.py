@@ -18,11 +18,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
-import re
 import ssl
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from fastasgi.envfile import load_env_file
+from fastasgi.errors import ConfigError
+from fastasgi.http_grammar import TOKEN
 
 __all__ = [
     "RELOAD_EXCLUDES",
@@ -32,7 +35,6 @@ __all__ = [
     "ConfigError",
     "Setting",
     "build_config",
-    "load_env_file",
 ]
 
 # --reload watches files matching an include pattern and no exclude pattern. The user's patterns
@@ -41,24 +43,6 @@ RELOAD_INCLUDES = ("*.py",)
 RELOAD_EXCLUDES = (".*", ".py[cod]", ".sw.*", "~*")
 
 
-class ConfigError(Exception):
-    """A setting, the app or a socket cannot be used. ``str()`` is one line meant for users;
-    ``detail``, when the app's own code failed, is its traceback, shown before that line;
-    ``exit_code`` is what the command line exits with."""
-
-    exit_code = 1
-
-    def __init__(self, message: str, detail: str | None = None) -> None:
-        super().__init__(message)
-        self.detail = detail
-
-    def report(self) -> str:
-        """What a user reads on stderr: the traceback, if any, then ``error: <message>``."""
-        return f"{self.detail or ''}error: {self}"
-
-
-# RFC 9110 §5.6.2: a field name is a token.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 
 
 def _access_log_format(text: str) -> str:
@@ -82,7 +66,7 @@ def _header_pair(item: Any) -> tuple[str, str]:
     else:
         raise ValueError(f"expected NAME:VALUE or a (name, value) pair, got {item!r}")
     name, value = name.strip(), value.strip(" \t")
-    if not _TOKEN.match(name):
+    if not TOKEN.fullmatch(name):
         raise ValueError(f"{name!r} is not a valid header name")
     if any(c in value for c in "\r\n\0"):
         raise ValueError(f"the value of header {name!r} contains CR, LF or NUL")
@@ -538,8 +522,6 @@ class Config:
         uvicorn=True,
     )
 
-    # The app, loaded in this process by load_app(); never pickled.
-    _loaded_app: Any = field(default=None, init=False, repr=False)
     _max_requests: tuple[int, int | None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -570,20 +552,7 @@ class Config:
             if path and not os.path.isfile(path):
                 raise ConfigError(f"{SETTING_BY_NAME[name].flag}: no such file: {path}")
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_loaded_app"] = None
-        return state
-
     # -- what the server and the supervisor read -----------------------------------------
-
-    def load_app(self) -> Any:
-        """The ASGI 3 callable to serve, imported and wrapped on first call in this process."""
-        if self._loaded_app is None:
-            from fastasgi.importer import load_app
-
-            self._loaded_app = load_app(self)
-        return self._loaded_app
 
     def header_pairs(self) -> list[tuple[str, str]]:
         """``--header`` values as (name, value) pairs, in the order given."""
@@ -697,95 +666,3 @@ def _from_environment(spec: Setting, environ: Mapping[str, str]) -> tuple[Any, s
             except ValueError as exc:
                 raise ConfigError(f"{var}: {exc}") from None
     return None
-
-
-# -- --env-file ---------------------------------------------------------------------------
-
-_ENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)\Z")
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}
-
-
-# python-dotenv's expansion: ${NAME}, or ${NAME:-default} when NAME is not set.
-_VARIABLE = re.compile(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
-
-
-def load_env_file(path: str, environ: MutableMapping[str, str]) -> None:
-    """Add ``path``'s KEY=VALUE lines to ``environ``, leaving variables already set alone.
-
-    ``${NAME}`` in a value is expanded from ``environ`` first, then from the lines above it,
-    as python-dotenv's ``load_dotenv()`` does (uvicorn's --env-file): the real environment wins
-    over the file in the values too, not only in the keys. Uses python-dotenv's parser when
-    installed; otherwise reads the common subset of its format: comments, ``export`` prefixes,
-    single quotes (no escapes) and double quotes (escapes)."""
-    if not os.path.isfile(path):
-        raise ConfigError(f"--env-file: no such file: {path}")
-    try:
-        from dotenv import dotenv_values  # type: ignore[import-not-found]
-    except ImportError:
-        loaded = _read_env_file(path)
-    else:
-        raw = dotenv_values(path, interpolate=False)
-        loaded = {key: value or "" for key, value in raw.items()}
-    expanded: dict[str, str] = {}
-    for key, value in loaded.items():
-        expanded[key] = _expand(value, expanded, environ)
-    for key, value in expanded.items():
-        environ.setdefault(key, value)
-
-
-def _expand(value: str, earlier: Mapping[str, str], environ: Mapping[str, str]) -> str:
-    def variable(match: re.Match[str]) -> str:
-        name = match.group("name")
-        found = environ.get(name, earlier.get(name))
-        if found is None:
-            found = match.group("default")
-        return found or ""
-
-    return _VARIABLE.sub(variable, value)
-
-
-def _read_env_file(path: str) -> dict[str, str]:
-    values: dict[str, str] = {}
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            match = _ENV_LINE.match(line)
-            if match is None:
-                raise ConfigError(f"--env-file {path}, line {number}: expected KEY=VALUE")
-            key, raw = match.groups()
-            try:
-                values[key] = _env_value(raw)
-            except ValueError as exc:
-                raise ConfigError(f"--env-file {path}, line {number}: {exc}") from None
-    return values
-
-
-def _env_value(raw: str) -> str:
-    if raw[:1] in ("'", '"'):
-        quote = raw[0]
-        end = raw.find(quote, 1) if quote == "'" else _closing_double_quote(raw)
-        if end < 0:
-            raise ValueError(f"missing closing {quote}")
-        rest = raw[end + 1:].strip()
-        if rest and not rest.startswith("#"):
-            raise ValueError(f"unexpected text after the closing {quote}")
-        inner = raw[1:end]
-        if quote == "'":
-            return inner
-        return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), inner)
-    # Unquoted: a " #" starts a comment.
-    return re.split(r"\s+#", raw, maxsplit=1)[0].strip()
-
-
-def _closing_double_quote(raw: str) -> int:
-    index = 1
-    while index < len(raw):
-        if raw[index] == "\\":
-            index += 2
-            continue
-        if raw[index] == '"':
-            return index
-        index += 1
-    return -1

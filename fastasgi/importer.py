@@ -19,7 +19,7 @@ import traceback
 import types
 from typing import TYPE_CHECKING, Any
 
-from fastasgi.config import ConfigError
+from fastasgi.errors import ConfigError
 
 if TYPE_CHECKING:
     from fastasgi.config import Config

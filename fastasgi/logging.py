@@ -15,7 +15,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from fastasgi.config import ConfigError
+from fastasgi.errors import ConfigError
 
 if TYPE_CHECKING:
     from fastasgi.config import Config

@@ -1,8 +1,8 @@
 """Entry points: ``fastasgi.run(app, **settings)`` and the ``fastasgi`` command.
 
-Both build a Config, set up logging, then either run one server in this process or hand over to
-the supervisor (several workers, --reload, worker recycling). With one worker the app is loaded and the sockets bound
-before the server starts, so a wrong import string or a busy port is reported at once.
+Both build a Config (the command line through ``fastasgi.cli``), set up logging, then either run
+one server in this process or hand over to the supervisor (several workers, --reload, worker
+recycling). With one worker the app is loaded and the sockets bound before the server starts, so a wrong import string or a busy port is reported at once.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ import socket
 import stat
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
-from fastasgi.config import KEYWORDS, Config, ConfigError, build_config
+from fastasgi.cli import build_parser, config_from_args, version_text
+from fastasgi.config import KEYWORDS, Config, build_config
+from fastasgi.errors import ConfigError
 
-__all__ = ["main", "run", "serve"]
+__all__ = ["console_main", "main", "run", "serve"]
 
 logger = logging.getLogger("fastasgi.error")
 
@@ -46,8 +48,6 @@ def run(app: Any, **settings: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``fastasgi`` command (and ``python -m fastasgi``); returns the exit status."""
-    from fastasgi.cli import build_parser, config_from_args, version_text
-
     try:
         args = build_parser().parse_args(argv)
         if args.version:
@@ -83,13 +83,14 @@ def serve(config: Config) -> int:
 
         return Supervisor(config).run()
 
+    from fastasgi.importer import load_app
     from fastasgi.server import Server
     from fastasgi.sockets import bind_sockets
 
-    config.load_app()
+    app = load_app(config)
     sockets = bind_sockets(config)
     try:
-        return Server(config).run(sockets=sockets)
+        return Server(config, app).run(sockets=sockets)
     finally:
         _close(sockets, config.uds)
 
@@ -103,3 +104,8 @@ def _close(sockets: list[socket.socket], uds: str | None) -> None:
                 os.unlink(uds)
         except OSError:
             pass
+
+
+def console_main() -> NoReturn:
+    """The ``fastasgi`` console script."""
+    sys.exit(main())

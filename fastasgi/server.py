@@ -19,9 +19,9 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from fastasgi._serializer import set_date
-from fastasgi.logging import TRACE
 from fastasgi.protocols.http import HTTPProtocol
-from fastasgi.protocols.state import ServerState
+from fastasgi.protocols.state import TICK_SECONDS, ServerState
+from fastasgi.settings import ConnectionSettings
 
 if TYPE_CHECKING:
     from fastasgi.config import Config
@@ -29,14 +29,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger("fastasgi.error")
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-TICK_SECONDS = 1.0
 
 
 class Server:
     """Serves ``config``'s app on ``sockets`` (bound from the config when not given)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, app: Any = None) -> None:
         self.config = config
+        # The app to serve, already loaded by the caller, or None: serve() loads it.
+        self.app = app
         self.should_exit = False
         self.force_exit = False
         self.started = threading.Event()
@@ -58,9 +59,13 @@ class Server:
     async def serve(self, sockets: list[socket.socket] | None = None) -> int:
         config = self.config
         loop = asyncio.get_running_loop()
-        app = config.load_app()
-        state = self.state = ServerState(loop, app)
-        self._configure(state)
+        if self.app is None:
+            from fastasgi.importer import load_app
+
+            self.app = load_app(config)
+        app = self.app
+        state = self.state = ServerState(loop, app, ConnectionSettings.from_config(config))
+        set_date(formatdate(usegmt=True).encode("ascii"))
         ssl_context = self._ssl_context()
 
         from fastasgi.lifespan import Lifespan
@@ -109,45 +114,8 @@ class Server:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _configure(self, state: ServerState) -> None:
-        config = self.config
-        state.keep_alive_ticks = max(1, round(config.timeout_keep_alive / TICK_SECONDS))
-        state.header_read_ticks = max(1, round(config.timeout_header_read / TICK_SECONDS))
-        state.max_request_line = config.limit_request_line
-        state.max_header_bytes = config.limit_request_header_bytes
-        state.max_headers = config.limit_request_headers
-        state.max_body_size = config.limit_request_body or 0
-        state.date_header = config.date_header
-        state.server_header = b"fastasgi" if config.server_header else None
-        state.default_headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in config.header_pairs()
-        ]
-        root_path = config.root_path or ""
-        state.root_path = root_path
-        state.root_path_bytes = root_path.encode("utf-8")
-        state.proxy_headers = config.proxy_headers
-        state.trust(config.trusted_hosts())
-        state.limit_concurrency = config.limit_concurrency or 0
-        state.access_log = config.access_log and logging.getLogger("fastasgi.access").isEnabledFor(
-            logging.INFO
-        )
-        if config.access_log_format is not None:
-            from fastasgi.access import AccessLogFormat
-
-            state.access_format = AccessLogFormat(config.access_log_format)
-            # Decided once here: without a duration in the format no request reads the clock.
-            state.access_timed = state.access_log and state.access_format.needs_timing
-        state.log_trace = logger.isEnabledFor(TRACE)
-        state.max_requests = config.max_requests() or 0
-        if config.ws_enabled:
-            from fastasgi.protocols.websocket import WebSocketSettings
-
-            state.ws_factory = WebSocketSettings(config).factory
-        set_date(formatdate(usegmt=True).encode("ascii"))
-
     async def _main_loop(self, state: ServerState) -> None:
-        limit = self.config.max_requests()
+        limit = state.settings.max_requests
         loop = asyncio.get_running_loop()
         next_tick = loop.time() + TICK_SECONDS
         while not self.should_exit:

@@ -12,7 +12,7 @@ import socket
 import stat
 from typing import TYPE_CHECKING
 
-from fastasgi.config import ConfigError
+from fastasgi.errors import ConfigError
 
 if TYPE_CHECKING:
     from fastasgi.config import Config

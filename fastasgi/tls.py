@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from fastasgi.config import ConfigError
+from fastasgi.errors import ConfigError
 
 
 def create_ssl_context(config: Any) -> ssl.SSLContext:

@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ._websocket import DeflateParams
+from fastasgi._websocket import DeflateParams
+from fastasgi.http_grammar import TOKEN
 
 __all__ = [
     "ExtensionOffer",
@@ -39,8 +40,7 @@ ExtensionParam = tuple[str, str | None]
 # (extension name, parameters) of one element of Sec-WebSocket-Extensions.
 ExtensionOffer = tuple[str, list[ExtensionParam]]
 
-# RFC 9110 §5.6.2 token.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 9110 §5.6.3 optional whitespace.
 _OWS = re.compile(r"[ \t]*")
 # RFC 9110 §5.6.4 quoted-string (qdtext and quoted-pair).
 _QUOTED = re.compile(r'"((?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*)"')
@@ -153,7 +153,7 @@ def parse_subprotocols(values: Iterable[bytes]) -> list[str]:
             item = item.strip(" \t")
             if not item:
                 continue  # RFC 9110 §5.6.1: empty list elements are ignored
-            if not _TOKEN.fullmatch(item):
+            if not TOKEN.fullmatch(item):
                 raise HandshakeError(f"invalid subprotocol {item!r}")
             protocols.append(item)
     return protocols
@@ -194,7 +194,7 @@ def _parse_extension_list(text: str) -> list[ExtensionOffer]:
                 quoted = _QUOTED.match(text, pos)
                 if quoted:
                     param_value = _QUOTED_PAIR.sub(r"\1", quoted.group(1))
-                    if not _TOKEN.fullmatch(param_value):
+                    if not TOKEN.fullmatch(param_value):
                         raise HandshakeError("quoted extension parameter value is not a token")
                     pos = quoted.end()
                 else:
@@ -207,7 +207,7 @@ def _parse_extension_list(text: str) -> list[ExtensionOffer]:
 
 
 def _expect_token(text: str, pos: int, what: str) -> tuple[str, int]:
-    match = _TOKEN.match(text, pos)
+    match = TOKEN.match(text, pos)
     if not match:
         raise HandshakeError(f"malformed Sec-WebSocket-Extensions header: {what} expected")
     return match.group(), match.end()
@@ -321,7 +321,7 @@ def accept_headers(
             headers.append((b"Sec-WebSocket-Extensions", value))
     for name, value in extra_headers:
         name, value = bytes(name), bytes(value)
-        if not _TOKEN.fullmatch(name.decode("latin-1")) or _BAD_VALUE.search(value):
+        if not TOKEN.fullmatch(name.decode("latin-1")) or _BAD_VALUE.search(value):
             raise ValueError(f"invalid response header {name!r}")
         if name.lower() in _RESERVED:
             raise ValueError(f"the handshake sets {name.decode('latin-1')} itself")

@@ -19,6 +19,10 @@ timer per request: a connection records the tick at which it became idle or bega
 cimport cython
 from fastasgi._parser cimport RequestParser, RequestHead
 from fastasgi._serializer cimport ResponseEncoder
+from fastasgi.protocols.connection cimport Connection
+from fastasgi.protocols.state cimport ServerState
+from fastasgi.protocols.awaitables cimport DONE
+from fastasgi.settings cimport ConnectionSettings
 
 import asyncio
 import logging
@@ -27,23 +31,23 @@ from time import perf_counter
 
 from fastasgi._parser import HTTPParseError, NEED_DATA as _NEED_DATA, END_OF_MESSAGE as _END
 from fastasgi.errors import ClientDisconnected
+from fastasgi.logging import TRACE as _TRACE
+from fastasgi.protocols.connection import WRITE_STALL_TICKS
+from fastasgi.protocols.websocket import WebSocketProtocol
 
 # C-level references: compared by identity for every parser event.
 cdef object NEED_DATA = _NEED_DATA
 cdef object END_OF_MESSAGE = _END
 
-from fastasgi.protocols.state cimport ServerState
-from fastasgi.protocols.awaitables cimport DONE
-
 # Body bytes queued for the app, plus unparsed bytes of pipelined requests, before reading pauses.
-DEF HIGH_WATER = 65536
+cdef enum:
+    HIGH_WATER = 65536
 
 cdef object logger = logging.getLogger("fastasgi.error")
 cdef object CancelledError = asyncio.CancelledError
 cdef bint EAGER_TASKS = sys.version_info >= (3, 12)
 cdef object Task = asyncio.Task
 
-cdef dict ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 cdef bytes CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef str T_START = "http.response.start"
 cdef str T_BODY = "http.response.body"
@@ -54,17 +58,7 @@ cdef dict REASONS = {
     501: b"Not Implemented", 503: b"Service Unavailable", 505: b"HTTP Version Not Supported",
 }
 
-# connection phases, for the tick's timeout checks
-cdef enum Phase:
-    IDLE = 0        # between requests, nothing buffered: keep-alive timeout applies
-    READING = 1     # a head has begun: header-read timeout applies
-    ACTIVE = 2      # a request is running: no timeout here (the app decides)
-    LINGER = 3      # we are done and sent FIN: read and drop until the client closes
-
-DEF LINGER_TICKS = 2
-# A client that reads nothing of a response for this long is gone; its app is released.
-DEF WRITE_STALL_TICKS = 60
-DEF TRACE = 5  # fastasgi.logging.TRACE
+cdef int TRACE = _TRACE
 
 
 cpdef bytes error_response(int status, str message):
@@ -80,64 +74,27 @@ cpdef bytes error_response(int status, str message):
 
 
 @cython.final
-cdef class HTTPProtocol:
-    cdef ServerState state
-    cdef object loop
-    cdef object transport
-    cdef RequestParser parser
-    cdef ResponseEncoder encoder
-    cdef RequestCycle cycle
-    cdef object client
-    cdef object server
-    cdef str scheme
-    cdef str client_label
-    cdef bint reading_paused
-    cdef bint writing_paused
-    cdef bint closed
-    cdef bint pumping
-    cdef bint served          # at least one request started on this connection
-    cdef bint peer_eof        # the client sent FIN: it will send nothing more
-    cdef object drain_waiters
-    cdef int phase
-    cdef long since
-    cdef long write_paused_at
-    cdef long last_data       # tick of the latest bytes from the client
+cdef class HTTPProtocol(Connection):
+    """One HTTP/1.1 connection (its fields are declared in http.pxd)."""
 
     def __init__(self, ServerState state not None):
-        self.state = state
-        self.loop = state.loop
+        Connection.__init__(self, state)
+        cdef ConnectionSettings settings = state.settings
         self.parser = RequestParser(
-            max_request_line=state.max_request_line,
-            max_header_bytes=state.max_header_bytes,
-            max_headers=state.max_headers,
-            max_body_size=state.max_body_size,
+            max_request_line=settings.http.max_request_line,
+            max_header_bytes=settings.http.max_header_bytes,
+            max_headers=settings.http.max_headers,
+            max_body_size=settings.http.max_body_size,
         )
         self.encoder = ResponseEncoder(
-            date=state.date_header, server=state.server_header,
-            default_headers=state.default_headers,
+            date=settings.response.date_header, server=settings.response.server_header,
+            default_headers=list(settings.response.headers),
         )
-        self.drain_waiters = None
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
     def connection_made(self, transport):
-        self.transport = transport
-        self.state.connections.add(self)
-        peer = transport.get_extra_info("peername")
-        sock = transport.get_extra_info("sockname")
-        if type(peer) is tuple:
-            self.client = (peer[0], peer[1])
-            self.client_label = "%s:%d" % self.client
-        else:
-            self.client = None
-            self.client_label = "unix"
-        if type(sock) is tuple:
-            self.server = (sock[0], sock[1])
-        elif sock:
-            self.server = (sock, None)
-        else:
-            self.server = None
-        self.scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
+        self.take_transport(transport)
         self.phase = IDLE
         self.since = self.state.tick
         if self.state.log_trace:
@@ -170,19 +127,11 @@ cdef class HTTPProtocol:
             # cut short (pull_events answers that).
             self.pump()
             return True
-        if cycle.response_started:
+        if cycle.response != NOT_STARTED:
             self.abort()
             return False
         cycle.client_finished()
         return True
-
-    def pause_writing(self):
-        self.writing_paused = True
-        self.write_paused_at = self.state.tick
-
-    def resume_writing(self):
-        self.writing_paused = False
-        self.wake_writers()
 
     def data_received(self, data):
         if self.closed:
@@ -266,35 +215,15 @@ cdef class HTTPProtocol:
 
     cdef void start_cycle(self, RequestHead head):
         cdef ServerState state = self.state
+        cdef long long max_requests = state.settings.max_requests
         cdef RequestCycle cycle
-        if head.upgrade is not None and state.ws_factory is not None and head.upgrade == b"websocket":
+        if (head.upgrade is not None and head.upgrade == b"websocket"
+                and state.settings.websocket is not None):
             self.switch_to_websocket(head)
             return
-        cdef str path = head.path
-        cdef bytes raw_path = head.raw_path
-        if state.root_path:
-            path = state.root_path + path
-            raw_path = state.root_path_bytes + raw_path
-        client = self.client
-        scheme = self.scheme
-        if state.proxy_headers:
-            client, scheme = state.forwarded(head.headers, client, scheme)
-        scope = {
-            "type": "http",
-            "asgi": ASGI_VERSION,
-            "http_version": head.http_version,
-            "server": self.server,
-            "client": client,
-            "scheme": scheme,
-            "method": head.method,
-            "root_path": state.root_path,
-            "path": path,
-            "raw_path": raw_path,
-            "query_string": head.query_string,
-            "headers": head.headers,
-            "state": state.lifespan_state.copy(),
-            "extensions": {},
-        }
+        scope = self.request_scope("http", head)
+        scope["method"] = head.method
+        scope["extensions"] = {}
         self.encoder.reset()
         cycle = RequestCycle.__new__(RequestCycle)
         cycle.protocol = self
@@ -310,7 +239,7 @@ cdef class HTTPProtocol:
         self.phase = ACTIVE
         self.served = True
         state.total_requests += 1
-        if state.max_requests and state.total_requests >= state.max_requests:
+        if max_requests and state.total_requests >= max_requests:
             # --limit-max-requests: this is the worker's last request. Idle connections close
             # now, so no new request reaches the worker; one already sent on another connection
             # is still served (with connection: close) rather than lost. The server's loop sees
@@ -327,9 +256,7 @@ cdef class HTTPProtocol:
     cdef void run_cycle(self, RequestCycle cycle):
         cdef ServerState state = self.state
         cycle.running = True
-        if state.limit_concurrency and (
-                len(state.tasks) >= state.limit_concurrency
-                or len(state.connections) > state.limit_concurrency):
+        if not self.admitted():
             cycle.respond_error(503, "Service Unavailable: too many requests in progress")
             return
         coro = run_app(cycle, state.app, cycle.scope)
@@ -347,8 +274,7 @@ cdef class HTTPProtocol:
         self.closed = True  # this protocol is done with the transport
         self.state.connections.discard(self)
         self.cycle = None
-        ws = self.state.ws_factory(self.state, self.transport, head, self.client, self.server,
-                                   self.scheme, self.parser.take_buffered())
+        ws = WebSocketProtocol(self, head, self.parser.take_buffered())
         self.transport.set_protocol(ws)
         ws.start()
 
@@ -361,7 +287,7 @@ cdef class HTTPProtocol:
         # A response started before the request body was complete went out with
         # "connection: close" (the encoder was told keep_alive=False), so it lands here too.
         if not cycle.keep_alive or not cycle.encoder.keep_alive or self.state.shutting_down:
-            self.close()
+            self.close_gracefully()
             return
         self.cycle = None
         self.phase = IDLE if self.parser._end == self.parser._pos else READING
@@ -376,7 +302,7 @@ cdef class HTTPProtocol:
         logger.debug("Invalid HTTP request from %s: %s", self.client_label, message)
         if not self.closed:
             self.transport.write(error_response(status, message))
-            self.close()
+            self.close_gracefully()
 
     cdef void body_failed(self, RequestCycle cycle, int status, str message):
         """The body of a running request turned out malformed or cut short.
@@ -385,36 +311,15 @@ cdef class HTTPProtocol:
         proxy in front would otherwise turn the silent close into a 502); for the app the
         client is gone either way: receive() returns http.disconnect, send() raises."""
         logger.debug("Invalid HTTP request body from %s: %s", self.client_label, message)
-        if cycle.head_sent or self.closed:
+        if cycle.response >= SENDING or self.closed:
             self.abort()
             return
         cycle.status_sent = status
         self.transport.write(error_response(status, message))
         cycle.disconnect()
-        self.close()
+        self.close_gracefully()
         if not cycle.running:
             cycle.log_access()  # the app never started, so no app ending will log it
-
-    cdef void close(self):
-        """Finish the connection without losing what we wrote.
-
-        Closing a socket that still has unread request bytes makes the kernel send RST, which
-        can destroy the response before the client reads it. So we half-close (FIN), keep
-        reading and dropping for a moment, and let the client close first."""
-        if self.closed:
-            return
-        self.closed = True
-        if self.peer_eof:
-            self.transport.close()  # the client already closed its side: nothing to drain
-        elif self.transport.can_write_eof():
-            self.transport.write_eof()
-            self.phase = LINGER
-            self.since = self.state.tick
-            if self.reading_paused:
-                self.reading_paused = False
-                self.transport.resume_reading()
-        else:
-            self.transport.close()
 
     cdef void abort(self):
         self.closed = True
@@ -429,14 +334,14 @@ cdef class HTTPProtocol:
         # NOTE: ``since`` is the tick current when the wait began, up to a tick after its real
         # start, so a wait is over only when *more* than its ticks have passed: a timeout may
         # fire up to one tick late, never early.
-        if self.phase == IDLE:
+        if self.closed:
+            if self.linger_over(tick):
+                self.transport.abort()
+        elif self.phase == IDLE:
             if tick - self.since > self.state.keep_alive_ticks or (
                     self.state.shutting_down and tick > self.since):
-                self.close()
-        elif self.phase == LINGER:
-            if tick - self.since > LINGER_TICKS:
-                self.transport.abort()
-        elif self.writing_paused and tick - self.write_paused_at > WRITE_STALL_TICKS:
+                self.close_gracefully()
+        elif self.write_stalled(tick):
             logger.info("Client %s read nothing for %d s; closing", self.client_label,
                         WRITE_STALL_TICKS)
             self.abort()
@@ -450,7 +355,7 @@ cdef class HTTPProtocol:
                 if self.cycle is None:
                     self.reject(408, "Request Timeout: the request head took too long")
                 else:
-                    self.close()
+                    self.close_gracefully()
 
     cdef bint body_stalled(self, long tick):
         cdef RequestCycle cycle = self.cycle
@@ -467,30 +372,14 @@ cdef class HTTPProtocol:
         if self.cycle is not None:
             self.cycle.keep_alive = False
         elif self.phase == IDLE and self.served:
-            self.close()
+            self.close_gracefully()
 
     cpdef void force_close(self):
         self.transport.abort()
         if self.cycle is not None:
             self.cycle.disconnect()
 
-    # -- write flow control ----------------------------------------------------------------
-
-    cdef object drain(self):
-        waiter = self.loop.create_future()
-        if self.drain_waiters is None:
-            self.drain_waiters = [waiter]
-        else:
-            self.drain_waiters.append(waiter)
-        return waiter
-
-    cdef void wake_writers(self):
-        waiters = self.drain_waiters
-        if waiters:
-            self.drain_waiters = None
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+    # -- writing -------------------------------------------------------------------------
 
     cdef void write(self, bytes data):
         if not self.closed:
@@ -514,32 +403,10 @@ async def run_app(RequestCycle cycle, app, dict scope):
 cdef class RequestCycle:
     """One request: its body queue, the app's receive/send, and the response state."""
 
-    cdef HTTPProtocol protocol
-    cdef RequestHead head
-    cdef ResponseEncoder encoder
-    cdef list body
-    cdef Py_ssize_t queued
-    cdef bint body_complete
-    cdef bint expect_continue
-    cdef bint keep_alive
-    cdef bint response_started
-    cdef bint response_complete
-    cdef bint disconnected
-    cdef bint running
-    cdef bint body_delivered
-    cdef bint head_sent
-    cdef bint client_done     # the client half-closed: receive() says http.disconnect
-    cdef int status_sent      # the status that went out, by the app or in its place
-    cdef object receive_waiter
-    cdef long waiting_since   # tick at which receive() began to wait
-    cdef object task
-    cdef dict scope
-    cdef double started_at    # perf_counter() at the head, read only when state.access_timed
-
     # -- fed by the protocol ---------------------------------------------------------------
 
     cdef void add_body(self, bytes piece):
-        if self.response_complete:
+        if self.response == COMPLETE:
             return
         self.body.append(piece)
         self.queued += len(piece)
@@ -569,12 +436,12 @@ cdef class RequestCycle:
     async def receive(self):
         cdef HTTPProtocol protocol = self.protocol
         while True:
-            if self.disconnected or self.response_complete or (
+            if self.disconnected or self.response == COMPLETE or (
                     self.client_done and self.body_delivered):
                 return {"type": "http.disconnect"}
             if not self.body_delivered and (self.body or self.body_complete):
                 return self.next_body_message()
-            if self.expect_continue and not self.response_started:
+            if self.expect_continue and self.response == NOT_STARTED:
                 # RFC 9110 §10.1.1: ask for the body only once the app wants it.
                 self.expect_continue = False
                 protocol.write(CONTINUE)
@@ -612,9 +479,9 @@ cdef class RequestCycle:
             # streaming app stops producing for a client that is gone.
             raise ClientDisconnected("the client disconnected")
         if kind == T_BODY:
-            if not self.response_started:
+            if self.response == NOT_STARTED:
                 raise RuntimeError("ASGI send: 'http.response.body' before 'http.response.start'")
-            if self.response_complete:
+            if self.response == COMPLETE:
                 raise RuntimeError("ASGI send: the response is already complete")
             body = message.get("body", b"")
             more = message.get("more_body", False)
@@ -624,7 +491,7 @@ cdef class RequestCycle:
                 body = bytes(body)
             out = self.encoder.c_body(body, more)
             if out:
-                self.head_sent = True
+                self.response = SENDING
                 protocol.write(out)
             if not more:
                 self.complete()
@@ -632,7 +499,7 @@ cdef class RequestCycle:
                 return protocol.drain()
             return DONE
         if kind == T_START:
-            if self.response_started:
+            if self.response != NOT_STARTED:
                 raise RuntimeError("ASGI send: 'http.response.start' sent twice")
             status = message.get("status")
             if type(status) is not int or not 0 <= status <= 999:
@@ -641,22 +508,21 @@ cdef class RequestCycle:
                 status, message.get("headers", ()), self.head.method == "HEAD",
                 self.head.http_version == "1.1", self.keep_alive and self.body_complete,
             )
-            self.response_started = True
+            self.response = STARTED
             return DONE
         raise RuntimeError("ASGI send: unexpected message type %r" % (kind,))
 
     cdef void complete(self):
-        self.response_complete = True
+        self.response = COMPLETE
         self.status_sent = self.encoder.status
         self.wake_receiver()
         self.log_access()
         self.protocol.cycle_finished(self)
 
     cdef void respond_error(self, int status, str message):
-        self.response_started = True
         self.keep_alive = False
         self.protocol.write(error_response(status, message))
-        self.response_complete = True
+        self.response = COMPLETE
         self.status_sent = status
         self.log_access()
         self.protocol.cycle_finished(self)
@@ -665,7 +531,7 @@ cdef class RequestCycle:
         """One access-log line per request, when it ends: a request the client abandoned is
         logged too, with the status that went out (0: none) and marked as disconnected."""
         cdef HTTPProtocol protocol = self.protocol
-        if protocol.state.access_log:
+        if protocol.state.settings.access_log:
             protocol.state.log_access(
                 protocol.client, self.head, self.status_sent,
                 self.disconnected or protocol.peer_eof, self.encoder, self.started_at)
@@ -679,13 +545,13 @@ cdef class RequestCycle:
 
     cdef void app_returned(self):
         self.forget_task()
-        if self.response_complete:
+        if self.response == COMPLETE:
             return
-        if self.disconnected or (self.client_done and not self.response_started):
+        if self.disconnected or (self.client_done and self.response == NOT_STARTED):
             # Told the client left, the app gave up on it: nothing is owed.
             self.abandoned()
             return
-        if not self.response_started:
+        if self.response == NOT_STARTED:
             logger.error("ASGI callable returned without starting response.")
             self.respond_error(500, "Internal Server Error")
         else:
@@ -694,9 +560,9 @@ cdef class RequestCycle:
 
     cdef void abandoned(self):
         """The app ended after its client left, with the response unfinished."""
-        self.response_complete = True
-        if not self.status_sent and self.head_sent:
+        if not self.status_sent and self.response >= SENDING:
             self.status_sent = self.encoder.status
+        self.response = COMPLETE
         self.log_access()
         self.protocol.abort()
 
@@ -709,12 +575,12 @@ cdef class RequestCycle:
                 logger.debug("ASGI application ended after the client disconnected: %r", exc)
             else:
                 logger.error("Exception in ASGI application", exc_info=exc)
-        if self.response_complete:
+        if self.response == COMPLETE:
             return
         if self.disconnected:
             self.abandoned()
             return
-        if not self.head_sent:
+        if self.response < SENDING:
             # Nothing reached the wire yet (the head waits for the first body), so the
             # client can still get a clean 500.
             self.respond_error(500, "Internal Server Error")

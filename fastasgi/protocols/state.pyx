@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""What every connection of one server shares: the app, the limits, the clock, the registries."""
+"""What every connection of one server shares: the settings, the app, the clock, the registries."""
 
 import logging
 from time import perf_counter
@@ -8,41 +8,37 @@ from ipaddress import ip_address, ip_network
 from cpython.bytes cimport PyBytes_GET_SIZE
 
 from fastasgi._parser cimport RequestHead
-from fastasgi.access import status_text
+from fastasgi.access import AccessLogFormat, status_text
+from fastasgi.logging import TRACE
+from fastasgi.settings cimport ConnectionSettings
+
+
+# Seconds between the server's ticks: every connection timeout is counted in them, so no
+# request needs a timer of its own.
+TICK_SECONDS = 1.0
 
 
 cdef class ServerState:
-    """Settings resolved once per server, read by every connection on its hot path."""
+    """What every connection of one server shares: its settings (whole, as built from the
+    Config), the app, the clock and the registries of connections and running tasks."""
 
-    def __init__(self, loop, app):
+    def __init__(self, loop, app, ConnectionSettings settings not None):
         self.loop = loop
         self.app = app
+        self.settings = settings
         self.connections = set()
         self.tasks = set()
         self.tick = 0
-        self.keep_alive_ticks = 5
-        self.header_read_ticks = 10
-        self.max_request_line = 8190
-        self.max_header_bytes = 65536
-        self.max_headers = 100
-        self.max_body_size = 0
-        self.date_header = True
-        self.server_header = b"fastasgi"
-        self.default_headers = []
-        self.root_path = ""
-        self.root_path_bytes = b""
-        self.proxy_headers = False
-        self.trusted_hosts = frozenset({"127.0.0.1"})
-        self.trusted_networks = []
-        self.trust_all = False
         self.lifespan_state = {}
-        self.access_log = False
-        self.access_format = None
-        self.access_timed = False
-        self.log_trace = False
-        self.max_requests = 0
+        self.keep_alive_ticks = max(1, round(settings.timeout_keep_alive / TICK_SECONDS))
+        self.header_read_ticks = max(1, round(settings.timeout_header_read / TICK_SECONDS))
+        self.trust(settings.forwarded_allow_ips)
         self.access_logger = logging.getLogger("fastasgi.access")
-        self.ws_factory = None
+        if settings.access_log_format is not None:
+            self.access_format = AccessLogFormat(settings.access_log_format)
+            # Decided once here: without a duration in the format no request reads the clock.
+            self.access_timed = settings.access_log and self.access_format.needs_timing
+        self.log_trace = logging.getLogger("fastasgi.error").isEnabledFor(TRACE)
 
     cpdef tuple forwarded(self, list headers, object client, str scheme):
         """Client address and scheme from X-Forwarded-For/-Proto, when the peer is trusted.
@@ -95,7 +91,7 @@ cdef class ServerState:
                     return True
         return False
 
-    def trust(self, entries):
+    cdef void trust(self, entries):
         """Trust these proxies: "*", IP addresses, CIDR networks, or literal names (UNIX sockets)."""
         hosts = set()
         networks = []
@@ -123,7 +119,7 @@ cdef class ServerState:
         ``encoder`` (the response's, for its size and headers) and ``started`` (a perf_counter
         reading, taken only when ``access_timed``) matter only to an --access-log-format."""
         cdef RequestHead h = <RequestHead>head
-        if self.proxy_headers:
+        if self.settings.proxy_headers:
             client = self.forwarded(h.headers, client, "http")[0]
         client_addr = "%s:%d" % client if client else "unix"
         path = h.raw_path.decode("ascii", "replace")

@@ -9,14 +9,15 @@ Bounds and back-pressure:
   codec and the transport stops reading until receive() takes one. Bytes that arrive before the
   app accepts are capped at PENDING_LIMIT. One message is at most ``ws_max_size`` (the codec).
 - writing: send() waits while the transport is above its high-water mark; a client that reads
-  nothing for WRITE_STALL_TICKS is dropped by the server's tick.
+  nothing for WRITE_STALL_TICKS (``connection.py``) is dropped by the server's tick.
 
 Order: a message handed to a waiting receive() ends the read turn, so the app's answer to it
 goes out before anything a later frame causes (a close, a failure).
 
 Closing (RFC 6455 §7): whoever closes, our close frame goes out once, and the TCP connection is
-ended by half-closing it (FIN) and dropping what the client still sends until it closes too, so a
-close frame is never destroyed by a reset. Every wait for the peer has a timer.
+ended as every connection's is (``Connection.close_gracefully``: FIN, then drop what the client
+still sends until it closes too), so a close frame is never destroyed by a reset. Every wait for
+the peer is bounded, by a timer or by the server's tick.
 
 docs/websocket.md describes the behaviour as users see it.
 """
@@ -39,7 +40,8 @@ from fastasgi._websocket import (
     WebSocketCodec,
 )
 from fastasgi.errors import ClientDisconnected
-from fastasgi.protocols.awaitables import Done
+from fastasgi.protocols.awaitables import DONE
+from fastasgi.protocols.connection import WRITE_STALL_TICKS, Connection
 from fastasgi.websocket_handshake import (
     HandshakeError,
     UpgradeRequest,
@@ -50,14 +52,8 @@ from fastasgi.websocket_handshake import (
 
 logger = logging.getLogger("fastasgi.error")
 
-ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 PENDING_LIMIT = 1 << 20  # bytes a client may send before the app accepts
 CLOSE_TIMEOUT = 5.0  # seconds to wait for the peer's close frame after ours
-LINGER_TIMEOUT = 2.0  # seconds to wait for the peer's FIN after ours
-WRITE_STALL_TICKS = 60  # ticks a client may read nothing while we have data for it
-
-# NOTE: send() usually completes without waiting; a finished awaitable costs no coroutine.
-DONE = Done()
 
 CONNECT = "websocket.connect"
 RECEIVE = "websocket.receive"
@@ -69,50 +65,32 @@ RESPONSE_START = "websocket.http.response.start"
 RESPONSE_BODY = "websocket.http.response.body"
 
 
-class WebSocketSettings:
-    """The --ws-* settings the connections of one server share."""
+class WebSocketProtocol(Connection):
+    """One WebSocket connection, from the upgrade request to the closed transport.
 
-    def __init__(self, config: Any) -> None:
-        self.max_size: int = config.ws_max_size
-        self.max_queue: int = config.ws_max_queue
-        self.ping_interval: float = config.ws_ping_interval
-        self.ping_timeout: float = config.ws_ping_timeout
-        self.deflate = DeflateParams() if config.ws_per_message_deflate else None
+    Made by the HTTP connection whose request asked to upgrade: it takes over that connection's
+    transport, with whatever bytes followed the request head (``buffered``)."""
 
-    def factory(self, state: Any, transport: Any, head: Any, client: Any, server: Any,
-                scheme: str, buffered: bytes) -> WebSocketProtocol:
-        return WebSocketProtocol(self, state, transport, head, client, server, scheme, buffered)
-
-
-class WebSocketProtocol(asyncio.Protocol):
-    """One WebSocket connection, from the upgrade request to the closed transport."""
-
-    def __init__(self, settings: WebSocketSettings, state: Any, transport: Any, head: Any,
-                 client: Any, server: Any, scheme: str, buffered: bytes) -> None:
-        self.settings = settings
-        self.state = state
-        self.loop = state.loop
-        self.transport = transport
+    def __init__(self, http: Connection, head: Any, buffered: bytes) -> None:
+        super().__init__(http.state)
+        self.settings = self.state.settings.websocket
+        self.transport = http.transport
+        self.client = http.client
+        self.server = http.server
+        self.scheme = http.scheme
+        self.client_label = http.client_label
         self.head = head
-        self.client = client
-        self.server = server
-        self.scheme = "wss" if scheme == "https" else "ws"
         self.pending = bytearray(buffered)  # frames that came before accept
         self.codec: WebSocketCodec | None = None
         self.request: UpgradeRequest | None = None
         self.inbox: deque[dict[str, Any]] = deque([{"type": CONNECT}])
         self.inbox_waiter: asyncio.Future[dict[str, Any]] | None = None
-        self.drain_waiters: list[asyncio.Future[None]] = []
         self.handshake_done = False  # 101, an HTTP refusal or a denial response was decided
         self.accepted = False
         self.denial: ResponseEncoder | None = None  # a websocket.http.response in progress
         self.denial_sent = False  # its head reached the transport
-        self.closed = False  # the transport is closed or closing: write nothing more
         self.close_sent = False  # our close frame is out
         self.disconnect_message: dict[str, Any] | None = None
-        self.reading_paused = False
-        self.writing_paused = False
-        self.write_paused_at = 0
         self.task: asyncio.Task[None] | None = None
         self.ping_handle: asyncio.TimerHandle | None = None
         self.pong_deadline: asyncio.TimerHandle | None = None
@@ -129,41 +107,19 @@ class WebSocketProtocol(asyncio.Protocol):
             self.respond_and_close(exc.status, str(exc), exc.headers)
             return
         state.connections.add(self)
-        limit = state.limit_concurrency
-        if limit and (len(state.tasks) >= limit or len(state.connections) > limit):
+        if not self.admitted():
             self.respond_and_close(503, "Service Unavailable: too many requests in progress")
             return
         self.task = self.loop.create_task(self.run_app(self.build_scope()))
         state.tasks.add(self.task)
 
     def build_scope(self) -> dict[str, Any]:
-        head, state = self.head, self.state
-        path, raw_path = head.path, head.raw_path
-        if state.root_path:
-            path = state.root_path + path
-            raw_path = state.root_path_bytes + raw_path
-        client, scheme = self.client, self.scheme
-        if state.proxy_headers:
-            http_scheme = "https" if scheme == "wss" else "http"
-            client, http_scheme = state.forwarded(head.headers, client, http_scheme)
-            scheme = "wss" if http_scheme in ("https", "wss") else "ws"
         assert self.request is not None
-        return {
-            "type": "websocket",
-            "asgi": ASGI_VERSION,
-            "http_version": head.http_version,
-            "scheme": scheme,
-            "server": self.server,
-            "client": client,
-            "root_path": state.root_path,
-            "path": path,
-            "raw_path": raw_path,
-            "query_string": head.query_string,
-            "headers": head.headers,
-            "subprotocols": list(self.request.subprotocols),
-            "state": state.lifespan_state.copy(),
-            "extensions": {"websocket.http.response": {}},
-        }
+        scope = self.request_scope("websocket", self.head)
+        scope["scheme"] = "wss" if scope["scheme"] == "https" else "ws"
+        scope["subprotocols"] = list(self.request.subprotocols)
+        scope["extensions"] = {"websocket.http.response": {}}
+        return scope
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
@@ -182,6 +138,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self.pump()
 
     def eof_received(self) -> bool | None:
+        self.peer_eof = True
         return None  # the client will send nothing more, not even a close frame: close
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -192,13 +149,11 @@ class WebSocketProtocol(asyncio.Protocol):
         self.wake_writers()
 
     def pause_writing(self) -> None:
-        self.writing_paused = True
-        self.write_paused_at = self.state.tick
+        super().pause_writing()
         self.update_reading()
 
     def resume_writing(self) -> None:
-        self.writing_paused = False
-        self.wake_writers()
+        super().resume_writing()
         if self.reading_paused:
             self.pump()
 
@@ -370,14 +325,14 @@ class WebSocketProtocol(asyncio.Protocol):
         headers, agreed = accept_headers(
             self.request,
             subprotocol=message.get("subprotocol"),
-            deflate=self.settings.deflate,
+            deflate=DeflateParams() if self.settings.per_message_deflate else None,
             extra_headers=message.get("headers") or (),
         )
-        state = self.state
+        defaults = self.state.settings.response
         names = {name.lower() for name, _ in headers}
-        if state.server_header and b"server" not in names:
-            headers.append((b"server", state.server_header))
-        headers.extend(field for field in state.default_headers if field[0] not in names)
+        if defaults.server_header and b"server" not in names:
+            headers.append((b"server", defaults.server_header))
+        headers.extend(field for field in defaults.headers if field[0] not in names)
         self.handshake_done = True
         self.accepted = True
         self.codec = WebSocketCodec(max_size=self.settings.max_size, deflate=agreed)
@@ -485,20 +440,10 @@ class WebSocketProtocol(asyncio.Protocol):
             self.pump()  # reads on until the peer's close frame
 
     def close_transport(self) -> None:
-        """End TCP after the last frame: FIN, then drop input until the peer's FIN or a timer."""
-        if self.closed:
-            return
-        self.closed = True
-        self.cancel_timers()
-        transport = self.transport
-        if not transport.can_write_eof():
-            transport.close()
-            return
-        transport.write_eof()
-        if self.reading_paused:
-            self.reading_paused = False
-            transport.resume_reading()
-        self.close_handle = self.loop.call_later(LINGER_TIMEOUT, transport.abort)
+        """End TCP after the last frame (FIN, then drop input until the peer's FIN or a tick)."""
+        if not self.closed:
+            self.cancel_timers()
+            self.close_gracefully()
 
     def respond_and_close(self, status: int, message: str, headers: Any = ()) -> None:
         """A plain-text HTTP response in place of the 101, then the end of the connection."""
@@ -554,32 +499,24 @@ class WebSocketProtocol(asyncio.Protocol):
         if data and not self.closed:
             self.transport.write(data)
 
-    def drain(self) -> asyncio.Future[None]:
-        waiter: asyncio.Future[None] = self.loop.create_future()
-        self.drain_waiters.append(waiter)
-        return waiter
-
-    def wake_writers(self) -> None:
-        waiters, self.drain_waiters = self.drain_waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-
     def response_encoder(self) -> ResponseEncoder:
-        state = self.state
-        return ResponseEncoder(date=state.date_header, server=state.server_header,
-                               default_headers=state.default_headers)
+        defaults = self.state.settings.response
+        return ResponseEncoder(date=defaults.date_header, server=defaults.server_header,
+                               default_headers=list(defaults.headers))
 
     def log_access(self, status: int) -> None:
         state = self.state
-        if state.access_log:
+        if state.settings.access_log:
             state.log_access(self.client, self.head, status)
 
     # -- called by the server --------------------------------------------------------------
 
     def on_tick(self, tick: int) -> None:
-        """Drop a client that has read nothing we sent for WRITE_STALL_TICKS."""
-        if self.writing_paused and tick - self.write_paused_at >= WRITE_STALL_TICKS:
+        """Stop waiting for a client that neither closes after our FIN nor reads what we send."""
+        if self.closed:
+            if self.linger_over(tick):
+                self.transport.abort()
+        elif self.write_stalled(tick):
             logger.info("WebSocket client read nothing for %d s; closing", WRITE_STALL_TICKS)
             self.abort()
 

@@ -1,7 +1,7 @@
 """Several server processes under one supervisor (``--workers N``).
 
-``Supervisor`` (supervisor.py) binds the sockets and keeps the workers alive; ``worker.py`` is
-what each worker process runs; ``heartbeat.py`` is how a worker tells the supervisor it is alive;
+``Supervisor`` (supervisor.py) binds the sockets and keeps the workers alive; ``worker_main.py``
+is what each worker process runs; ``heartbeat.py`` is how a worker tells the supervisor it is alive;
 ``process.py`` is the supervisor's record of one worker.
 """
 

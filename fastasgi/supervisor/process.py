@@ -27,7 +27,7 @@ from multiprocessing.context import BaseContext
 from typing import TYPE_CHECKING, Any
 
 from fastasgi.supervisor.heartbeat import BEAT, READY, STOPPING, read_messages
-from fastasgi.supervisor.worker import run_worker
+from fastasgi.supervisor.worker_main import run_worker
 
 if TYPE_CHECKING:
     from fastasgi.config import Config

@@ -27,7 +27,7 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fastasgi.config import ConfigError
+from fastasgi.errors import ConfigError
 
 if TYPE_CHECKING:
     from fastasgi.config import Config

@@ -47,11 +47,11 @@ from collections.abc import Iterator
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
-from fastasgi.config import ConfigError
+from fastasgi.errors import ConfigError
 from fastasgi.supervisor.heartbeat import READY, STOPPING
 from fastasgi.supervisor.process import Phase, WorkerProcess
 from fastasgi.supervisor.reloader import Reloader
-from fastasgi.supervisor.worker import CONTROL_SIGNALS
+from fastasgi.supervisor.worker_main import CONTROL_SIGNALS
 
 if TYPE_CHECKING:
     from fastasgi.config import Config

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from fastasgi.cli import UsageError, build_parser, parse_command_line, version_text
-from fastasgi.config import SETTINGS, ConfigError, _read_env_file, load_env_file
+from fastasgi.config import SETTINGS, ConfigError
+from fastasgi.envfile import _read_env_file, load_env_file
 
 
 def test_flags_set_their_settings(environ: dict[str, str]) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 import fastasgi
 from fastasgi.config import KEYWORDS, SETTING_BY_NAME, SETTINGS, Config, ConfigError, build_config
+from fastasgi.importer import load_app
 from fastasgi.main import run
 
 from .conftest import REPO
@@ -108,17 +109,12 @@ def test_ws_none_disables_websockets() -> None:
     assert not Config(app="main:app", ws="none").ws_enabled
 
 
-def test_config_pickles_without_the_loaded_app() -> None:
+def test_config_holds_settings_and_not_a_loaded_app() -> None:
     config = Config(app="examples.hello:app", app_dir=str(REPO), port=9000)
-    config.load_app()
+    app = load_app(config)
     copy = pickle.loads(pickle.dumps(config))
-    assert copy.port == 9000 and copy._loaded_app is None
-    assert copy.load_app().__name__ == "app"
-
-
-def test_load_app_is_cached_in_the_process() -> None:
-    config = Config(app="examples.hello:app", app_dir=str(REPO))
-    assert config.load_app() is config.load_app()
+    assert copy == config and copy.app == "examples.hello:app"
+    assert load_app(copy) is app  # the module is imported once per process
 
 
 def test_reload_needs_an_import_string() -> None:

@@ -117,7 +117,7 @@ def test_wheel_holds_compiled_modules_and_stubs_but_no_build_inputs(
     stubs = {p.relative_to(project).as_posix() for p in (project / "fastasgi").rglob("*.pyi")}
     assert stubs <= names
     assert "fastasgi/py.typed" in names
-    assert re.search(r"^fastasgi = fastasgi\.cli:main$", entry_points, re.MULTILINE)
+    assert re.search(r"^fastasgi = fastasgi\.main:console_main$", entry_points, re.MULTILINE)
     assert f"\nVersion: {VERSION}\n" in metadata
     assert "Requires-Dist: uvloop" in metadata and "sys_platform != \"win32\"" in metadata
 

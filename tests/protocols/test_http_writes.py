@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from fastasgi._serializer import set_date
 from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import ServerState
-
-from fastasgi._serializer import set_date
 from tests.protocols import apps
+from tests.support.settings import connection_settings
 
 
 class RecordingTransport(asyncio.Transport):
@@ -43,7 +43,8 @@ class RecordingTransport(asyncio.Transport):
 def _serve_one(app: Any, request: bytes) -> list[bytes]:
     async def run() -> list[bytes]:
         set_date(b"Sat, 21 Nov 2026 12:00:00 GMT")
-        protocol = HTTPProtocol(ServerState(asyncio.get_running_loop(), app))
+        protocol = HTTPProtocol(
+            ServerState(asyncio.get_running_loop(), app, connection_settings(access_log=False)))
         transport = RecordingTransport()
         protocol.connection_made(transport)
         protocol.data_received(request)

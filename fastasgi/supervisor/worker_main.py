@@ -25,7 +25,9 @@ import sys
 from multiprocessing.connection import Connection
 from typing import Any
 
-from fastasgi.config import Config, ConfigError
+from fastasgi.config import Config
+from fastasgi.errors import ConfigError
+from fastasgi.importer import load_app
 from fastasgi.supervisor.heartbeat import READY, STOPPING, Reporter, report_health
 
 __all__ = ["CONTROL_SIGNALS", "STOP_SIGNALS", "run_worker"]
@@ -60,11 +62,13 @@ def run_worker(
         from fastasgi.logging import configure_logging
 
         configure_logging(config)
-    sys.exit(Worker(config, sockets, channel, supervisor_pid).run())
+    sys.exit(WorkerMain(config, sockets, channel, supervisor_pid).run())
 
 
-class Worker:
-    """One server process under a supervisor."""
+class WorkerMain:
+    """What one server process under a supervisor runs, from its first line to its exit code.
+
+    Not to be confused with ``fastasgi.workers.FastASGIWorker``, the worker class for gunicorn."""
 
     def __init__(
         self,
@@ -90,7 +94,7 @@ class Worker:
             # Under --reload no .pyc is written, so every worker compiles what is on disk.
             sys.dont_write_bytecode = True
         try:
-            self.config.load_app()
+            self.server.app = load_app(self.config)
         except ConfigError as exc:
             print(exc.report(), file=sys.stderr, flush=True)
             return exc.exit_code

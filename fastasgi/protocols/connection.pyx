@@ -1,0 +1,151 @@
+# cython: language_level=3
+"""What every connection shares, whatever protocol it speaks.
+
+HTTP/1.1 (``http.pyx``) and WebSocket (``websocket.py``) connections are both a ``Connection``:
+the peer and socket names, the registry of the server's connections, admission under
+--limit-concurrency, the scope keys every request has (root path, forwarded client and scheme),
+write flow control (``drain``/``wake_writers`` around the transport's pause/resume_writing), the
+write-stall bound and the graceful close. A fix to any of them lands here, once.
+"""
+
+import logging
+
+from fastasgi._parser cimport RequestHead
+from fastasgi.protocols.state cimport ServerState
+from fastasgi.settings cimport ConnectionSettings
+
+# ASGI 3, and spec 2.4: send() to a gone client raises an OSError (fastasgi.ClientDisconnected).
+ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
+cdef dict _ASGI_VERSION = ASGI_VERSION
+
+# A client that reads nothing of what we write for this many ticks is gone; its app is released.
+WRITE_STALL_TICKS = 60
+cdef long _WRITE_STALL_TICKS = WRITE_STALL_TICKS
+
+# Ticks we drop input after our FIN before we stop waiting for the client's own close.
+LINGER_TICKS = 2
+cdef long _LINGER_TICKS = LINGER_TICKS
+
+cdef object logger = logging.getLogger("fastasgi.error")
+
+
+cdef class Connection:
+    """One client connection of a server (subclassed per protocol)."""
+
+    def __init__(self, ServerState state not None):
+        self.state = state
+        self.loop = state.loop
+        self.lingering_since = -1
+
+    cdef void take_transport(self, object transport):
+        """Adopt ``transport``: learn who is at either end and join the server's connections."""
+        self.transport = transport
+        self.state.connections.add(self)
+        peer = transport.get_extra_info("peername")
+        sock = transport.get_extra_info("sockname")
+        if type(peer) is tuple:
+            self.client = (peer[0], peer[1])
+            self.client_label = "%s:%d" % self.client
+        else:
+            self.client = None
+            self.client_label = "unix"
+        if type(sock) is tuple:
+            self.server = (sock[0], sock[1])
+        elif sock:
+            self.server = (sock, None)
+        else:
+            self.server = None
+        self.scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
+
+    cpdef bint admitted(self):
+        """Whether a new request may run under --limit-concurrency (else it gets 503)."""
+        cdef ServerState state = self.state
+        cdef Py_ssize_t limit = state.settings.limit_concurrency
+        return not limit or (len(state.tasks) < limit and len(state.connections) <= limit)
+
+    cpdef dict request_scope(self, str kind, RequestHead head):
+        """The scope keys every request has; the protocol adds its own.
+
+        ``scheme`` is "http" or "https" (from the transport, or X-Forwarded-Proto from a trusted
+        proxy); a WebSocket connection turns it into "ws" or "wss"."""
+        cdef ServerState state = self.state
+        cdef ConnectionSettings settings = state.settings
+        cdef str path = head.path
+        cdef bytes raw_path = head.raw_path
+        if settings.root_path:
+            path = settings.root_path + path
+            raw_path = settings.root_path_bytes + raw_path
+        client = self.client
+        scheme = self.scheme
+        if settings.proxy_headers:
+            client, scheme = state.forwarded(head.headers, client, scheme)
+        return {
+            "type": kind,
+            "asgi": _ASGI_VERSION,
+            "http_version": head.http_version,
+            "server": self.server,
+            "client": client,
+            "scheme": scheme,
+            "root_path": settings.root_path,
+            "path": path,
+            "raw_path": raw_path,
+            "query_string": head.query_string,
+            "headers": head.headers,
+            "state": state.lifespan_state.copy(),
+        }
+
+    # -- write flow control ----------------------------------------------------------------
+
+    def pause_writing(self):
+        self.writing_paused = True
+        self.write_paused_at = self.state.tick
+
+    def resume_writing(self):
+        self.writing_paused = False
+        self.wake_writers()
+
+    cpdef object drain(self):
+        """A future that resolves once the transport takes writes again (or the connection ends)."""
+        waiter = self.loop.create_future()
+        if self.drain_waiters is None:
+            self.drain_waiters = [waiter]
+        else:
+            self.drain_waiters.append(waiter)
+        return waiter
+
+    cpdef void wake_writers(self):
+        waiters = self.drain_waiters
+        if waiters:
+            self.drain_waiters = None
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    cpdef bint write_stalled(self, long tick):
+        """Whether the client has read nothing we wrote for more than WRITE_STALL_TICKS."""
+        return self.writing_paused and tick - self.write_paused_at > _WRITE_STALL_TICKS
+
+    # -- closing ---------------------------------------------------------------------------
+
+    cpdef void close_gracefully(self):
+        """End the connection without losing what we wrote.
+
+        Closing a socket that still has unread input makes the kernel send RST, which can
+        destroy our last bytes before the client reads them. So we half-close (FIN), keep
+        reading and dropping, and let the client close first; ``linger_over`` bounds the wait."""
+        if self.closed:
+            return
+        self.closed = True
+        transport = self.transport
+        if self.peer_eof or not transport.can_write_eof():
+            transport.close()  # nothing more will come (or no half-close): nothing to drain
+            return
+        transport.write_eof()
+        self.lingering_since = self.state.tick
+        if self.reading_paused:
+            self.reading_paused = False
+            transport.resume_reading()
+
+    cpdef bint linger_over(self, long tick):
+        """Whether we waited long enough, after our FIN, for the client to close."""
+        return self.lingering_since >= 0 and tick - self.lingering_since > _LINGER_TICKS

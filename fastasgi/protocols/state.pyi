@@ -1,0 +1,35 @@
+"""Types of fastasgi/protocols/state.pyx: what every connection of one server shares."""
+
+import asyncio
+from typing import Any
+
+from fastasgi.settings import ConnectionSettings
+
+TICK_SECONDS: float
+
+class ServerState:
+    loop: asyncio.AbstractEventLoop
+    app: Any
+    settings: ConnectionSettings
+    connections: set[Any]
+    tasks: set[asyncio.Task[Any]]
+    tick: int
+    lifespan_state: dict[str, Any]
+    shutting_down: bool
+    total_requests: int
+    keep_alive_ticks: int
+    header_read_ticks: int
+    access_format: Any
+    access_timed: bool
+    log_trace: bool
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, app: Any, settings: ConnectionSettings
+    ) -> None: ...
+    def forwarded(
+        self, headers: list[tuple[bytes, bytes]], client: tuple[str, int] | None, scheme: str
+    ) -> tuple[tuple[str, int] | None, str]: ...
+    def is_trusted(self, host: str) -> bool: ...
+    def log_access(
+        self, client: tuple[str, int] | None, head: Any, status: int, disconnected: bool = ...,
+        encoder: Any = ..., started: float = ...,
+    ) -> None: ...
