@@ -5,3 +5,5 @@ from typing import Any
 
 class Done:
     def __await__(self) -> Generator[Any]: ...
+
+DONE: Done

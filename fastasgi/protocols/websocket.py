@@ -25,6 +25,7 @@ docs/websocket.md describes the behaviour as users see it.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections import deque
 from typing import Any
@@ -42,6 +43,7 @@ from fastasgi._websocket import (
 from fastasgi.errors import ClientDisconnected
 from fastasgi.protocols.awaitables import DONE
 from fastasgi.protocols.connection import WRITE_STALL_TICKS, Connection
+from fastasgi.settings import WebSocketSettings
 from fastasgi.websocket_handshake import (
     HandshakeError,
     UpgradeRequest,
@@ -54,6 +56,19 @@ logger = logging.getLogger("fastasgi.error")
 
 PENDING_LIMIT = 1 << 20  # bytes a client may send before the app accepts
 CLOSE_TIMEOUT = 5.0  # seconds to wait for the peer's close frame after ours
+
+class Handshake(enum.Enum):
+    """What became of the upgrade request."""
+
+    PENDING = "the app has not answered the upgrade yet"
+    ACCEPTED = "101 went out: frames flow"
+    REFUSED = "an HTTP error went out in place of the 101 (403, 500, 503, a bad request)"
+    DENYING = "the app's own websocket.http.response is going out"
+
+
+PENDING, ACCEPTED, REFUSED, DENYING = (
+    Handshake.PENDING, Handshake.ACCEPTED, Handshake.REFUSED, Handshake.DENYING
+)
 
 CONNECT = "websocket.connect"
 RECEIVE = "websocket.receive"
@@ -73,7 +88,9 @@ class WebSocketProtocol(Connection):
 
     def __init__(self, http: Connection, head: Any, buffered: bytes) -> None:
         super().__init__(http.state)
-        self.settings = self.state.settings.websocket
+        settings = self.state.settings.websocket
+        assert settings is not None, "made only when --ws is not none"
+        self.settings: WebSocketSettings = settings
         self.transport = http.transport
         self.client = http.client
         self.server = http.server
@@ -85,9 +102,8 @@ class WebSocketProtocol(Connection):
         self.request: UpgradeRequest | None = None
         self.inbox: deque[dict[str, Any]] = deque([{"type": CONNECT}])
         self.inbox_waiter: asyncio.Future[dict[str, Any]] | None = None
-        self.handshake_done = False  # 101, an HTTP refusal or a denial response was decided
-        self.accepted = False
-        self.denial: ResponseEncoder | None = None  # a websocket.http.response in progress
+        self.handshake = PENDING
+        self.denial: ResponseEncoder | None = None  # the response while DENYING
         self.denial_sent = False  # its head reached the transport
         self.close_sent = False  # our close frame is out
         self.disconnect_message: dict[str, Any] | None = None
@@ -271,7 +287,7 @@ class WebSocketProtocol(Connection):
     def send(self, message: dict[str, Any]) -> Any:
         """The app's send(): an awaitable, finished unless the transport is full."""
         kind = message.get("type")
-        if kind == SEND and self.accepted:
+        if kind == SEND and self.handshake is ACCEPTED:
             if self.close_sent or self.closed:
                 raise ClientDisconnected("the WebSocket connection is closed")
             codec = self.codec
@@ -289,16 +305,15 @@ class WebSocketProtocol(Connection):
             if self.writing_paused:
                 return self.drain()
             return DONE
-        if kind == CLOSE and self.handshake_done and self.denial is None:
-            if self.accepted and not self.close_sent and not self.closed:
+        if kind == CLOSE and (self.handshake is ACCEPTED or self.handshake is REFUSED):
+            if self.handshake is ACCEPTED and not self.close_sent and not self.closed:
                 self.close_with(message.get("code") or 1000, message.get("reason") or "")
             # Closing what is already closed (by us or by the peer) changes nothing.
             return DONE
-        if not self.handshake_done:
+        if self.handshake is PENDING:
             if kind == ACCEPT:
                 self.accept(message)
             elif kind == CLOSE:
-                self.handshake_done = True
                 self.respond_and_close(403, "Forbidden")
             elif kind == RESPONSE_START:
                 self.start_denial(message)
@@ -306,7 +321,7 @@ class WebSocketProtocol(Connection):
                 raise RuntimeError(f"ASGI send: expected {ACCEPT!r}, {CLOSE!r} or "
                                    f"{RESPONSE_START!r}, got {kind!r}")
             return DONE
-        if self.denial is not None:
+        if self.handshake is DENYING:
             if kind != RESPONSE_BODY:
                 raise RuntimeError(f"ASGI send: expected {RESPONSE_BODY!r}, got {kind!r}")
             return self.send_denial_body(message)
@@ -333,8 +348,7 @@ class WebSocketProtocol(Connection):
         if defaults.server_header and b"server" not in names:
             headers.append((b"server", defaults.server_header))
         headers.extend(field for field in defaults.headers if field[0] not in names)
-        self.handshake_done = True
-        self.accepted = True
+        self.handshake = ACCEPTED
         self.codec = WebSocketCodec(max_size=self.settings.max_size, deflate=agreed)
         self.transport.write(encode_switching_protocols(headers))
         self.log_access(101)
@@ -354,7 +368,7 @@ class WebSocketProtocol(Connection):
             raise ValueError(f"ASGI send: a denial response needs a final status, not {status}")
         encoder = self.response_encoder()
         encoder.start(status, message.get("headers") or (), keep_alive=False)
-        self.handshake_done = True
+        self.handshake = DENYING
         self.denial = encoder
 
     def send_denial_body(self, message: dict[str, Any]) -> Any:
@@ -401,22 +415,21 @@ class WebSocketProtocol(Connection):
             logger.error("Exception in ASGI application", exc_info=exc)
         if self.closed:
             return
-        if not self.handshake_done or (self.denial is not None and not self.denial_sent):
-            self.handshake_done = True
+        if self.handshake is PENDING or (self.handshake is DENYING and not self.denial_sent):
             self.respond_and_close(500, "Internal Server Error")
-        elif self.accepted and not self.close_sent:
+        elif self.handshake is ACCEPTED and not self.close_sent:
             self.close_with(1011, "")
-        elif self.denial is not None:
+        elif self.handshake is DENYING:
             self.abort()  # part of the denial response is out: cut it short
 
     def app_returned(self) -> None:
         if self.closed:
             return  # the client left (or was refused): nothing is owed
-        if not self.handshake_done:
+        if self.handshake is PENDING:
             logger.error("ASGI callable returned without accepting or refusing the WebSocket.")
-            self.handshake_done = True
             self.respond_and_close(500, "Internal Server Error")
-        elif self.denial is not None:
+        elif self.handshake is DENYING:
+            assert self.denial is not None
             if not self.denial.complete:
                 logger.error("ASGI callable returned without completing the denial response.")
                 self.abort()
@@ -447,6 +460,7 @@ class WebSocketProtocol(Connection):
 
     def respond_and_close(self, status: int, message: str, headers: Any = ()) -> None:
         """A plain-text HTTP response in place of the 101, then the end of the connection."""
+        self.handshake = REFUSED
         if self.closed:
             return
         self.log_access(status)
@@ -522,11 +536,10 @@ class WebSocketProtocol(Connection):
 
     def shutdown(self) -> None:
         """Graceful stop: going away (1001) for open WebSockets, 503 for undecided upgrades."""
-        if self.accepted:
+        if self.handshake is ACCEPTED:
             if not self.close_sent and not self.closed:
                 self.close_with(1001, "server shutting down")
-        elif not self.handshake_done and not self.closed:
-            self.handshake_done = True
+        elif self.handshake is PENDING and not self.closed:
             self.respond_and_close(503, "Service Unavailable: the server is shutting down")
 
     def force_close(self) -> None:
