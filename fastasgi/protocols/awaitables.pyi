@@ -6,4 +6,4 @@ from typing import Any
 class Done:
     def __await__(self) -> Generator[Any]: ...
 
-DONE: Done
+FINISHED: Done

@@ -20,3 +20,5 @@ cdef class Done:
 
 
 DONE = Done()
+# For Python callers (the WebSocket protocol): the same object.
+FINISHED = DONE

@@ -41,7 +41,7 @@ from fastasgi._websocket import (
     WebSocketCodec,
 )
 from fastasgi.errors import ClientDisconnected
-from fastasgi.protocols.awaitables import DONE
+from fastasgi.protocols.awaitables import FINISHED as DONE
 from fastasgi.protocols.connection import WRITE_STALL_TICKS, Connection
 from fastasgi.settings import WebSocketSettings
 from fastasgi.websocket_handshake import (

@@ -11,7 +11,7 @@ import pytest
 from fastasgi.adapters.asgi2 import ASGI2Adapter
 from fastasgi.adapters.wsgi import WSGIAdapter
 from fastasgi.config import Config, ConfigError
-from fastasgi.importer import detect_interface, import_from_string
+from fastasgi.importer import detect_interface, import_from_string, load_app
 
 from . import sample_apps
 
@@ -53,7 +53,7 @@ def test_open_ended_signature_is_taken_as_asgi3() -> None:
 
 
 def _load(app: object, **settings: object) -> object:
-    return Config(app=app, **settings).load_app()
+    return load_app(Config(app=app, **settings))
 
 
 def test_asgi3_app_is_served_as_is() -> None:
@@ -203,7 +203,7 @@ def test_apps_are_not_taken_for_factories(name: str) -> None:
 
 def test_failing_factory_shows_its_own_traceback() -> None:
     with pytest.raises(ConfigError) as caught:
-        Config(app=f"{SAMPLES}:failing_factory", factory=True).load_app()
+        load_app(Config(app=f"{SAMPLES}:failing_factory", factory=True))
     detail = caught.value.detail or ""
     assert "in failing_factory" in detail and "sample_apps.py" in detail
     assert "importer.py" not in detail and "importlib" not in detail
