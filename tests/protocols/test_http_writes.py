@@ -9,7 +9,7 @@ from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import ServerState
 
 from fastasgi._serializer import set_date
-from tests.protocols import apps
+from tests.support import apps
 
 
 class RecordingTransport(asyncio.Transport):
