@@ -1,6 +1,6 @@
 """The misbehaving clients of ``run_abuse.py``, each one asyncio process on 127.0.0.1.
 
-    python -m bench.abuse_clients KIND --port PORT --count N --seconds S [--size BYTES]
+    python -m bench.e2e.abuse_clients KIND --port PORT --count N --seconds S [--size BYTES]
 
 KIND is one of ATTACKS. The process prints ``READY`` on a line of its own once the attack is in
 full swing (every connection open, or the flood started), then one JSON object with what it saw,
