@@ -16,7 +16,7 @@ import datetime
 import os
 import shutil
 from collections.abc import Callable, Collection
-from dataclasses import MISSING, Field, dataclass, field, fields
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,7 +69,7 @@ def from_options(cls: type[Options], namespace: Any, prefix: str = "") -> Option
 
 
 def _default(spec: Field[Any]) -> Any:
-    return spec.default_factory() if spec.default is MISSING else spec.default  # type: ignore[misc]
+    return spec.default_factory() if callable(spec.default_factory) else spec.default
 
 
 def pinned_cpus(pin: bool) -> tuple[int | None, int | None]:

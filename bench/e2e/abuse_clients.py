@@ -20,7 +20,7 @@ import socket
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 HOST = "127.0.0.1"
@@ -302,7 +302,7 @@ async def ws_frame_flood(port: int, count: int, seconds: float, size: int) -> di
     return {"opened": len(conns), "frames_sent": sent, "seconds": round(elapsed, 2)}
 
 
-ATTACKS: dict[str, Callable[[int, int, float, int], Awaitable[dict[str, Any]]]] = {
+ATTACKS: dict[str, Callable[[int, int, float, int], Coroutine[Any, Any, dict[str, Any]]]] = {
     "idle": idle,
     "slowloris": slowloris,
     "slow-reader": slow_reader,

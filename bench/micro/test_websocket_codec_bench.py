@@ -96,8 +96,9 @@ def theirs_protocol(deflate: bool = False) -> ServerProtocol:
 
 def theirs_decode(protocol: ServerProtocol, data: bytes) -> list[Any]:
     protocol.receive_data(data)
+    # Past the handshake a server protocol receives only frames, and their data is bytes.
     return [
-        frame.data.decode() if frame.opcode is Opcode.TEXT else frame.data
+        frame.data.decode() if frame.opcode is Opcode.TEXT else frame.data  # type: ignore[union-attr]
         for frame in protocol.events_received()
     ]
 
