@@ -92,7 +92,21 @@ def extensions() -> list[Extension]:
         # cythonize only compares timestamps, not directives: debug C is always regenerated.
         force=DEBUG,
         annotate=False,
+        nthreads=_cython_processes(),
     )
+
+
+def _cython_processes() -> int:
+    """Processes for cythonize(): one per CPU where they are forked, else none (in-process).
+
+    Generating the C is much of a fresh checkout's build time. Only forked children are safe:
+    spawned ones (Windows, macOS, forkserver) re-run this setup.py as their main module, and
+    would not inherit the debug build's patched directive handling either."""
+    import multiprocessing
+
+    if DEBUG or multiprocessing.get_start_method() != "fork":
+        return 0
+    return os.cpu_count() or 1
 
 
 def _c_is_stale(pyx: Path) -> bool:

@@ -11,70 +11,52 @@ from typing import Any
 
 import pytest
 
-from bench.run_http import (
-    REPORTS,
+from bench.e2e.run_http import (
     WRK_INSTALL,
     AppResult,
-    HttpBenchConfig,
     render_report,
     results_table,
     write_report,
 )
+from bench.options import HttpBenchConfig, WebSocketBenchConfig, add_options, from_options
 
 PARSER_TIMINGS = pytest.StashKey[dict[tuple[str, str], float]]()
 HTTP_RESULTS = pytest.StashKey[list[AppResult]]()
+# Prefixes of the end-to-end options on pytest's command line: --http-rounds, --ws-rounds.
+HTTP = "http-"
+WEBSOCKET = "ws-"
 # ours / httptools on the browser GET we aim for.
 PARSER_GOAL = 0.5
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    defaults = HttpBenchConfig()
-    group = parser.getgroup("fastasgi-http", "end-to-end HTTP benchmark (bench/run_http.py)")
-    group.addoption(
-        "--http-servers",
-        default=",".join(defaults.servers),
-        help="comma-separated servers; the first is compared with each other one",
+    add_options(
+        HttpBenchConfig,
+        parser.getgroup(
+            "fastasgi-http", "end-to-end HTTP benchmark (bench/e2e/run_http.py)"
+        ).addoption,
+        prefix=HTTP,
     )
-    group.addoption(
-        "--http-apps", default=",".join(defaults.apps), help="comma-separated apps of bench/apps.py"
-    )
-    group.addoption(
-        "--http-rounds",
-        type=int,
-        default=defaults.rounds,
-        help="wrk runs per server and app, interleaved; the median is reported",
-    )
-    group.addoption(
-        "--http-duration", type=int, default=defaults.duration, help="seconds per wrk run"
-    )
-    group.addoption(
-        "--http-warmup",
-        type=int,
-        default=defaults.warmup,
-        help="seconds of wrk per server before the first round",
-    )
-    group.addoption("--http-connections", type=int, default=defaults.connections)
-    group.addoption("--http-threads", type=int, default=defaults.threads)
-    group.addoption(
-        "--http-no-pin", action="store_true", help="do not pin servers to CPU 0 and wrk to CPU 1"
-    )
-    group.addoption(
-        "--http-no-report", action="store_true", help="do not write bench/reports/<date>-http.md"
+    add_options(
+        WebSocketBenchConfig,
+        parser.getgroup(
+            "fastasgi-websocket", "end-to-end WebSocket benchmark (bench/e2e/run_websocket.py)"
+        ).addoption,
+        prefix=WEBSOCKET,
     )
 
 
 def http_config(config: pytest.Config) -> HttpBenchConfig:
-    option = config.option
-    bench_config = HttpBenchConfig(
-        servers=[s for s in option.http_servers.split(",") if s],
-        apps=[a for a in option.http_apps.split(",") if a],
-        rounds=option.http_rounds,
-        duration=option.http_duration,
-        warmup=option.http_warmup,
-        connections=option.http_connections,
-        threads=option.http_threads,
-        pin=not option.http_no_pin,
-    )
+    bench_config = from_options(HttpBenchConfig, config.option, prefix=HTTP)
+    try:
+        bench_config.validate()
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return bench_config
+
+
+def websocket_config(config: pytest.Config) -> WebSocketBenchConfig:
+    bench_config = from_options(WebSocketBenchConfig, config.option, prefix=WEBSOCKET)
     try:
         bench_config.validate()
     except ValueError as exc:
@@ -96,9 +78,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # One end-to-end test runs every server for one app: its time limit follows the options.
     bench_config = http_config(config)
     one_app = HttpBenchConfig(**{**vars(bench_config), "apps": bench_config.apps[:1]})
+    websocket_bound = websocket_config(config).wall_time_bound()
     for item in items:
         if "http_app" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.timeout(one_app.wall_time_bound()))
+        if "websocket_bench" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(websocket_bound))
 
 
 @pytest.fixture
@@ -116,6 +101,12 @@ def http_bench(request: pytest.FixtureRequest) -> HttpBenchConfig:
             pytrace=False,
         )
     return http_config(request.config)
+
+
+@pytest.fixture
+def websocket_bench(request: pytest.FixtureRequest) -> WebSocketBenchConfig:
+    """The end-to-end WebSocket configuration from the --ws-* options."""
+    return websocket_config(request.config)
 
 
 @pytest.fixture
@@ -160,8 +151,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.section("http: median requests/s")
         for line in results_table(results, bench_config.servers).splitlines():
             terminalreporter.write_line(line)
-        if not config.option.http_no_report:
+        if bench_config.report:
             when = datetime.datetime.now(datetime.timezone.utc)
             bench_config.apps = [r.app for r in results]
-            path = write_report(render_report(results, bench_config, when), when, REPORTS)
+            path = write_report(render_report(results, bench_config, when), when)
             terminalreporter.write_line(f"report: {path}")

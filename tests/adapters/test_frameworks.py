@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.urls import path as django_path
 
 from fastasgi.adapters.wsgi import WSGIAdapter
 from tests.adapters.driver import Client, call, http_scope, run
+from tests.support import frameworks
+from tests.support.frameworks import configure_django, django_asgi_app, django_wsgi_app, flask_app
 
 MiB = 1024 * 1024
 
@@ -34,53 +35,6 @@ def post_scope(path: str, length: int, content_type: bytes = b"application/octet
 
 
 # -- Flask -------------------------------------------------------------------------------
-
-def flask_app() -> Any:
-    import flask
-
-    app = flask.Flask("fastasgi_wsgi_test")
-
-    @app.get("/hello")
-    def hello() -> str:
-        return "Hello from Flask"
-
-    @app.get("/café/<name>")
-    def unicode_route(name: str) -> str:
-        return f"{flask.request.path} {name}"
-
-    @app.get("/where")
-    def where() -> Any:
-        return {"url": flask.url_for("hello", _external=True),
-                "script_root": flask.request.script_root,
-                "q": flask.request.args.get("q")}
-
-    @app.post("/upload")
-    def upload_view() -> str:
-        digest = hashlib.sha256()
-        size = 0
-        while data := flask.request.stream.read(16 * 1024):
-            digest.update(data)
-            size += len(data)
-        return f"{size} {digest.hexdigest()}"
-
-    @app.post("/json")
-    def json_view() -> Any:
-        payload = flask.request.get_json()
-        return flask.jsonify(total=sum(payload["numbers"]))
-
-    @app.get("/stream")
-    def stream() -> Any:
-        def generate() -> Iterator[str]:
-            for i in range(3):
-                yield f"part {i}\n"
-        return flask.Response(generate(), mimetype="text/plain")
-
-    @app.get("/boom")
-    def boom() -> str:
-        raise RuntimeError("view failed")
-
-    return app
-
 
 @pytest.fixture(scope="module")
 def flask_adapter() -> WSGIAdapter:
@@ -146,77 +100,14 @@ def test_flask_error_and_not_found_pages(flask_adapter: WSGIAdapter) -> None:
 
 # -- Django ------------------------------------------------------------------------------
 
-def django_hello(request: Any) -> Any:
-    from django.http import HttpResponse
-    return HttpResponse("Hello from Django", content_type="text/plain")
-
-
-def django_echo(request: Any) -> Any:
-    from django.http import JsonResponse
-    digest = hashlib.sha256()
-    size = 0
-    while data := request.read(16 * 1024):
-        digest.update(data)
-        size += len(data)
-    return JsonResponse({"method": request.method, "size": size, "sha256": digest.hexdigest()})
-
-
-def django_where(request: Any, name: str) -> Any:
-    from django.http import JsonResponse
-    from django.urls import reverse
-    return JsonResponse({
-        "path": request.path, "path_info": request.path_info, "name": name,
-        "hello": request.build_absolute_uri(reverse("hello")),
-        "q": request.GET.get("q"), "cookie": request.COOKIES.get("session"),
-    })
-
-
-def django_stream(request: Any) -> Any:
-    from django.http import StreamingHttpResponse
-    return StreamingHttpResponse((f"row {i}\n" for i in range(3)), content_type="text/plain")
-
-
-# This module is the URLconf of the Django tests (ROOT_URLCONF).
-urlpatterns = [
-    django_path("hello", django_hello, name="hello"),
-    django_path("echo", django_echo),
-    django_path("where/<str:name>", django_where),
-    django_path("stream", django_stream),
-]
-
-
-def configure_django() -> None:
-    import django
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure(
-            DEBUG=False, SECRET_KEY="fastasgi-adapter-tests", ALLOWED_HOSTS=["*"],
-            ROOT_URLCONF=__name__, MIDDLEWARE=[], INSTALLED_APPS=[], USE_TZ=True,
-        )
-        django.setup()
-
-
 @pytest.fixture()
 def django_urls() -> Iterator[None]:
     configure_django()
     from django.test.utils import override_settings
 
-    # Another test module may have configured Django first: route to this module's views.
-    with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["*"]):
+    # Another test may have overridden the URLconf: route to the shared framework views.
+    with override_settings(ROOT_URLCONF=frameworks.__name__, ALLOWED_HOSTS=["*"]):
         yield
-
-
-def django_wsgi_app() -> Any:
-    configure_django()
-    from django.core.wsgi import get_wsgi_application
-    return get_wsgi_application()
-
-
-def django_asgi_app() -> Any:
-    configure_django()
-    from django.core.asgi import get_asgi_application
-    return get_asgi_application()
 
 
 @pytest.mark.parametrize("interface", ["wsgi", "asgi"])

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.adapters.test_frameworks import django_asgi_app, django_wsgi_app, flask_app
+from tests.support.frameworks import django_asgi_app, django_wsgi_app, flask_app
 from tests.support.server import serve
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
@@ -20,7 +20,7 @@ def django_urls() -> Iterator[None]:
     from django.test.utils import override_settings
 
     django_wsgi_app()  # configures Django once
-    with override_settings(ROOT_URLCONF="tests.adapters.test_frameworks", ALLOWED_HOSTS=["*"]):
+    with override_settings(ROOT_URLCONF="tests.support.frameworks", ALLOWED_HOSTS=["*"]):
         yield
 
 

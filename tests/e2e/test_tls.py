@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.protocols import apps
+from tests.support import apps
 from tests.support.server import serve
 
 

@@ -59,7 +59,7 @@ def _import_target(name: str) -> Callable[[bytes], None]:
         # Without an instrumented build the harness's own branches are all the coverage
         # there is; with one they would only slow each run down several times.
         with atheris.instrument_imports(include=["tests.fuzz", "tests.parser.events",
-                                                 "tests.websocket.frames"]):
+                                                 "tests.support.websocket_frames"]):
             from tests.fuzz import checks, targets, websocket_checks  # noqa: F401
     return targets.TARGETS[name]
 

@@ -32,7 +32,7 @@ from fastasgi._websocket import (
     WebSocketCodec,
 )
 from tests.fuzz.checks import split
-from tests.websocket.frames import CLOSE, ServerFrame, server_frames
+from tests.support.websocket_frames import CLOSE, ServerFrame, server_frames
 
 FAILURE_CODES = frozenset({1002, 1007, 1009})
 MAX_HEADER = 14  # 2 bytes, 8 of extended length, 4 of mask

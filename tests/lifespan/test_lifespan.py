@@ -311,6 +311,6 @@ def test_cleanup_after_answering_shutdown_is_bounded_by_the_timeout() -> None:
 
 
 def test_django_asgi_app_is_served_without_lifespan_in_auto_mode() -> None:
-    from tests.adapters.test_frameworks import django_asgi_app
+    from tests.support.frameworks import django_asgi_app
 
     assert run(Lifespan(django_asgi_app(), "auto", 2, 2).startup()) is True

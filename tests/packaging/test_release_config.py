@@ -77,6 +77,29 @@ def test_ci_runs_the_slow_distribution_tests_and_a_debug_build() -> None:
     assert jobs["debug-build"]["env"]["FASTASGI_DEBUG"] == "1"
 
 
+def test_ci_runs_the_autobahn_test_in_its_own_job_with_wstest() -> None:
+    jobs = load_workflow("ci.yml")["jobs"]
+    # Under CI=true the Autobahn test fails without wstest: the jobs that lack it deselect it.
+    for name in ("test", "debug-build"):
+        commands = " ".join(step.get("run", "") for step in jobs[name]["steps"])
+        assert 'pytest -m "not slow and not autobahn"' in commands, name
+    autobahn = jobs["autobahn"]
+    commands = " ".join(step.get("run", "") for step in autobahn["steps"])
+    assert "pytest -m autobahn tests/websocket/autobahn" in commands
+    wstest = autobahn["env"]["WSTEST"]
+    assert wstest.startswith("${{ github.workspace }}/")
+    script = ROOT / wstest.removeprefix("${{ github.workspace }}/")
+    assert script.is_file() and script.stat().st_mode & 0o111
+    image = re.search(r"crossbario/autobahn-testsuite:[\w.]+", script.read_text())
+    assert image is not None and f"docker pull {image.group(0)}" in commands
+    assert autobahn["runs-on"] == "ubuntu-latest"  # Docker's host network is Linux only
+
+
+def test_ci_runs_ruff_and_mypy() -> None:
+    commands = [step.get("run", "") for step in load_workflow("ci.yml")["jobs"]["lint"]["steps"]]
+    assert "ruff check ." in commands and "mypy" in commands
+
+
 def test_wheels_are_built_on_a_native_runner_per_platform() -> None:
     job = load_workflow("wheels.yml")["jobs"]["wheels"]
     runners = {entry["os"] for entry in job["strategy"]["matrix"]["include"]}

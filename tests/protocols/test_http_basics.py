@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from fastasgi import ClientDisconnected
-from tests.protocols import apps
+from tests.support import apps
 from tests.support.server import read_response, recv_until_closed, serve
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from tests.protocols import apps
+from tests.support import apps
 from tests.support.server import read_response, recv_until_closed, serve
 
 

@@ -2,7 +2,7 @@
 
 Over real sockets with real Starlette, FastAPI and sse-starlette apps. Each test waits for the
 outcome with a generous deadline and asserts that it happened; how fast (the issue asks for
-well under 100 ms) is measured by bench/run_disconnect.py, not asserted here.
+well under 100 ms) is measured by bench/e2e/run_disconnect.py, not asserted here.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.protocols import apps
+from tests.support import apps
 from tests.support.server import Running, read_response, recv_until_closed, serve
 
 

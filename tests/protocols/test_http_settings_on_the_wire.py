@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fastasgi.logging import TRACE
-from tests.protocols import apps
+from tests.support import apps
 from tests.support.server import read_response, recv_until_closed, serve
 
 

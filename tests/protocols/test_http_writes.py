@@ -8,7 +8,7 @@ from typing import Any
 from fastasgi._serializer import set_date
 from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import ServerState
-from tests.protocols import apps
+from tests.support import apps
 from tests.support.settings import connection_settings
 
 

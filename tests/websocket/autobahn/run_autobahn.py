@@ -97,7 +97,7 @@ def run_suite(wstest: str, cases: list[str], exclude: list[str], outdir: Path,
     """Serve the echo app, run wstest on it and return index.json's results (case -> result).
     Raises RuntimeError, OSError or subprocess.TimeoutExpired when the run cannot be done."""
     from tests.support.server import serve
-    from tests.websocket.protocol_support import echo
+    from tests.support.websocket import echo
 
     workdir = Path(tempfile.mkdtemp(prefix="fastasgi-autobahn-"))
     try:

@@ -1,6 +1,9 @@
 """Autobahn|Testsuite's fuzzing client against the echo app (all cases but the 12.x/13.x
 permessage-deflate volume cases; about 15 s). Needs ``wstest``: $WSTEST, or on PATH (see
-docs/websocket.md); without it the test is skipped, or fails when $CI says it runs on CI."""
+docs/websocket.md); without it the test is skipped, or fails when $CI says it runs on CI.
+
+Marked ``autobahn``: where wstest cannot be provided, deselect it by name with
+``-m "not autobahn"`` (the GitHub workflow does, and runs it in a job of its own)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from tests.websocket.autobahn.run_autobahn import SLOW_CASES, run_suite
 # Cases whose outcome the suite calls implementation defined (docs/websocket.md explains each);
 # every other case must be OK, not even NON-STRICT.
 INFORMATIONAL = {"7.1.6", "7.13.1", "7.13.2"}
+
+pytestmark = pytest.mark.autobahn
 
 
 def wstest() -> str | None:

@@ -1,8 +1,8 @@
 """Abuse and soak: one server worker against clients that misbehave, with a dated report.
 
-    python -m bench.run_abuse                              # full scale, fastasgi only
-    python -m bench.run_abuse --scale 0.05                 # a quick check of the script itself
-    python -m bench.run_abuse --servers fastasgi,uvicorn   # side by side
+    python -m bench.e2e.run_abuse                              # full scale, fastasgi only
+    python -m bench.e2e.run_abuse --scale 0.05                 # a quick check of the script itself
+    python -m bench.e2e.run_abuse --servers fastasgi,uvicorn   # side by side
 
 Each server runs one worker pinned to CPU 0 with short timeouts (keep-alive, header read); wrk
 and the attacking clients (``abuse_clients.py``) run on CPU 1; a "normal" client in this process
@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import machine
-from bench.abuse_clients import raise_fd_limit
-from bench.abuse_measure import (
+from bench.e2e.abuse_clients import raise_fd_limit
+from bench.e2e.abuse_measure import (
     NORMAL_INTERVAL,
     Latency,
     Sampler,
@@ -43,13 +43,13 @@ from bench.abuse_measure import (
     rss,
     worker_pid,
 )
-from bench.cpu_usage import CpuSample, others_share
+from bench.e2e.cpu_usage import CpuSample, others_share
+from bench.e2e.run_http import WrkMissing, parse_wrk, require_wrk
+from bench.e2e.servers import HOST, SERVERS, ServerProcess, free_port, launch, pinned
 from bench.exclusive import exclusive_machine
-from bench.run_http import WrkMissing, parse_wrk, require_wrk
-from bench.servers import HOST, SERVERS, ServerProcess, free_port, launch, pinned
+from bench.options import REPORTS, report_path
 
-REPO = Path(__file__).resolve().parent.parent
-REPORTS = Path(__file__).resolve().parent / "reports"
+REPO = Path(__file__).resolve().parents[2]
 SERVER_CPU, CLIENT_CPU = 0, 1
 MIB = 1 << 20
 
@@ -146,7 +146,7 @@ class Attack:
 
     def __init__(self, kind: str, port: int, count: int, seconds: float, size: int,
                  cpu: int | None) -> None:
-        self.command = pinned([sys.executable, "-m", "bench.abuse_clients", kind,
+        self.command = pinned([sys.executable, "-m", "bench.e2e.abuse_clients", kind,
                                "--port", str(port), "--count", str(count),
                                "--seconds", str(seconds), "--size", str(size)], cpu)
         self.bound = seconds + 120  # opening connections and closing them count too
@@ -426,7 +426,7 @@ WEBSOCKET_SCENARIOS = {"ws-ping-flood", "ws-frame-flood"}
 
 
 def server_command(name: str, port: int, config: Config) -> list[str]:
-    """bench.servers' command line for ``name``, serving the abuse app with the short timeouts
+    """bench.e2e.servers' command line for ``name``, serving the abuse app with the short timeouts
     each server has a flag for (uvicorn has no header-read timeout; granian's keep-alive
     timeout is not configurable)."""
     command = SERVERS[name]("bench.apps:abuse", port)
@@ -554,7 +554,7 @@ def render_report(results: list[ServerResult], config: Config, argv: list[str],
             lines.append("")
     lines += ["## Machine", "", *(f"- {k}: {v}" for k, v in facts.items()), "",
               "## Command lines", "", "```",
-              "python -m bench.run_abuse " + shlex.join(argv)]
+              "python -m bench.e2e.run_abuse " + shlex.join(argv)]
     for result in results:
         lines.append(_plain(result.command))
         for outcome in result.outcomes:
@@ -564,12 +564,7 @@ def render_report(results: list[ServerResult], config: Config, argv: list[str],
 
 
 def write_report(text: str, when: datetime.datetime) -> Path:
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    path = REPORTS / f"{when:%Y-%m-%dT%H%M}-abuse.md"
-    n = 2
-    while path.exists():
-        path = REPORTS / f"{when:%Y-%m-%dT%H%M}-abuse-{n}.md"
-        n += 1
+    path = report_path("abuse", when)
     path.write_text(text)
     return path
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.cpu_usage import server_processes
-from bench.servers import HOST, ServerProcess
+from bench.e2e.cpu_usage import server_processes
+from bench.e2e.servers import HOST, ServerProcess
 
 NORMAL_INTERVAL = 0.005  # seconds between the normal client's requests
 NORMAL_TIMEOUT = 5.0

@@ -3,8 +3,7 @@
 import pytest
 
 from fastasgi._websocket import WebSocketClosed, WebSocketCodec
-
-from .frames import (
+from tests.support.websocket_frames import (
     BINARY,
     CLOSE,
     PING,

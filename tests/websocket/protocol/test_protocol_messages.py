@@ -10,7 +10,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.support.server import serve
-from tests.websocket.protocol_support import Recorder, echo
+from tests.support.websocket import Recorder, echo
 
 MIB = 1 << 20
 

@@ -1,5 +1,5 @@
 """What the WebSocket connection tests share: small ASGI apps, and a raw-socket client that
-speaks the handshake and frames byte by byte (tests/websocket/frames.py builds the frames)."""
+speaks the handshake and frames byte by byte (tests/support/websocket_frames.py builds the frames)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import struct
 import threading
 from typing import Any
 
-from tests.websocket.frames import CLOSE, ServerFrame, client_frame, close_payload
+from tests.support.websocket_frames import CLOSE, ServerFrame, client_frame, close_payload
 
 Scope = dict[str, Any]
 KEY = b"dGhlIHNhbXBsZSBub25jZQ=="

@@ -12,7 +12,7 @@ from websockets.sync.client import connect
 
 from fastasgi.protocols.websocket import CLOSE_TIMEOUT
 from tests.support.server import serve
-from tests.websocket.protocol_support import RawClient, Recorder, echo
+from tests.support.websocket import RawClient, Recorder, echo
 
 
 def url(running: Any, path: str = "/") -> str:
@@ -273,7 +273,7 @@ def test_echo_app_serves_many_short_connections_in_a_row() -> None:
 def test_shutdown_before_accept_answers_503_and_a_late_accept_raises_oserror() -> None:
     import asyncio
 
-    from tests.websocket.protocol_support import upgrade_request, websocket_connection
+    from tests.support.websocket import upgrade_request, websocket_connection
 
     release = threading.Event()
 
@@ -303,7 +303,7 @@ def test_sigterm_to_the_cli_closes_open_websockets_with_1001_and_exits() -> None
 
     from tests.support.server import serve_cli
 
-    with serve_cli("tests.websocket.protocol_support:echo", "--port", "0",
+    with serve_cli("tests.support.websocket:echo", "--port", "0",
                    "--ws-max-size", "1000") as running:
         assert running.process is not None
         with connect(url(running), compression=None) as ws:

@@ -24,7 +24,7 @@ import h11
 import httptools
 import pytest
 
-from bench.parser_inputs import INPUTS, RequestInput
+from bench.micro.parser_inputs import INPUTS, RequestInput
 
 # (method, target, headers, body) as the bench compares them.
 Parsed = tuple[bytes, bytes, list[tuple[bytes, bytes]], bytes]

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.support.server import serve
-from tests.websocket.frames import BINARY, CLOSE, CONTINUATION, PING, TEXT, client_frame
-from tests.websocket.protocol_support import RawClient, Recorder
+from tests.support.websocket import RawClient, Recorder
+from tests.support.websocket_frames import BINARY, CLOSE, CONTINUATION, PING, TEXT, client_frame
 
 
 async def accept_then_read_until_disconnect(scope: Any, receive: Any, send: Any) -> None:
@@ -153,7 +153,7 @@ def test_bytes_before_accept_over_the_limit_drop_the_connection() -> None:
 
     app = Recorder(slow_to_accept)
     with serve(app) as running, RawClient.connect_raw(running.port) as client:
-        from tests.websocket.protocol_support import upgrade_request
+        from tests.support.websocket import upgrade_request
 
         client.send(upgrade_request())
         frame = client_frame(BINARY, b"p" * 65536)
@@ -169,7 +169,7 @@ def test_bytes_before_accept_over_the_limit_drop_the_connection() -> None:
 
 
 def test_answer_to_a_message_goes_out_before_the_close_a_later_frame_causes() -> None:
-    from tests.websocket.protocol_support import echo
+    from tests.support.websocket import echo
 
     with serve(echo) as running:
         client = RawClient.open(running.port)
@@ -182,8 +182,8 @@ def test_answer_to_a_message_goes_out_before_the_close_a_later_frame_causes() ->
 
 
 def test_answer_to_a_message_goes_out_before_the_reply_to_a_close_right_behind_it() -> None:
-    from tests.websocket.frames import close_payload
-    from tests.websocket.protocol_support import echo
+    from tests.support.websocket import echo
+    from tests.support.websocket_frames import close_payload
 
     with serve(echo) as running:
         client = RawClient.open(running.port)

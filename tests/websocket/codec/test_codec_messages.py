@@ -3,8 +3,7 @@
 import pytest
 
 from fastasgi._websocket import NEED_DATA, Close, Ping, Pong, WebSocketCodec
-
-from .frames import (
+from tests.support.websocket_frames import (
     BINARY,
     CLOSE,
     CONTINUATION,

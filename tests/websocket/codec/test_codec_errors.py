@@ -5,8 +5,7 @@ import struct
 import pytest
 
 from fastasgi._websocket import NEED_DATA, ProtocolError, WebSocketCodec
-
-from .frames import (
+from tests.support.websocket_frames import (
     BINARY,
     CLOSE,
     CONTINUATION,

@@ -6,8 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastasgi._websocket import NEED_DATA, DeflateParams, ProtocolError, WebSocketCodec
-
-from .frames import (
+from tests.support.websocket_frames import (
     BINARY,
     CLOSE,
     CONTINUATION,

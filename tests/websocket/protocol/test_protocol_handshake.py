@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.server import read_response, serve
-from tests.websocket.protocol_support import ACCEPT, RawClient, echo, upgrade_request
+from tests.support.websocket import ACCEPT, RawClient, echo, upgrade_request
 
 
 async def echo_or_describe(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -114,7 +114,7 @@ def test_http_keeps_working_on_a_connection_before_an_upgrade() -> None:
 
 
 def test_frames_sent_right_behind_the_upgrade_request_are_not_lost() -> None:
-    from tests.websocket.frames import TEXT, client_frame
+    from tests.support.websocket_frames import TEXT, client_frame
 
     with serve(echo) as running, RawClient.connect_raw(running.port) as client:
         client.send(upgrade_request() + client_frame(TEXT, b"eager") + client_frame(TEXT, b"2"))

@@ -6,8 +6,7 @@ import zlib
 import pytest
 
 from fastasgi._websocket import DeflateParams, ProtocolError, WebSocketCodec
-
-from .frames import (
+from tests.support.websocket_frames import (
     BINARY,
     CONTINUATION,
     PING,

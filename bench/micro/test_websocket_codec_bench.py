@@ -14,8 +14,8 @@ rounds, and each benchmark first checks its output, so a faster number cannot co
 
 Figures are messages per second (100 / time per round for the batches).
 
-Run: pytest bench/test_websocket_codec_bench.py --benchmark-only
- or: python -m bench.test_websocket_codec_bench     (a quick side-by-side table without pytest)
+Run: pytest bench/micro/test_websocket_codec_bench.py --benchmark-only
+ or: python -m bench.micro.test_websocket_codec_bench  (a side-by-side table without pytest)
 """
 
 from __future__ import annotations
@@ -96,8 +96,9 @@ def theirs_protocol(deflate: bool = False) -> ServerProtocol:
 
 def theirs_decode(protocol: ServerProtocol, data: bytes) -> list[Any]:
     protocol.receive_data(data)
+    # Past the handshake a server protocol receives only frames, and their data is bytes.
     return [
-        frame.data.decode() if frame.opcode is Opcode.TEXT else frame.data
+        frame.data.decode() if frame.opcode is Opcode.TEXT else frame.data  # type: ignore[union-attr]
         for frame in protocol.events_received()
     ]
 

@@ -14,8 +14,7 @@ from fastasgi._websocket import (
     ProtocolError,
     WebSocketCodec,
 )
-
-from .frames import BINARY, CONTINUATION, TEXT, client_frame, server_frames
+from tests.support.websocket_frames import BINARY, CONTINUATION, TEXT, client_frame, server_frames
 
 EVENT_TYPES = (str, bytes, Ping, Pong, Close)
 

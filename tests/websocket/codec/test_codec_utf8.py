@@ -5,8 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastasgi._websocket import NEED_DATA, ProtocolError, WebSocketCodec
-
-from .frames import CONTINUATION, TEXT, client_frame, events
+from tests.support.websocket_frames import CONTINUATION, TEXT, client_frame, events
 
 INVALID = [
     b"\x80",  # lone continuation byte

@@ -1,6 +1,6 @@
 """The misbehaving clients of ``run_abuse.py``, each one asyncio process on 127.0.0.1.
 
-    python -m bench.abuse_clients KIND --port PORT --count N --seconds S [--size BYTES]
+    python -m bench.e2e.abuse_clients KIND --port PORT --count N --seconds S [--size BYTES]
 
 KIND is one of ATTACKS. The process prints ``READY`` on a line of its own once the attack is in
 full swing (every connection open, or the flood started), then one JSON object with what it saw,
@@ -20,7 +20,7 @@ import socket
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 HOST = "127.0.0.1"
@@ -302,7 +302,7 @@ async def ws_frame_flood(port: int, count: int, seconds: float, size: int) -> di
     return {"opened": len(conns), "frames_sent": sent, "seconds": round(elapsed, 2)}
 
 
-ATTACKS: dict[str, Callable[[int, int, float, int], Awaitable[dict[str, Any]]]] = {
+ATTACKS: dict[str, Callable[[int, int, float, int], Coroutine[Any, Any, dict[str, Any]]]] = {
     "idle": idle,
     "slowloris": slowloris,
     "slow-reader": slow_reader,

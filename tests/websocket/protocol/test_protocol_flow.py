@@ -11,8 +11,7 @@ import threading
 from typing import Any
 
 from tests.support.server import serve
-from tests.websocket.frames import BINARY, PING, PONG, TEXT, client_frame
-from tests.websocket.protocol_support import (
+from tests.support.websocket import (
     RawClient,
     Recorder,
     echo,
@@ -20,6 +19,7 @@ from tests.websocket.protocol_support import (
     wait_for,
     websocket_connection,
 )
+from tests.support.websocket_frames import BINARY, PING, PONG, TEXT, client_frame
 
 KIB = 1024
 

@@ -1,4 +1,4 @@
-"""Apps for bench/run_disconnect.py: each records, in the file named by FASTASGI_BENCH_STOPS,
+"""Apps for bench/e2e/run_disconnect.py: each records, in the file named by FASTASGI_BENCH_STOPS,
 the CLOCK_MONOTONIC time at which it learned that its client left (one line per request).
 
 CLOCK_MONOTONIC is one clock for every process of a Linux machine, so the runner compares these

@@ -6,8 +6,8 @@ against every server, round-robin, starting from a different server each round, 
 the machine (other load, thermal state) affects all servers alike. The figure per server is the
 MEDIAN requests/s over the rounds.
 
-Run directly:  python -m bench.run_http --servers fastasgi,uvicorn,granian --rounds 3
-or through pytest: pytest bench/test_http_e2e_bench.py --benchmark-only (see bench/README.md).
+Run directly:  python -m bench.e2e.run_http --servers fastasgi,uvicorn,granian --rounds 3
+or through pytest: pytest bench/e2e/test_http_e2e_bench.py --benchmark-only (see bench/README.md).
 """
 
 import argparse
@@ -21,62 +21,20 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench import machine
-from bench.apps import APPS
-from bench.cpu_usage import CpuSample, others_share
-from bench.exclusive import WAIT_TIMEOUT, exclusive_machine
-from bench.servers import SERVERS, ServerProcess, pinned, start_server
+from bench.e2e.cpu_usage import CpuSample, others_share
+from bench.e2e.servers import ServerProcess, pinned, start_server
+from bench.exclusive import exclusive_machine
+from bench.options import REPORTS, HttpBenchConfig, add_options, from_options, report_path
 
-REPORTS = Path(__file__).resolve().parent / "reports"
 WRK_INSTALL = "apt-get update && apt-get install -y wrk  (Debian/Ubuntu; macOS: brew install wrk)"
-SERVER_CPU = 0
-WRK_CPU = 1
 
 
 class WrkMissing(RuntimeError):
     pass
-
-
-@dataclass
-class HttpBenchConfig:
-    servers: list[str] = field(default_factory=lambda: ["fastasgi", "uvicorn", "granian"])
-    apps: list[str] = field(default_factory=lambda: ["plaintext", "json"])
-    rounds: int = 3
-    duration: int = 5  # seconds per wrk run
-    warmup: int = 1  # seconds of wrk per server before the first round
-    connections: int = 64
-    threads: int = 1
-    pin: bool = True  # server on CPU 0, wrk on CPU 1, when taskset and two CPUs exist
-
-    def validate(self) -> None:
-        for name in self.servers:
-            if name not in SERVERS:
-                raise ValueError(f"unknown server {name!r}; known: {', '.join(SERVERS)}")
-        for name in self.apps:
-            if name not in APPS:
-                raise ValueError(f"unknown app {name!r}; known: {', '.join(APPS)}")
-        if not self.servers or not self.apps:
-            raise ValueError("at least one server and one app are needed")
-        if self.rounds < 1 or self.duration < 1 or self.warmup < 0:
-            raise ValueError("rounds and duration must be >= 1, warmup >= 0")
-        if self.threads < 1 or self.connections < self.threads:
-            raise ValueError("need threads >= 1 and connections >= threads")
-
-    def cpus(self) -> tuple[int | None, int | None]:
-        """(server CPU, wrk CPU), or (None, None) when pinning is off or impossible."""
-        if not self.pin or shutil.which("taskset") is None or not hasattr(os, "sched_getaffinity"):
-            return None, None
-        if not {SERVER_CPU, WRK_CPU} <= os.sched_getaffinity(0):
-            return None, None
-        return SERVER_CPU, WRK_CPU
-
-    def wall_time_bound(self) -> float:
-        """Seconds a whole run may take, for test timeouts: wrk time plus start/stop slack."""
-        per_app = len(self.servers) * (self.warmup + self.rounds * self.duration + 2 * 30)
-        return float(len(self.apps) * (per_app + WAIT_TIMEOUT) + 60)
 
 
 @dataclass
@@ -331,49 +289,20 @@ def render_report(
 
 
 def write_report(text: str, when: datetime.datetime, directory: Path = REPORTS) -> Path:
-    """Write ``<date>-http.md``; a report already there (committed, say) is never overwritten."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{when:%Y-%m-%d}-http.md"
-    n = 2
-    while path.exists():
-        path = directory / f"{when:%Y-%m-%d}-http-{n}.md"
-        n += 1
+    """Write ``<date>T<time>-http.md``; a report already there is never overwritten."""
+    path = report_path("http", when, directory)
     path.write_text(text)
     return path
 
 
-def _parse_args(argv: list[str] | None) -> tuple[HttpBenchConfig, bool]:
-    defaults = HttpBenchConfig()
+def _parse_args(argv: list[str] | None) -> HttpBenchConfig:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--servers",
-        default=",".join(defaults.servers),
-        help="comma-separated, the first is compared with the others",
-    )
-    parser.add_argument("--apps", default=",".join(defaults.apps))
-    parser.add_argument("--rounds", type=int, default=defaults.rounds)
-    parser.add_argument("--duration", type=int, default=defaults.duration, help="seconds per run")
-    parser.add_argument("--warmup", type=int, default=defaults.warmup, help="seconds per server")
-    parser.add_argument("--connections", type=int, default=defaults.connections)
-    parser.add_argument("--threads", type=int, default=defaults.threads)
-    parser.add_argument("--no-pin", action="store_true", help="do not pin server and wrk to CPUs")
-    parser.add_argument("--no-report", action="store_true", help=f"do not write {REPORTS}/")
-    args = parser.parse_args(argv)
-    config = HttpBenchConfig(
-        servers=[s for s in args.servers.split(",") if s],
-        apps=[a for a in args.apps.split(",") if a],
-        rounds=args.rounds,
-        duration=args.duration,
-        warmup=args.warmup,
-        connections=args.connections,
-        threads=args.threads,
-        pin=not args.no_pin,
-    )
-    return config, not args.no_report
+    add_options(HttpBenchConfig, parser.add_argument)
+    return from_options(HttpBenchConfig, parser.parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> int:
-    config, report = _parse_args(argv)
+    config = _parse_args(argv)
     try:
         config.validate()
         require_wrk()
@@ -384,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     results = [run_app(app, config, progress=print) for app in config.apps]
     print()
     print(results_table(results, config.servers))
-    if report:
+    if config.report:
         path = write_report(render_report(results, config, when), when)
         print(f"\nreport: {path}")
     return 0

@@ -13,8 +13,8 @@ The load client is a small asyncio Protocol on uvloop that writes a pre-built ma
 compares each echo with the expected bytes: a general-purpose client (the `websockets` library)
 costs more CPU per message than the servers under test, and would measure itself.
 
-Run directly:  python -m bench.run_websocket --rounds 3 --duration 5
-or through pytest: pytest bench/test_websocket_e2e_bench.py --benchmark-only
+Run directly:  python -m bench.e2e.run_websocket --rounds 3 --duration 5
+or through pytest: pytest bench/e2e/test_websocket_e2e_bench.py --benchmark-only
 """
 
 from __future__ import annotations
@@ -27,25 +27,27 @@ import importlib.metadata
 import json
 import os
 import shlex
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench import machine
-from bench.exclusive import WAIT_TIMEOUT, exclusive_machine
-from bench.servers import HOST, REPO, ServerProcess, free_port, launch, pinned
+from bench.e2e.servers import HOST, REPO, ServerProcess, free_port, launch, pinned
+from bench.exclusive import exclusive_machine
+from bench.options import (
+    WebSocketBenchConfig,
+    add_options,
+    from_options,
+    report_path,
+)
 
-REPORTS = Path(__file__).resolve().parent / "reports"
-SERVER_CPU = 0
-CLIENT_CPU = 1
-APP = "bench.run_websocket:echo"
+APP = "bench.e2e.run_websocket:echo"
 START_TIMEOUT = 20.0
 
 
@@ -249,7 +251,7 @@ async def run_load(port: int, *, connections: int, duration: float, size: int) -
 
 
 def client_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.run_websocket client")
+    parser = argparse.ArgumentParser(prog="python -m bench.e2e.run_websocket client")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=float, default=5.0)
@@ -265,39 +267,6 @@ def client_main(argv: list[str]) -> int:
 
 
 # -- the matrix --------------------------------------------------------------------------------
-
-
-@dataclass
-class WebSocketBenchConfig:
-    servers: list[str] = field(default_factory=lambda: ["fastasgi", "uvicorn"])
-    rounds: int = 3
-    duration: int = 5  # seconds per client run
-    warmup: int = 1
-    connections: int = 16
-    size: int = 16  # bytes per message
-    pin: bool = True
-
-    def validate(self) -> None:
-        for name in self.servers:
-            if name not in SERVERS:
-                raise ValueError(f"unknown server {name!r}; known: {', '.join(SERVERS)}")
-        if not self.servers or self.rounds < 1 or self.duration < 1 or self.warmup < 0:
-            raise ValueError("need a server, rounds and duration >= 1, warmup >= 0")
-        if not 1 <= self.size < 126 or self.connections < 1:
-            raise ValueError("size must be 1..125 bytes and connections >= 1")
-
-    def cpus(self) -> tuple[int | None, int | None]:
-        if not self.pin or shutil.which("taskset") is None or not hasattr(os, "sched_getaffinity"):
-            return None, None
-        if not {SERVER_CPU, CLIENT_CPU} <= os.sched_getaffinity(0):
-            return None, None
-        return SERVER_CPU, CLIENT_CPU
-
-    def wall_time_bound(self) -> float:
-        """Seconds a whole run may take (test timeouts): waiting for the machine-wide lock,
-        the client runs, and start/stop slack."""
-        runs = len(self.servers) * (self.warmup + self.rounds * (self.duration + 10) + 60)
-        return WAIT_TIMEOUT + float(runs)
 
 
 @dataclass
@@ -348,7 +317,7 @@ def client_command(
         [
             sys.executable,
             "-m",
-            "bench.run_websocket",
+            "bench.e2e.run_websocket",
             "client",
             "--port",
             str(port),
@@ -501,12 +470,8 @@ def render_report(
 
 
 def write_report(text: str, when: datetime.datetime) -> Path:
-    REPORTS.mkdir(exist_ok=True)
-    path = REPORTS / f"{when:%Y-%m-%d}-websocket.md"
-    index = 2
-    while path.exists():
-        path = REPORTS / f"{when:%Y-%m-%d}-websocket-{index}.md"
-        index += 1
+    """Write ``<date>T<time>-websocket.md``; a report already there is never overwritten."""
+    path = report_path("websocket", when)
     path.write_text(text)
     return path
 
@@ -515,26 +480,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["client"]:
         return client_main(argv[1:])
-    defaults = WebSocketBenchConfig()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--servers", default=",".join(defaults.servers))
-    parser.add_argument("--rounds", type=int, default=defaults.rounds)
-    parser.add_argument("--duration", type=int, default=defaults.duration)
-    parser.add_argument("--warmup", type=int, default=defaults.warmup)
-    parser.add_argument("--connections", type=int, default=defaults.connections)
-    parser.add_argument("--size", type=int, default=defaults.size, help="bytes per message")
-    parser.add_argument("--no-pin", action="store_true", help="do not pin server and client")
-    parser.add_argument("--no-report", action="store_true", help=f"do not write {REPORTS}/")
-    args = parser.parse_args(argv)
-    config = WebSocketBenchConfig(
-        servers=[s for s in args.servers.split(",") if s],
-        rounds=args.rounds,
-        duration=args.duration,
-        warmup=args.warmup,
-        connections=args.connections,
-        size=args.size,
-        pin=not args.no_pin,
-    )
+    add_options(WebSocketBenchConfig, parser.add_argument)
+    config = from_options(WebSocketBenchConfig, parser.parse_args(argv))
     try:
         config.validate()
     except ValueError as exc:
@@ -544,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run_bench(config, progress=print)
     print()
     print(results_table(result, config.servers))
-    if not args.no_report:
+    if config.report:
         print(f"\nreport: {write_report(render_report(result, config, when), when)}")
     return 0
 

@@ -5,7 +5,7 @@ Two apps (bench/disconnect_app.py): a Starlette StreamingResponse producing a to
 each round the client starts a request, closes the socket, and the app writes down when it
 noticed; the report gives the median, p90 and worst delay per server.
 
-    python -m bench.run_disconnect --rounds 50 --servers fastasgi,uvicorn,granian
+    python -m bench.e2e.run_disconnect --rounds 50 --servers fastasgi,uvicorn,granian
 
 127.0.0.1 only, bounded: each round waits at most --timeout seconds for the app.
 """
@@ -21,11 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.e2e.servers import HOST, SERVERS, ServerProcess, free_port, launch
 from bench.exclusive import exclusive_machine
 from bench.machine import describe
-from bench.servers import HOST, SERVERS, ServerProcess, free_port, launch
 
-APPS = {"stream": "bench.disconnect_app:streaming", "long-poll": "bench.disconnect_app:long_poll"}
+APPS = {
+    "stream": "bench.e2e.disconnect_app:streaming",
+    "long-poll": "bench.e2e.disconnect_app:long_poll",
+}
 
 
 def wait_ready(server: ServerProcess, timeout: float = 20.0) -> None:

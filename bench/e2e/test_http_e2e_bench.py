@@ -1,14 +1,14 @@
 """End-to-end HTTP/1.1 throughput: every server of --http-servers on one app, side by side.
 
-One test per app runs the whole interleaved matrix of bench/run_http.py once (pytest-benchmark's
+One test per app runs the whole interleaved matrix of bench/e2e/run_http.py once (pytest-benchmark's
 time for it is only the wall time of the matrix); the figures are requests/s per server, kept in
 ``extra_info`` (so ``--benchmark-json`` carries them) and summarized at the end of the session,
-where bench/conftest.py also writes bench/reports/<date>-http.md.
+where bench/conftest.py also writes bench/reports/<date>T<time>-http.md.
 """
 
 from typing import Any
 
-from bench.run_http import AppResult, HttpBenchConfig, ratio_pairs, run_app
+from bench.e2e.run_http import AppResult, HttpBenchConfig, ratio_pairs, run_app
 
 
 def test_http_throughput(
