@@ -19,6 +19,7 @@ timer per request: a connection records the tick at which it became idle or bega
 cimport cython
 from fastasgi._parser cimport RequestParser, RequestHead
 from fastasgi._serializer cimport ResponseEncoder
+from fastasgi.settings cimport HTTPLimits, ResponseDefaults
 
 import asyncio
 import logging
@@ -106,16 +107,16 @@ cdef class HTTPProtocol:
     def __init__(self, ServerState state not None):
         self.state = state
         self.loop = state.loop
-        self.parser = RequestParser(
+        self.parser = RequestParser(HTTPLimits(
             max_request_line=state.max_request_line,
             max_header_bytes=state.max_header_bytes,
             max_headers=state.max_headers,
             max_body_size=state.max_body_size,
-        )
-        self.encoder = ResponseEncoder(
-            date=state.date_header, server=state.server_header,
-            default_headers=state.default_headers,
-        )
+        ))
+        self.encoder = ResponseEncoder(ResponseDefaults(
+            date_header=state.date_header, server_header=state.server_header,
+            headers=state.default_headers or (),
+        ))
         self.drain_waiters = None
 
     # -- asyncio.Protocol ------------------------------------------------------------------

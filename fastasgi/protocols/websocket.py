@@ -40,6 +40,7 @@ from fastasgi._websocket import (
 )
 from fastasgi.errors import ClientDisconnected
 from fastasgi.protocols.awaitables import Done
+from fastasgi.settings import ResponseDefaults
 from fastasgi.websocket_handshake import (
     HandshakeError,
     UpgradeRequest,
@@ -567,8 +568,9 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def response_encoder(self) -> ResponseEncoder:
         state = self.state
-        return ResponseEncoder(date=state.date_header, server=state.server_header,
-                               default_headers=state.default_headers)
+        return ResponseEncoder(ResponseDefaults(date_header=state.date_header,
+                                                server_header=state.server_header,
+                                                headers=state.default_headers or ()))
 
     def log_access(self, status: int) -> None:
         state = self.state
