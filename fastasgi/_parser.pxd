@@ -27,7 +27,6 @@ cdef class RequestParser:
     cdef Py_ssize_t max_request_line
     cdef Py_ssize_t max_header_bytes
     cdef Py_ssize_t max_headers
-    cdef Py_ssize_t max_chunk_size_digits
     cdef long long max_body_size
 
     # input: self._buf[self._pos:self._end] is what has not been consumed yet

@@ -2,6 +2,8 @@
 
 from typing import Final
 
+from fastasgi.settings import HTTPLimits
+
 class HTTPParseError(Exception):
     """A request the server must refuse. ``status`` is the response status to answer with."""
 
@@ -43,17 +45,10 @@ class RequestHead:
     content_length: int     # -1 unless body_framing == BODY_LENGTH
 
 class RequestParser:
-    def __init__(
-        self,
-        *,
-        max_request_line: int = 8190,
-        max_header_bytes: int = 65536,
-        max_headers: int = 100,
-        max_chunk_size_digits: int = 15,
-        max_body_size: int = 0,
-    ) -> None:
-        """Limits: request line bytes (414), head bytes and field count (431), chunk-size hex
-        digits (capped at 15, which always fits a 64-bit size), body bytes (413; 0 = no limit)."""
+    def __init__(self, limits: HTTPLimits) -> None:
+        """Enforces limits: request line bytes (414), head bytes and field count (431), body
+        bytes (413; 0 = no limit). A chunk size may have 15 significant hex digits, which
+        always fit a 64-bit size."""
     @property
     def buffered(self) -> int:
         """Bytes fed but not yet consumed by next_event()."""

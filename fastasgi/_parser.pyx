@@ -25,6 +25,8 @@ from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp, memcpy
 from libc.stdint cimport uint32_t, uint64_t
 
+from fastasgi.settings cimport HTTPLimits
+
 
 # --- errors -----------------------------------------------------------------------------------
 
@@ -378,26 +380,18 @@ cdef enum State:
 
 DEF MAX_EMPTY_LINES = 8           # CRLFs tolerated before a request line (RFC 9112 §2.2)
 DEF MAX_CHUNK_LINE = 4096         # chunk-size line with its extensions
+DEF MAX_CHUNK_SIZE_DIGITS = 15    # significant hex digits: 15 always fit a signed 64-bit size
 
 
 @cython.final
 cdef class RequestParser:
     """Incremental parser for the requests of one connection."""
 
-    def __cinit__(self, *, Py_ssize_t max_request_line=8190, Py_ssize_t max_header_bytes=65536,
-                  Py_ssize_t max_headers=100, Py_ssize_t max_chunk_size_digits=15,
-                  long long max_body_size=0):
-        if (max_request_line <= 0 or max_header_bytes <= 0 or max_headers <= 0
-                or max_chunk_size_digits <= 0 or max_body_size < 0):
-            raise ValueError("parser limits must be positive (max_body_size: 0 = unlimited)")
-        if max_chunk_size_digits > 15:
-            # 15 hex digits fit a signed 64-bit size; more could overflow it.
-            max_chunk_size_digits = 15
-        self.max_request_line = max_request_line
-        self.max_header_bytes = max_header_bytes
-        self.max_headers = max_headers
-        self.max_chunk_size_digits = max_chunk_size_digits
-        self.max_body_size = max_body_size
+    def __cinit__(self, HTTPLimits limits not None):
+        self.max_request_line = limits.max_request_line
+        self.max_header_bytes = limits.max_header_bytes
+        self.max_headers = limits.max_headers
+        self.max_body_size = limits.max_body_size
         self._buf = EMPTY
         self._data = PyBytes_AS_STRING(EMPTY)
         self._state = S_HEAD
@@ -858,7 +852,7 @@ cdef class RequestParser:
         digits = i
         # Leading zeros say nothing: the size is read by value, and only a value that could
         # overflow is refused.
-        if digits - zeros > self.max_chunk_size_digits:
+        if digits - zeros > MAX_CHUNK_SIZE_DIGITS:
             raise self._fail(ChunkSizeTooLong, "chunk size has too many digits")
         if i == avail:
             if avail > MAX_CHUNK_LINE:

@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable
 
+from fastasgi.settings import ResponseDefaults
+
 class ResponseError(Exception):
     """The app asked for a response that cannot be put on the wire; nothing was written."""
 
@@ -58,16 +60,10 @@ class ResponseEncoder:
     started: bool
     complete: bool          # the final body message was encoded
 
-    def __init__(
-        self,
-        *,
-        date: bool = True,
-        server: bytes | None = b"fastasgi",
-        default_headers: list[tuple[bytes, bytes]] | None = None,
-    ) -> None:
-        """server None or b"" sends no Server header. default_headers (at most 64) are validated
-        like app headers; content-length, transfer-encoding and connection are refused there, and
-        a default named date or server replaces the built-in one."""
+    def __init__(self, defaults: ResponseDefaults) -> None:
+        """A server_header of None or b"" sends no Server header. The default headers (at most
+        64) are validated like app headers; content-length, transfer-encoding and connection
+        are refused there, and a default named date or server replaces the built-in one."""
     def reset(self) -> None:
         """Ready for the next response on the same keep-alive connection."""
     def start(

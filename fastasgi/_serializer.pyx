@@ -24,6 +24,8 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.tuple cimport PyTuple_GET_SIZE
 from libc.string cimport memcpy
 
+from fastasgi.settings cimport ResponseDefaults
+
 from email.utils import formatdate
 
 
@@ -298,16 +300,17 @@ cdef class ResponseEncoder:
         PyMem_Free(self._buf)
         self._buf = NULL
 
-    def __init__(self, *, bint date=True, server=b"fastasgi", default_headers=None):
+    def __init__(self, ResponseDefaults defaults not None):
         cdef object name, value
         cdef bytes lowered
-        self._add_date = date
+        cdef object server = defaults.server_header
+        self._add_date = defaults.date_header
         self._server_line = None
         if server is not None and (not PyBytes_Check(server) or PyBytes_GET_SIZE(server)):
             self._server_line = _checked_header_line(b"server", server, "server header")
         self._default_names = []
         self._default_lines = []
-        for name, value in default_headers or ():
+        for name, value in defaults.headers:
             line = _checked_header_line(name, value, "default header")
             lowered = name.lower()
             if lowered in _RESERVED_DEFAULTS:

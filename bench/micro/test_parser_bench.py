@@ -33,8 +33,11 @@ ParseOne = Callable[[bytes], Any]
 
 def ours() -> tuple[ParseOne, Callable[[Any], Parsed]]:
     from fastasgi._parser import END_OF_MESSAGE, NEED_DATA, RequestParser
+    from fastasgi.config import Config
+    from fastasgi.settings import HTTPLimits
 
-    parser = RequestParser()
+    # The limits the server runs with by default.
+    parser = RequestParser(HTTPLimits.from_config(Config(app="bench.apps:plaintext")))
 
     def parse(data: bytes) -> tuple[Any, list[bytes]]:
         parser.feed(data)

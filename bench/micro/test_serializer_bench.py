@@ -22,7 +22,11 @@ import h11
 import pytest
 
 from fastasgi._serializer import ResponseEncoder, set_date
+from fastasgi.config import Config
+from fastasgi.settings import ResponseDefaults
 
+# What the server's encoders are given with the default settings: Date and Server on.
+DEFAULTS = ResponseDefaults.from_config(Config(app="bench.apps:plaintext"))
 DATE = b"Sat, 21 Nov 2026 19:40:00 GMT"
 BODY = b'{"message":"Hello, world!"}'
 APP_HEADERS = [
@@ -76,7 +80,7 @@ def h11_server_with_request() -> tuple[tuple[h11.Connection], dict[str, Any]]:
 
 @pytest.mark.benchmark(group="response: head + small body")
 def test_ours_response(benchmark: Any) -> None:
-    encoder = ResponseEncoder()
+    encoder = ResponseEncoder(DEFAULTS)
     check(ours_response(encoder))
     check(benchmark(ours_response, encoder))
 
@@ -91,7 +95,7 @@ def test_h11_response(benchmark: Any) -> None:
 @pytest.mark.benchmark(group="head only")
 def test_ours_head_only(benchmark: Any) -> None:
     """reset + start: validating and building the head, without producing the bytes."""
-    encoder = ResponseEncoder()
+    encoder = ResponseEncoder(DEFAULTS)
 
     def head() -> ResponseEncoder:
         encoder.reset()
@@ -104,7 +108,7 @@ def test_ours_head_only(benchmark: Any) -> None:
 
 @pytest.mark.benchmark(group="chunk framing")
 def test_ours_chunk_4k(benchmark: Any) -> None:
-    encoder = ResponseEncoder()
+    encoder = ResponseEncoder(DEFAULTS)
     encoder.start(200, APP_HEADERS)
     encoder.body(b"", more_body=True)
     piece = b"x" * 4096

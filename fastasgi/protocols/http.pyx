@@ -22,7 +22,6 @@ from fastasgi._serializer cimport ResponseEncoder
 from fastasgi.protocols.connection cimport Connection
 from fastasgi.protocols.state cimport ServerState
 from fastasgi.protocols.awaitables cimport DONE
-from fastasgi.settings cimport ConnectionSettings
 
 import asyncio
 import logging
@@ -79,17 +78,8 @@ cdef class HTTPProtocol(Connection):
 
     def __init__(self, ServerState state not None):
         Connection.__init__(self, state)
-        cdef ConnectionSettings settings = state.settings
-        self.parser = RequestParser(
-            max_request_line=settings.http.max_request_line,
-            max_header_bytes=settings.http.max_header_bytes,
-            max_headers=settings.http.max_headers,
-            max_body_size=settings.http.max_body_size,
-        )
-        self.encoder = ResponseEncoder(
-            date=settings.response.date_header, server=settings.response.server_header,
-            default_headers=list(settings.response.headers),
-        )
+        self.parser = RequestParser(state.settings.http)
+        self.encoder = ResponseEncoder(state.settings.response)
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 

@@ -514,9 +514,7 @@ class WebSocketProtocol(Connection):
             self.transport.write(data)
 
     def response_encoder(self) -> ResponseEncoder:
-        defaults = self.state.settings.response
-        return ResponseEncoder(date=defaults.date_header, server=defaults.server_header,
-                               default_headers=list(defaults.headers))
+        return ResponseEncoder(self.state.settings.response)
 
     def log_access(self, status: int) -> None:
         state = self.state

@@ -11,6 +11,7 @@ import pytest
 
 from fastasgi._parser import END_OF_MESSAGE, NEED_DATA, HTTPParseError, RequestHead, RequestParser
 from tests.support.server import Running, recv_until_closed, serve
+from tests.support.settings import http_limits
 
 CORPUS = Path(__file__).parent / "http1"
 CASES = sorted(CORPUS.glob("*.http"))
@@ -22,7 +23,7 @@ def expected_status(case: Path) -> int:
 
 def parse_outcome(pieces: list[bytes]) -> tuple[int, str]:
     """(status, reason) for a refused request; (200, "") once a whole message was read."""
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     try:
         for piece in pieces:
             parser.feed(piece)
@@ -124,6 +125,6 @@ def test_corpus_heads_parse_into_request_heads() -> None:
     """The served cases are real requests, not just bytes the parser happens to pass."""
     for case in CASES:
         if expected_status(case) == 200:
-            parser = RequestParser()
+            parser = RequestParser(http_limits())
             parser.feed(case.read_bytes())
             assert isinstance(parser.next_event(), RequestHead), case.name

@@ -23,6 +23,7 @@ from fastasgi._parser import (
     RequestParser,
 )
 from tests.parser.events import head_fields
+from tests.support.settings import parser_limits
 
 MAX_CHUNK_LINE = 4096  # the parser's cap on a chunk-size line with its extensions
 # 400 malformed, 413 body too large, 414 request line too long, 431 head too large,
@@ -35,14 +36,12 @@ class Limits:
     max_request_line: int = 8190
     max_header_bytes: int = 65536
     max_headers: int = 100
-    max_chunk_size_digits: int = 16
     max_body_size: int = 0
 
     def parser(self) -> RequestParser:
-        return RequestParser(
+        return RequestParser(parser_limits(
             max_request_line=self.max_request_line, max_header_bytes=self.max_header_bytes,
-            max_headers=self.max_headers, max_chunk_size_digits=self.max_chunk_size_digits,
-            max_body_size=self.max_body_size)
+            max_headers=self.max_headers, max_body_size=self.max_body_size))
 
 
 @dataclass

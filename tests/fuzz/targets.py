@@ -30,13 +30,15 @@ CHUNKED_HEAD = b"POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\
 
 
 def limits_and_cuts(params: bytes, size: int) -> tuple[checks.Limits, list[int]]:
-    """Decode the trailing parameter bytes: small limits half of the time, and the cut points."""
+    """Decode the trailing parameter bytes: small limits half of the time, and the cut points.
+
+    b[3] chose a chunk-size digit limit when the parser had one; it is read by nothing now, so
+    the seeds keep their meaning."""
     b = params.ljust(PARAMS, b"\0")
     limits = checks.Limits(
         max_request_line=b[0] + 1 if b[0] < 128 else 8190,
         max_header_bytes=b[1] * 4 + 1 if b[1] < 128 else 65536,
         max_headers=b[2] % 16 + 1 if b[2] < 128 else 100,
-        max_chunk_size_digits=b[3] % 16 + 1,
         max_body_size=0 if b[4] < 128 else (b[4] - 128) * 8,
     )
     rng = random.Random(b[5] << 8 | b[6])
@@ -67,7 +69,6 @@ def chunked_target(data: bytes) -> None:
         max_request_line=max(limits.max_request_line, 64),
         max_header_bytes=max(limits.max_header_bytes, len(CHUNKED_HEAD)),
         max_headers=max(limits.max_headers, 2),
-        max_chunk_size_digits=limits.max_chunk_size_digits,
         max_body_size=limits.max_body_size,
     )
     stream = CHUNKED_HEAD + body

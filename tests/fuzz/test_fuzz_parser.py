@@ -18,7 +18,6 @@ limits = st.builds(
     max_request_line=st.integers(1, 120),
     max_header_bytes=st.integers(1, 400),
     max_headers=st.integers(1, 8),
-    max_chunk_size_digits=st.integers(1, 16),
     max_body_size=st.integers(0, 300),
 )
 any_limits = st.one_of(st.just(Limits()), limits)

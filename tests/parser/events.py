@@ -23,6 +23,7 @@ from fastasgi._parser import (
     UnsupportedTransferCoding,
     UnsupportedVersion,
 )
+from tests.support.settings import parser_limits
 
 HEAD_FIELDS = (
     "method", "target", "path", "raw_path", "query_string", "http_version", "headers",
@@ -108,13 +109,13 @@ def messages(events: Iterable[object]) -> list[Message]:
 
 def parse(data: bytes, **limits: int) -> list[Message]:
     """Parse a whole buffer at once into requests."""
-    parser = RequestParser(**limits)
+    parser = RequestParser(parser_limits(**limits))
     return messages(feed_pieces(parser, [data]))
 
 
 def parse_one(data: bytes, **limits: int) -> Message:
     """Parse a buffer holding exactly one complete request."""
-    parser = RequestParser(**limits)
+    parser = RequestParser(parser_limits(**limits))
     found = messages(feed_pieces(parser, [data]))
     assert len(found) == 1 and found[0].complete, found
     assert parser.buffered == 0
@@ -123,7 +124,7 @@ def parse_one(data: bytes, **limits: int) -> Message:
 
 def head_of(data: bytes, **limits: int) -> RequestHead:
     """The head of the first request in data."""
-    parser = RequestParser(**limits)
+    parser = RequestParser(parser_limits(**limits))
     parser.feed(data)
     event = parser.next_event()
     assert isinstance(event, RequestHead), event
@@ -135,7 +136,7 @@ def refused(data: bytes | list[bytes], cls: type[HTTPParseError], cause: str,
     """Assert the parser refuses data with exactly cls, its status, and a message naming cause."""
     import pytest  # here, so that the fuzz target can use this module without pytest
 
-    parser = RequestParser(**limits)
+    parser = RequestParser(parser_limits(**limits))
     pieces = [data] if isinstance(data, bytes) else data
     with pytest.raises(HTTPParseError) as info:
         feed_pieces(parser, pieces)

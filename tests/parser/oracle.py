@@ -14,6 +14,7 @@ import h11
 
 from fastasgi._parser import END_OF_MESSAGE, NEED_DATA, HTTPParseError, RequestParser
 from tests.parser.events import Message, messages
+from tests.support.settings import parser_limits
 
 ORACLE_MAX_EVENT = 1 << 20
 
@@ -81,7 +82,7 @@ def h11_single(segment: bytes) -> tuple[OracleRequest | None, str | None]:
 
 def our_segments(data: bytes, **limits: int) -> tuple[list[tuple[Message, bytes]], HTTPParseError | None]:
     """Our complete requests in data, each with the bytes it was parsed from."""
-    parser = RequestParser(**limits)
+    parser = RequestParser(parser_limits(**limits))
     events: list[object] = []
     bounds = [0]
     error = None
@@ -99,7 +100,7 @@ def our_segments(data: bytes, **limits: int) -> tuple[list[tuple[Message, bytes]
 
 def our_reading(data: bytes, **limits: int) -> tuple[list[Message], HTTPParseError | None]:
     """Our complete requests from data, and the error that stopped the parser, if any."""
-    parser = RequestParser(**limits)
+    parser = RequestParser(parser_limits(**limits))
     events: list[object] = []
     error = None
     try:

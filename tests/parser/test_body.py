@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastasgi._parser import END_OF_MESSAGE, NEED_DATA, RequestHead, RequestParser
 from tests.parser.events import drain, parse, parse_one
+from tests.support.settings import http_limits
 
 CHUNKED_HEAD = b"POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
 
@@ -19,7 +20,7 @@ def test_content_length_body_is_delivered_whole_when_fed_whole() -> None:
 
 
 def test_half_a_body_is_handed_out_without_waiting_for_the_rest() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(_length_head(10) + b"01234")
     assert isinstance(parser.next_event(), RequestHead)
     assert parser.next_event() == b"01234"
@@ -30,7 +31,7 @@ def test_half_a_body_is_handed_out_without_waiting_for_the_rest() -> None:
 
 
 def test_body_piece_never_includes_bytes_of_the_next_request() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(_length_head(3))
     assert isinstance(parser.next_event(), RequestHead)
     parser.feed(b"abcGET / HTTP/1.1\r\nHost: h\r\n\r\n")
@@ -48,7 +49,7 @@ def test_request_without_body_ends_right_after_the_head() -> None:
 
 
 def drain_types(data: bytes) -> list[str]:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(data)
     return ["head" if isinstance(e, RequestHead) else "end" if e is END_OF_MESSAGE else "body"
             for e in drain(parser)]
@@ -70,7 +71,7 @@ def test_chunk_size_with_leading_zeros_is_its_hex_value() -> None:
 
 
 def test_part_of_a_chunk_is_handed_out_without_waiting_for_the_rest() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(CHUNKED_HEAD + b"a\r\n01234")
     assert isinstance(parser.next_event(), RequestHead)
     assert parser.next_event() == b"01234"
@@ -99,7 +100,7 @@ def test_trailers_are_validated_and_dropped() -> None:
 
 
 def test_trailers_fed_byte_by_byte_end_the_message_only_at_the_empty_line() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(CHUNKED_HEAD + b"0\r\n")
     assert isinstance(parser.next_event(), RequestHead)
     for byte in b"X-T: v\r\n\r":
@@ -128,7 +129,7 @@ def test_body_bytes_that_look_like_http_are_body() -> None:
 
 
 def test_body_piece_is_the_fed_object_itself_when_it_is_the_whole_piece() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(_length_head(6))
     assert isinstance(parser.next_event(), RequestHead)
     piece = b"abcdef"

@@ -12,6 +12,7 @@ from fastasgi._parser import (
     RequestHead,
     RequestParser,
 )
+from tests.support.settings import http_limits
 
 SMUGGLE = (
     b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -24,7 +25,7 @@ UPGRADE = (
 
 
 def _failed_parser() -> tuple[RequestParser, HTTPParseError]:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(SMUGGLE)
     with pytest.raises(InvalidRequest) as info:
         parser.next_event()
@@ -57,7 +58,7 @@ def test_nothing_after_a_refused_request_is_ever_returned() -> None:
 
 
 def test_error_in_a_later_pipelined_request_keeps_the_earlier_ones() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(b"GET /ok HTTP/1.1\r\nHost: h\r\n\r\nGET /bad HTTP/1.1\nHost: h\r\n\r\n")
     head = parser.next_event()
     assert isinstance(head, RequestHead) and head.target == b"/ok"
@@ -69,7 +70,7 @@ def test_error_in_a_later_pipelined_request_keeps_the_earlier_ones() -> None:
 
 
 def test_error_inside_a_body_stops_the_body() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
                 b"3\r\nabc\r\nzz\r\n3\r\ndef\r\n0\r\n\r\n")
     assert isinstance(parser.next_event(), RequestHead)
@@ -82,7 +83,7 @@ def test_error_inside_a_body_stops_the_body() -> None:
 
 
 def test_take_buffered_returns_the_bytes_after_an_upgrade_head() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     frame = b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"
     parser.feed(UPGRADE + frame)
     head = parser.next_event()
@@ -94,7 +95,7 @@ def test_take_buffered_returns_the_bytes_after_an_upgrade_head() -> None:
 
 
 def test_take_buffered_after_a_head_fed_in_pieces() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(UPGRADE[:10])
     assert parser.next_event() is NEED_DATA
     parser.feed(UPGRADE[10:] + b"tail")
@@ -103,7 +104,7 @@ def test_take_buffered_after_a_head_fed_in_pieces() -> None:
 
 
 def test_take_buffered_mid_head_returns_the_partial_head_and_resets_the_scan() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(b"GET / HTTP/1.1\r\nHo")
     assert parser.next_event() is NEED_DATA
     assert parser.take_buffered() == b"GET / HTTP/1.1\r\nHo"

@@ -6,6 +6,7 @@ import pytest
 
 from fastasgi._parser import END_OF_MESSAGE, NEED_DATA, RequestHead, RequestParser
 from tests.parser.events import drain, feed_pieces, messages, normalized, parse
+from tests.support.settings import http_limits
 
 CHUNKED_POST = (
     b"POST /upload?x=1 HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n"
@@ -24,13 +25,13 @@ PIPELINE = (
 
 
 def _whole(data: bytes) -> list[object]:
-    return normalized(feed_pieces(RequestParser(), [data]))
+    return normalized(feed_pieces(RequestParser(http_limits()), [data]))
 
 
 def test_one_byte_at_a_time_gives_the_same_events_as_all_at_once() -> None:
     expected = _whole(PIPELINE)
     pieces = [PIPELINE[i:i + 1] for i in range(len(PIPELINE))]
-    assert normalized(feed_pieces(RequestParser(), pieces)) == expected
+    assert normalized(feed_pieces(RequestParser(http_limits()), pieces)) == expected
 
 
 @pytest.mark.parametrize("request_bytes", [CHUNKED_POST, LENGTH_POST], ids=["chunked", "length"])
@@ -40,7 +41,7 @@ def test_every_split_point_of_a_request_with_a_body_gives_the_same_events(
     assert len(expected) == 3  # head, the whole body, end
     for cut in range(1, len(request_bytes)):
         pieces = [request_bytes[:cut], request_bytes[cut:]]
-        assert normalized(feed_pieces(RequestParser(), pieces)) == expected, cut
+        assert normalized(feed_pieces(RequestParser(http_limits()), pieces)) == expected, cut
 
 
 def test_every_pair_of_split_points_of_a_chunked_request_gives_the_same_events() -> None:
@@ -49,11 +50,11 @@ def test_every_pair_of_split_points_of_a_chunked_request_gives_the_same_events()
     for a in range(1, size, 3):
         for b in range(a + 1, size, 5):
             pieces = [CHUNKED_POST[:a], CHUNKED_POST[a:b], CHUNKED_POST[b:]]
-            assert normalized(feed_pieces(RequestParser(), pieces)) == expected, (a, b)
+            assert normalized(feed_pieces(RequestParser(http_limits()), pieces)) == expected, (a, b)
 
 
 def test_pipelined_requests_in_one_buffer_come_out_one_by_one_in_order() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(PIPELINE)
     first = parser.next_event()
     assert isinstance(first, RequestHead) and first.target == b"/first"
@@ -79,11 +80,11 @@ def test_pipelined_request_after_a_body_is_not_read_as_body() -> None:
 def test_feed_accepts_bytes_bytearray_and_memoryview(wrap: type) -> None:
     expected = _whole(PIPELINE)
     pieces = [wrap(PIPELINE[i:i + 7]) for i in range(0, len(PIPELINE), 7)]
-    assert normalized(feed_pieces(RequestParser(), pieces)) == expected
+    assert normalized(feed_pieces(RequestParser(http_limits()), pieces)) == expected
 
 
 def test_feed_copies_a_bytearray_so_later_changes_to_it_do_not_leak_in() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     buffer = bytearray(LENGTH_POST[:-5])
     parser.feed(buffer)
     buffer[:] = b"X" * len(buffer)
@@ -93,7 +94,7 @@ def test_feed_copies_a_bytearray_so_later_changes_to_it_do_not_leak_in() -> None
 
 
 def test_feeding_an_empty_buffer_changes_nothing() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(b"")
     assert parser.next_event() is NEED_DATA
     parser.feed(LENGTH_POST[:20])
@@ -103,7 +104,7 @@ def test_feeding_an_empty_buffer_changes_nothing() -> None:
 
 
 def test_buffered_and_in_body_follow_the_request() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     assert not parser.in_body
     parser.feed(LENGTH_POST[:-4])
     head = parser.next_event()

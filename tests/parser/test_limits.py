@@ -15,6 +15,7 @@ from fastasgi._parser import (
     RequestParser,
 )
 from tests.parser.events import head_of, parse_one, refused
+from tests.support.settings import http_limits, parser_limits
 
 CHUNKED_HEAD = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
 
@@ -37,7 +38,7 @@ def test_complete_request_line_over_the_limit_is_414() -> None:
 
 
 def test_request_line_trickling_without_crlf_is_414_once_over_the_limit() -> None:
-    parser = RequestParser(max_request_line=100)
+    parser = RequestParser(parser_limits(max_request_line=100))
     parser.feed(b"GET /" + b"a" * 95)  # 100 bytes: still fine
     assert parser.next_event() is NEED_DATA
     parser.feed(b"a")
@@ -48,7 +49,7 @@ def test_request_line_trickling_without_crlf_is_414_once_over_the_limit() -> Non
 def test_request_line_at_the_limit_may_wait_for_the_lf_after_its_cr() -> None:
     line = _line(87)
     assert len(line) == 100
-    parser = RequestParser(max_request_line=100)
+    parser = RequestParser(parser_limits(max_request_line=100))
     parser.feed(line + b"\r")
     assert parser.next_event() is NEED_DATA
     parser.feed(b"\nHost: h\r\n\r\n")
@@ -57,7 +58,7 @@ def test_request_line_at_the_limit_may_wait_for_the_lf_after_its_cr() -> None:
 
 
 def test_request_line_over_the_limit_ending_in_cr_is_414() -> None:
-    parser = RequestParser(max_request_line=100)
+    parser = RequestParser(parser_limits(max_request_line=100))
     parser.feed(b"GET /" + b"a" * 95 + b"\r\r")
     with pytest.raises(RequestLineTooLong, match="request line too long"):
         parser.next_event()
@@ -82,7 +83,7 @@ def test_complete_head_over_the_byte_limit_is_431() -> None:
 
 
 def test_head_trickling_without_its_end_is_431_once_over_the_byte_limit() -> None:
-    parser = RequestParser(max_header_bytes=200)
+    parser = RequestParser(parser_limits(max_header_bytes=200))
     start = b"GET / HTTP/1.1\r\nHost: h\r\nX: "
     parser.feed(start)
     for _ in range(200 - len(start)):
@@ -114,36 +115,39 @@ def test_default_header_count_limit_is_100() -> None:
             "too many header fields")
 
 
-def test_chunk_size_digits_at_the_limit_are_accepted() -> None:
-    message = parse_one(CHUNKED_HEAD + b"0003\r\nabc\r\n0\r\n\r\n", max_chunk_size_digits=4)
-    assert message.body == b"abc"
+def test_chunk_size_of_15_significant_digits_is_accepted() -> None:
+    parser = RequestParser(http_limits())
+    parser.feed(CHUNKED_HEAD + b"f" * 15 + b"\r\nabc")
+    parser.next_event()
+    assert parser.next_event() == b"abc"
+    assert parser.next_event() is NEED_DATA
 
 
 def test_chunk_size_with_too_many_significant_digits_is_chunk_size_too_long() -> None:
-    error = refused(CHUNKED_HEAD + b"12345\r\n", ChunkSizeTooLong,
-                    "chunk size has too many digits", max_chunk_size_digits=4)
+    error = refused(CHUNKED_HEAD + b"1" * 16 + b"\r\n", ChunkSizeTooLong,
+                    "chunk size has too many digits")
     assert error.status == 400
 
 
 def test_leading_zeros_of_a_chunk_size_are_read_by_value_not_counted() -> None:
-    message = parse_one(CHUNKED_HEAD + b"00003\r\nabc\r\n0\r\n\r\n", max_chunk_size_digits=4)
+    message = parse_one(CHUNKED_HEAD + b"0" * 15 + b"3\r\nabc\r\n0\r\n\r\n")
     assert message.body == b"abc"
     message = parse_one(CHUNKED_HEAD + b"0" * 40 + b"5\r\nhello\r\n" + b"0" * 20 + b"\r\n\r\n")
     assert message.body == b"hello"
 
 
 def test_chunk_size_digits_are_counted_while_they_trickle() -> None:
-    parser = RequestParser(max_chunk_size_digits=3)
-    parser.feed(CHUNKED_HEAD + b"0123")
+    parser = RequestParser(http_limits())
+    parser.feed(CHUNKED_HEAD + b"0" + b"1" * 15)
     parser.next_event()
     assert parser.next_event() is NEED_DATA
-    parser.feed(b"4")
+    parser.feed(b"1")
     with pytest.raises(ChunkSizeTooLong):
         parser.next_event()
 
 
 def test_endless_zeros_in_a_chunk_size_are_refused_once_past_the_line_bound() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(CHUNKED_HEAD)
     parser.next_event()
     with pytest.raises(InvalidRequest, match="chunk size line too long"):
@@ -154,7 +158,7 @@ def test_endless_zeros_in_a_chunk_size_are_refused_once_past_the_line_bound() ->
 
 def test_chunk_size_overflowing_64_bits_is_chunk_size_too_long() -> None:
     refused(CHUNKED_HEAD + b"10000000000000000\r\n", ChunkSizeTooLong,
-            "chunk size has too many digits", max_chunk_size_digits=64)
+            "chunk size has too many digits")
     refused(CHUNKED_HEAD + b"ffffffffffffffff\r\n", ChunkSizeTooLong, "too many digits")
 
 
@@ -169,7 +173,7 @@ def test_content_length_over_max_body_size_is_413_before_any_body() -> None:
 
 
 def test_chunked_body_growing_over_max_body_size_is_413() -> None:
-    parser = RequestParser(max_body_size=10)
+    parser = RequestParser(parser_limits(max_body_size=10))
     parser.feed(CHUNKED_HEAD + b"6\r\nabcdef\r\n")
     parser.next_event()
     assert parser.next_event() == b"abcdef"
@@ -184,7 +188,7 @@ def test_chunked_body_exactly_at_max_body_size_is_accepted() -> None:
 
 
 def test_max_body_size_applies_to_each_request_of_a_connection_separately() -> None:
-    parser = RequestParser(max_body_size=6)
+    parser = RequestParser(parser_limits(max_body_size=6))
     one = CHUNKED_HEAD + b"6\r\nabcdef\r\n0\r\n\r\n"
     parser.feed(one + one)
     events = [parser.next_event() for _ in range(6)]
@@ -209,7 +213,7 @@ def test_trailer_section_over_the_limit_is_431() -> None:
 
 
 def test_trailer_section_trickling_without_crlf_is_431_once_over_the_limit() -> None:
-    parser = RequestParser(max_header_bytes=200)
+    parser = RequestParser(parser_limits(max_header_bytes=200))
     parser.feed(CHUNKED_HEAD + b"0\r\nX-T: ")
     parser.next_event()
     assert parser.next_event() is NEED_DATA
@@ -224,11 +228,11 @@ def test_chunk_line_with_endless_extensions_is_refused() -> None:
 
 @pytest.mark.parametrize("limits", [
     {"max_request_line": 0}, {"max_header_bytes": 0}, {"max_headers": 0},
-    {"max_chunk_size_digits": 0}, {"max_body_size": -1},
+    {"max_body_size": -1},
 ])
 def test_limits_must_be_positive(limits: dict[str, int]) -> None:
     with pytest.raises(ValueError, match="positive"):
-        RequestParser(**limits)
+        RequestParser(parser_limits(**limits))
 
 
 def test_request_line_over_the_head_byte_limit_is_431_however_it_is_split() -> None:

@@ -8,10 +8,11 @@ from hypothesis import strategies as st
 from fastasgi._parser import RequestParser
 from tests.parser.events import feed_pieces, head_fields, messages, split_at
 from tests.parser.strategies import GeneratedRequest, pipelines, requests
+from tests.support.settings import http_limits
 
 
 def _check(batch: list[GeneratedRequest], pieces: list[bytes]) -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     found = messages(feed_pieces(parser, pieces))
     assert len(found) == len(batch)
     for message, request in zip(found, batch):
@@ -43,7 +44,7 @@ def test_generated_request_fed_one_byte_at_a_time_parses_to_the_model(
 def test_generated_request_body_bytes_are_handed_out_as_soon_as_fed(
         request: GeneratedRequest, data: st.DataObject) -> None:
     """After each feed the body handed out so far is exactly the body bytes fed so far."""
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     cuts = data.draw(st.lists(st.integers(0, len(request.wire)), max_size=8))
     delivered = b""
     fed = 0

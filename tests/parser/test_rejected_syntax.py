@@ -14,6 +14,7 @@ from fastasgi._parser import (
     UnsupportedVersion,
 )
 from tests.parser.events import head_of, refused
+from tests.support.settings import http_limits
 
 CHUNKED = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
 
@@ -234,14 +235,14 @@ def test_two_host_headers_are_refused_in_http_1_0_too() -> None:
                                    b"\x00", b" GET", b"GE(T", b"G\xffET", b"{\"json\": 1}"])
 def test_bytes_that_cannot_start_a_request_are_refused_at_once(start: bytes) -> None:
     """A TLS ClientHello on the plain port or binary input: answered now, with no CRLF seen."""
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     parser.feed(start)
     with pytest.raises(InvalidRequest, match="method"):
         parser.next_event()
 
 
 def test_a_method_still_arriving_is_not_refused() -> None:
-    parser = RequestParser()
+    parser = RequestParser(http_limits())
     for piece in (b"\r", b"\n", b"GE", b"T", b" /"):
         parser.feed(piece)
         assert parser.next_event() is NEED_DATA

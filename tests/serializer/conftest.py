@@ -6,6 +6,7 @@ import pytest
 
 from fastasgi._serializer import ResponseEncoder, set_date
 from tests.serializer.wire import DATE
+from tests.support.settings import response_defaults
 
 
 @pytest.fixture(autouse=True)
@@ -17,4 +18,4 @@ def fixed_date() -> Iterator[None]:
 
 @pytest.fixture
 def encoder() -> ResponseEncoder:
-    return ResponseEncoder()
+    return ResponseEncoder(response_defaults())

@@ -4,6 +4,7 @@ import pytest
 
 from fastasgi._serializer import HeaderTypeError, InvalidHeader, ResponseEncoder, set_date
 from tests.serializer.wire import DATE, field_values, split_response
+from tests.support.settings import encoder_defaults, response_defaults
 
 
 def fields_of(
@@ -30,11 +31,12 @@ def test_apps_own_date_replaces_ours(encoder: ResponseEncoder) -> None:
 
 
 def test_no_date_header_when_disabled() -> None:
-    assert field_values(fields_of(ResponseEncoder(date=False), []), b"date") == []
+    encoder = ResponseEncoder(response_defaults(date_header=False))
+    assert field_values(fields_of(encoder, []), b"date") == []
 
 
 def test_server_header_is_sent_when_configured() -> None:
-    encoder = ResponseEncoder(server=b"example/1.0")
+    encoder = ResponseEncoder(encoder_defaults(server_header=b"example/1.0"))
     assert field_values(fields_of(encoder, []), b"server") == [b"example/1.0"]
 
 
@@ -45,18 +47,21 @@ def test_apps_own_server_replaces_ours(encoder: ResponseEncoder) -> None:
 
 @pytest.mark.parametrize("server", [None, b""])
 def test_no_server_header_when_not_configured(server: bytes | None) -> None:
-    assert field_values(fields_of(ResponseEncoder(server=server), []), b"server") == []
+    encoder = ResponseEncoder(encoder_defaults(server_header=server))
+    assert field_values(fields_of(encoder, []), b"server") == []
 
 
 def test_default_headers_are_added() -> None:
-    encoder = ResponseEncoder(default_headers=[(b"x-frame-options", b"DENY"), (b"x-env", b"prod")])
+    encoder = ResponseEncoder(
+        encoder_defaults(headers=[(b"x-frame-options", b"DENY"), (b"x-env", b"prod")]))
     fields = fields_of(encoder, [(b"content-type", b"text/html")])
     assert field_values(fields, b"x-frame-options") == [b"DENY"]
     assert field_values(fields, b"x-env") == [b"prod"]
 
 
 def test_default_header_is_skipped_when_the_app_sends_that_name() -> None:
-    encoder = ResponseEncoder(default_headers=[(b"x-frame-options", b"DENY"), (b"x-env", b"prod")])
+    encoder = ResponseEncoder(
+        encoder_defaults(headers=[(b"x-frame-options", b"DENY"), (b"x-env", b"prod")]))
     fields = fields_of(encoder, [(b"X-Frame-Options", b"SAMEORIGIN")])
     assert field_values(fields, b"x-frame-options") == [b"SAMEORIGIN"]
     assert field_values(fields, b"x-env") == [b"prod"]
@@ -65,9 +70,9 @@ def test_default_header_is_skipped_when_the_app_sends_that_name() -> None:
 
 
 def test_default_server_or_date_replaces_the_built_in_one() -> None:
-    encoder = ResponseEncoder(
-        default_headers=[(b"Server", b"custom"), (b"date", b"Thu, 01 Jan 2026 00:00:00 GMT")]
-    )
+    encoder = ResponseEncoder(encoder_defaults(
+        headers=[(b"Server", b"custom"), (b"date", b"Thu, 01 Jan 2026 00:00:00 GMT")]
+    ))
     fields = fields_of(encoder, [])
     assert field_values(fields, b"server") == [b"custom"]
     assert field_values(fields, b"date") == [b"Thu, 01 Jan 2026 00:00:00 GMT"]
@@ -78,28 +83,28 @@ def test_default_server_or_date_replaces_the_built_in_one() -> None:
 )
 def test_invalid_default_header_is_refused_at_configuration(name: bytes, value: bytes) -> None:
     with pytest.raises(InvalidHeader):
-        ResponseEncoder(default_headers=[(name, value)])
+        ResponseEncoder(encoder_defaults(headers=[(name, value)]))
 
 
 def test_default_header_that_is_not_bytes_is_a_type_error() -> None:
     with pytest.raises(HeaderTypeError):
-        ResponseEncoder(default_headers=[("x-str", "v")])  # type: ignore[list-item]
+        ResponseEncoder(encoder_defaults(headers=[("x-str", "v")]))
 
 
 @pytest.mark.parametrize("name", [b"Content-Length", b"transfer-encoding", b"connection"])
 def test_framing_header_cannot_be_a_default(name: bytes) -> None:
     with pytest.raises(InvalidHeader):
-        ResponseEncoder(default_headers=[(name, b"close")])
+        ResponseEncoder(encoder_defaults(headers=[(name, b"close")]))
 
 
 def test_more_than_64_default_headers_are_refused() -> None:
     with pytest.raises(ValueError):
-        ResponseEncoder(default_headers=[(b"x-%d" % i, b"v") for i in range(65)])
+        ResponseEncoder(encoder_defaults(headers=[(b"x-%d" % i, b"v") for i in range(65)]))
 
 
 def test_invalid_server_value_is_refused() -> None:
     with pytest.raises(InvalidHeader):
-        ResponseEncoder(server=b"bad\r\nvalue")
+        ResponseEncoder(encoder_defaults(server_header=b"bad\r\nvalue"))
 
 
 def test_set_date_refuses_values_that_are_not_bytes_or_not_a_field_value() -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from fastasgi._serializer import InvalidHeader, ResponseEncoder
 from tests.serializer.wire import read_with_h11, split_response
+from tests.support.settings import response_defaults
 
 TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Names whose meaning the encoder acts on; they are exercised by the framing choice below and by
@@ -63,7 +64,7 @@ def test_response_reads_back_the_same_with_h11(
     elif framing == "chunked":
         sent_headers.insert(0, (b"transfer-encoding", b"chunked"))
 
-    encoder = ResponseEncoder()
+    encoder = ResponseEncoder(response_defaults())
     encoder.start(
         status, sent_headers, head_request=method == b"HEAD", http11=http11, keep_alive=keep_alive
     )
@@ -94,7 +95,7 @@ interesting_bytes = st.binary(max_size=12) | st.lists(
 @given(name=interesting_bytes, value=interesting_bytes)
 def test_header_is_either_refused_or_written_exactly(name: bytes, value: bytes) -> None:
     assume(name.lower() not in MANAGED)
-    encoder = ResponseEncoder(date=False, server=None)
+    encoder = ResponseEncoder(response_defaults(date_header=False, server_header=False))
     if TOKEN.fullmatch(name) is None or FIELD_VALUE.fullmatch(value) is None:
         with pytest.raises(InvalidHeader):
             encoder.start(200, [(name, value)])

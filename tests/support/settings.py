@@ -20,8 +20,25 @@ def http_limits(**overrides: Any) -> HTTPLimits:
     return HTTPLimits.from_config(config(**overrides))
 
 
+def parser_limits(**fields: int) -> HTTPLimits:
+    """Parser limits by field name, the rest as Config has them. Parser tests and the fuzz targets
+    use limits below what Config accepts (a 40-byte head), to reach every limit with small inputs."""
+    defaults = http_limits()
+    given = {name: getattr(defaults, name) for name in
+             ("max_request_line", "max_header_bytes", "max_headers", "max_body_size")}
+    return HTTPLimits(**{**given, **fields})
+
+
 def response_defaults(**overrides: Any) -> ResponseDefaults:
     return ResponseDefaults.from_config(config(**overrides))
+
+
+def encoder_defaults(**fields: Any) -> ResponseDefaults:
+    """Response defaults by field name, the rest as Config has them: for encoder tests that give
+    what Config would not (a server value of their own, invalid or non-bytes default headers)."""
+    defaults = response_defaults()
+    given = {name: getattr(defaults, name) for name in ("date_header", "server_header", "headers")}
+    return ResponseDefaults(**{**given, **fields})
 
 
 def connection_settings(**overrides: Any) -> ConnectionSettings:
