@@ -52,8 +52,27 @@ def _granian(target: str, port: int) -> list[str]:
     return [sys.executable, "-m", "granian", *flags.split(), target]
 
 
+# Before/after: an earlier fastasgi checkout, built into its own .venv, served beside this one
+# as "fastasgi-baseline" (from its own directory, so it imports its own code and bench apps).
+BASELINE_VARIABLE = "FASTASGI_BASELINE"
+
+
+def baseline_root() -> Path:
+    root = os.environ.get(BASELINE_VARIABLE)
+    if not root:
+        raise ValueError(f"fastasgi-baseline needs {BASELINE_VARIABLE}=<a checkout with a "
+                         ".venv where it is installed>")
+    return Path(root).resolve()
+
+
+def _fastasgi_baseline(target: str, port: int) -> list[str]:
+    python = baseline_root() / ".venv" / "bin" / "python"
+    return [str(python), *_fastasgi(target, port)[1:]]
+
+
 SERVERS: dict[str, Callable[[str, int], list[str]]] = {
     "fastasgi": _fastasgi,
+    "fastasgi-baseline": _fastasgi_baseline,
     "uvicorn": _uvicorn,
     "granian": _granian,
 }
@@ -191,19 +210,22 @@ def start_server(
     command = pinned(SERVERS[name](f"bench.apps:{APPS[app][0]}", port), cpu)
     log_dir = log_dir or Path(tempfile.gettempdir())
     log_path = log_dir / f"bench-{name}-{app}-{port}.log"
-    return launch(name, app, port, command, log_path)
+    root = baseline_root() if name == "fastasgi-baseline" else REPO
+    return launch(name, app, port, command, log_path, root)
 
 
-def launch(name: str, app: str, port: int, command: list[str], log_path: Path) -> ServerProcess:
-    """Start ``command`` from the repository, in its own session, logging to ``log_path``."""
+def launch(name: str, app: str, port: int, command: list[str], log_path: Path,
+           root: Path = REPO) -> ServerProcess:
+    """Start ``command`` from ``root`` (the repository), in its own session, logging to
+    ``log_path``."""
     env = dict(
         os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
     )
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command,
-            cwd=REPO,
+            cwd=root,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
