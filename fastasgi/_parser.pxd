@@ -23,13 +23,24 @@ cdef class RequestHead:
 
 
 cdef class RequestParser:
-    # limits
+    # The interface the protocol layer uses: feed, next_event, take_buffered,
+    # take_end_of_message, buffered_bytes. Every other member is private to _parser.pyx.
+    cpdef feed(self, data)
+    cpdef object next_event(self)
+    cpdef bytes take_buffered(self)
+    cpdef take_end_of_message(self)
+
+    cdef inline Py_ssize_t buffered_bytes(self) noexcept:
+        """Bytes fed but not yet consumed by next_event()."""
+        return self._end - self._pos
+
+    # private: limits
     cdef Py_ssize_t max_request_line
     cdef Py_ssize_t max_header_bytes
     cdef Py_ssize_t max_headers
     cdef long long max_body_size
 
-    # input: self._buf[self._pos:self._end] is what has not been consumed yet
+    # private: input, self._buf[self._pos:self._end] is what has not been consumed yet
     cdef object _buf                      # bytes, or bytearray once input had to be joined
     cdef const char *_data
     cdef Py_ssize_t _pos
@@ -46,10 +57,6 @@ cdef class RequestParser:
     cdef long long _remaining
     cdef long long _body_seen
     cdef Py_ssize_t _trailer_bytes
-
-    cpdef feed(self, data)
-    cpdef object next_event(self)
-    cpdef bytes take_buffered(self)
 
     cdef object _fail(self, type cls, str message)
     cdef object _parse_head(self)

@@ -25,7 +25,10 @@ from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp, memcpy
 from libc.stdint cimport uint32_t, uint64_t
 
+from fastasgi._chars cimport fill_lower, fill_token, fill_value
 from fastasgi.settings cimport HTTPLimits
+
+from fastasgi._marker import Marker
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -74,21 +77,8 @@ class HTTP2Preface(UnsupportedVersion):
 
 # --- events -----------------------------------------------------------------------------------
 
-class _Marker:
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return self.name
-
-    def __reduce__(self):
-        return self.name
-
-
-cdef object _NEED_DATA = _Marker("NEED_DATA")
-cdef object _END_OF_MESSAGE = _Marker("END_OF_MESSAGE")
+cdef object _NEED_DATA = Marker("NEED_DATA", __name__)
+cdef object _END_OF_MESSAGE = Marker("END_OF_MESSAGE", __name__)
 NEED_DATA = _NEED_DATA
 END_OF_MESSAGE = _END_OF_MESSAGE
 
@@ -119,15 +109,13 @@ cdef signed char HEX[256]
 
 cdef void _init_tables():
     cdef int c
+    fill_token(TOKEN)
+    fill_value(VALUE)
+    fill_lower(LOWER)
     for c in range(256):
-        TOKEN[c] = 0
-        VALUE[c] = 0x21 <= c <= 0x7E or c >= 0x80 or c == 0x20 or c == 0x09
         TARGET[c] = 0x21 <= c <= 0x7E and c != 0x23
-        LOWER[c] = c + 32 if 0x41 <= c <= 0x5A else c
         HEX[c] = -1
         HOST[c] = 0
-    for c in b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        TOKEN[c] = 1
     # unreserved, pct-encoded, sub-delims, the port's ":" and an IP-literal's brackets
     for c in b"-._~%!$&'()*+,;=:[]0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
         HOST[c] = 1
@@ -166,7 +154,8 @@ _COMMON_NAMES = (
     b"x-forwarded-proto", b"x-real-ip", b"x-request-id", b"x-requested-with",
 )
 
-DEF NAME_SLOTS = 256              # power of two, well above the number of interned names
+cdef enum:
+    NAME_SLOTS = 256              # power of two, well above the number of interned names
 cdef void *NAME_TABLE[NAME_SLOTS]  # borrowed references: _COMMON_NAMES keeps them alive
 
 
@@ -378,9 +367,10 @@ cdef enum State:
     S_MESSAGE_END = 6
     S_ERROR = 7
 
-DEF MAX_EMPTY_LINES = 8           # CRLFs tolerated before a request line (RFC 9112 §2.2)
-DEF MAX_CHUNK_LINE = 4096         # chunk-size line with its extensions
-DEF MAX_CHUNK_SIZE_DIGITS = 15    # significant hex digits: 15 always fit a signed 64-bit size
+cdef enum:
+    MAX_EMPTY_LINES = 8           # CRLFs tolerated before a request line (RFC 9112 §2.2)
+    MAX_CHUNK_LINE = 4096         # chunk-size line with its extensions
+    MAX_CHUNK_SIZE_DIGITS = 15    # significant hex digits: 15 always fit a signed 64-bit size
 
 
 @cython.final
@@ -398,7 +388,7 @@ cdef class RequestParser:
 
     @property
     def buffered(self):
-        return self._end - self._pos
+        return self.buffered_bytes()
 
     @property
     def in_body(self):
@@ -456,6 +446,13 @@ cdef class RequestParser:
         if state == S_TRAILERS:
             return self._trailers()
         raise self._error
+
+    cpdef take_end_of_message(self):
+        """Consume the END_OF_MESSAGE of a request that has no body, which must be next: the
+        protocol finishes such a request as soon as it has its head."""
+        if self._state != S_MESSAGE_END:
+            raise RuntimeError("END_OF_MESSAGE is not the next event")
+        self._state = S_HEAD
 
     cdef object _fail(self, type cls, str message):
         self._error = cls(message)
