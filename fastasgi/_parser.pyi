@@ -2,6 +2,7 @@
 
 from typing import Final
 
+from fastasgi._marker import Marker
 from fastasgi.settings import HTTPLimits
 
 class HTTPParseError(Exception):
@@ -19,11 +20,9 @@ class MethodNotImplemented(HTTPParseError): ...    # 501: a method too long to b
 class UnsupportedVersion(HTTPParseError): ...      # 505
 class HTTP2Preface(UnsupportedVersion): ...        # 505: "PRI * HTTP/2.0"
 
-class _Marker: ...
-
-NEED_DATA: Final[_Marker]
+NEED_DATA: Final[Marker]
 """next_event(): nothing more can be parsed until more bytes are fed."""
-END_OF_MESSAGE: Final[_Marker]
+END_OF_MESSAGE: Final[Marker]
 """next_event(): the current request (head and body) is complete."""
 
 BODY_NONE: Final[int]
@@ -57,10 +56,13 @@ class RequestParser:
         """A head was returned and its body is not complete yet."""
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append bytes; raises the stored error after a parse error."""
-    def next_event(self) -> RequestHead | bytes | _Marker:
+    def next_event(self) -> RequestHead | bytes | Marker:
         """The next event: a RequestHead, a body piece (bytes), END_OF_MESSAGE or NEED_DATA.
 
         Raises an HTTPParseError subclass on malformed input; after that every call raises it
         again (nothing after a smuggling attempt reaches the app)."""
+    def take_end_of_message(self) -> None:
+        """Consume the END_OF_MESSAGE of a request without a body (BODY_NONE, or a
+        Content-Length of 0), right after its head; RuntimeError if it is not the next event."""
     def take_buffered(self) -> bytes:
         """Remove and return every unconsumed byte (for a protocol switch after an upgrade)."""

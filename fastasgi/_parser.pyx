@@ -25,7 +25,10 @@ from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp, memcpy
 from libc.stdint cimport uint32_t, uint64_t
 
+from fastasgi._chars cimport fill_lower, fill_token, fill_value
 from fastasgi.settings cimport HTTPLimits
+
+from fastasgi._marker import Marker
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -74,21 +77,8 @@ class HTTP2Preface(UnsupportedVersion):
 
 # --- events -----------------------------------------------------------------------------------
 
-class _Marker:
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return self.name
-
-    def __reduce__(self):
-        return self.name
-
-
-cdef object _NEED_DATA = _Marker("NEED_DATA")
-cdef object _END_OF_MESSAGE = _Marker("END_OF_MESSAGE")
+cdef object _NEED_DATA = Marker("NEED_DATA", __name__)
+cdef object _END_OF_MESSAGE = Marker("END_OF_MESSAGE", __name__)
 NEED_DATA = _NEED_DATA
 END_OF_MESSAGE = _END_OF_MESSAGE
 
@@ -119,15 +109,13 @@ cdef signed char HEX[256]
 
 cdef void _init_tables():
     cdef int c
+    fill_token(TOKEN)
+    fill_value(VALUE)
+    fill_lower(LOWER)
     for c in range(256):
-        TOKEN[c] = 0
-        VALUE[c] = 0x21 <= c <= 0x7E or c >= 0x80 or c == 0x20 or c == 0x09
         TARGET[c] = 0x21 <= c <= 0x7E and c != 0x23
-        LOWER[c] = c + 32 if 0x41 <= c <= 0x5A else c
         HEX[c] = -1
         HOST[c] = 0
-    for c in b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        TOKEN[c] = 1
     # unreserved, pct-encoded, sub-delims, the port's ":" and an IP-literal's brackets
     for c in b"-._~%!$&'()*+,;=:[]0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
         HOST[c] = 1
@@ -166,7 +154,8 @@ _COMMON_NAMES = (
     b"x-forwarded-proto", b"x-real-ip", b"x-request-id", b"x-requested-with",
 )
 
-DEF NAME_SLOTS = 256              # power of two, well above the number of interned names
+cdef enum:
+    NAME_SLOTS = 256              # power of two, well above the number of interned names
 cdef void *NAME_TABLE[NAME_SLOTS]  # borrowed references: _COMMON_NAMES keeps them alive
 
 
@@ -378,9 +367,10 @@ cdef enum State:
     S_MESSAGE_END = 6
     S_ERROR = 7
 
-DEF MAX_EMPTY_LINES = 8           # CRLFs tolerated before a request line (RFC 9112 §2.2)
-DEF MAX_CHUNK_LINE = 4096         # chunk-size line with its extensions
-DEF MAX_CHUNK_SIZE_DIGITS = 15    # significant hex digits: 15 always fit a signed 64-bit size
+cdef enum:
+    MAX_EMPTY_LINES = 8           # CRLFs tolerated before a request line (RFC 9112 §2.2)
+    MAX_CHUNK_LINE = 4096         # chunk-size line with its extensions
+    MAX_CHUNK_SIZE_DIGITS = 15    # significant hex digits: 15 always fit a signed 64-bit size
 
 
 @cython.final
@@ -398,7 +388,7 @@ cdef class RequestParser:
 
     @property
     def buffered(self):
-        return self._end - self._pos
+        return self.buffered_bytes()
 
     @property
     def in_body(self):
@@ -456,6 +446,13 @@ cdef class RequestParser:
         if state == S_TRAILERS:
             return self._trailers()
         raise self._error
+
+    cpdef take_end_of_message(self):
+        """Consume the END_OF_MESSAGE of a request that has no body, which must be next: the
+        protocol finishes such a request as soon as it has its head."""
+        if self._state != S_MESSAGE_END:
+            raise RuntimeError("END_OF_MESSAGE is not the next event")
+        self._state = S_HEAD
 
     cdef object _fail(self, type cls, str message):
         self._error = cls(message)
@@ -563,17 +560,24 @@ cdef class RequestParser:
                          "invalid request line: no method")
 
     cdef RequestHead _build_head(self, const char *base, Py_ssize_t head_len):
-        cdef const unsigned char *s = <const unsigned char *>base
-        cdef Py_ssize_t i = 0, start, end, line_end, vstart, vend, tlen, q, k
+        """The head of base[:head_len], which ends with CRLF CRLF: the request line, the field
+        lines, then the body framing they decide together."""
         cdef RequestHead head = RequestHead.__new__(RequestHead)
-        cdef list headers = []
-        cdef bytes name, value, target
-        cdef bint http11, conn_close = False, conn_keep_alive = False, conn_upgrade = False
-        cdef bint has_length = False, chunked = False, te_seen = False, te_unknown = False
-        cdef long long length = -1, n
-        cdef int hosts = 0, codings
-        cdef Py_ssize_t host_index = -1
-        cdef object upgrade = None
+        cdef FieldFacts facts
+        cdef Py_ssize_t line_end
+        authority = self._request_line(head, base, head_len, &line_end)
+        self._field_lines(head, base, line_end + 2, head_len, authority, &facts)
+        self._framing(head, &facts)
+        return head
+
+    cdef object _request_line(self, RequestHead head, const char *base, Py_ssize_t head_len,
+                              Py_ssize_t *line_end_out):
+        """Fill the request-line part of head; return the authority of an absolute-form target
+        (None otherwise) and set *line_end_out to the offset of the line's CR."""
+        cdef const unsigned char *s = <const unsigned char *>base
+        cdef Py_ssize_t i = 0, start, end, line_end, tlen, q, k
+        cdef bytes target
+        cdef bint http11
         cdef object authority = None
 
         # request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
@@ -660,9 +664,27 @@ cdef class RequestParser:
             head.raw_path = PyBytes_FromStringAndSize(base + k, q - k)
             head.path = _decode_path(base + k, q - k)
         head.query_string = PyBytes_FromStringAndSize(base + q + 1, end - q - 1) if q < end else EMPTY
+        line_end_out[0] = line_end
+        return authority
+
+    cdef int _field_lines(self, RequestHead head, const char *base, Py_ssize_t i,
+                          Py_ssize_t head_len, object authority, FieldFacts *facts) except -1:
+        """Read the field lines from offset i to the head's final CRLF into head.headers, and
+        what the framing step needs to know from them into facts."""
+        cdef const unsigned char *s = <const unsigned char *>base
+        cdef Py_ssize_t start, end, vstart, vend, q, k
+        cdef list headers = []
+        cdef bytes name, value
+        cdef long long n
+        cdef int hosts = 0, codings
+        cdef Py_ssize_t host_index = -1
+        cdef object upgrade = None
+        facts.conn_close = facts.conn_keep_alive = facts.conn_upgrade = False
+        facts.has_length = facts.chunked = facts.te_seen = facts.te_unknown = False
+        facts.length = -1
+        head.expect_continue = False
 
         # field lines: field-name ":" OWS field-value OWS CRLF (RFC 9112 §5)
-        i = line_end + 2
         while i < head_len - 2:
             start = i
             while TOKEN[s[i]]:
@@ -719,23 +741,23 @@ cdef class RequestParser:
                         n = n * 10 + (s[k] - 48)  # ASCII '0'
                 if vend - vstart > 18:
                     raise self._fail(InvalidRequest, "Content-Length too large")
-                if has_length and n != length:
+                if facts.has_length and n != facts.length:
                     raise self._fail(InvalidRequest, "conflicting Content-Length headers")
-                has_length = True
-                length = n
+                facts.has_length = True
+                facts.length = n
             elif name is H_TRANSFER_ENCODING:
                 # Several field lines are one list (RFC 9110 §5.3): nothing may follow chunked.
                 if _equals_lower(base + vstart, vend - vstart, b"chunked", 7):
-                    if chunked:
+                    if facts.chunked:
                         raise self._fail(InvalidRequest, "chunked applied more than once")
-                    chunked = True
-                elif chunked:
+                    facts.chunked = True
+                elif facts.chunked:
                     raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
                 else:
                     codings = self._check_coding_list(base + vstart, vend - vstart)
-                    chunked = codings & 1
-                    te_unknown = True
-                te_seen = True
+                    facts.chunked = codings & 1
+                    facts.te_unknown = True
+                facts.te_seen = True
             elif name is H_CONNECTION:
                 k = vstart
                 while k < vend:
@@ -748,51 +770,59 @@ cdef class RequestParser:
                     while end > k and _is_ows(s[end - 1]):
                         end -= 1
                     if _equals_lower(base + k, end - k, b"close", 5):
-                        conn_close = True
+                        facts.conn_close = True
                     elif _equals_lower(base + k, end - k, b"keep-alive", 10):
-                        conn_keep_alive = True
+                        facts.conn_keep_alive = True
                     elif _equals_lower(base + k, end - k, b"upgrade", 7):
-                        conn_upgrade = True
+                        facts.conn_upgrade = True
                     k = q + 1
             elif name is H_UPGRADE:
                 upgrade = _header_name(s + vstart, vend - vstart) if vend > vstart else None
             elif name is H_EXPECT:
                 head.expect_continue = _equals_lower(base + vstart, vend - vstart, b"100-continue", 12)
 
-        if hosts == 0 and http11:
+        if hosts == 0 and head.http_version is V11:
             raise self._fail(InvalidRequest, "missing Host header")
         if authority is not None:
             if host_index >= 0:
                 headers[host_index] = (H_HOST, authority)
             else:
                 headers.append((H_HOST, authority))
-        if te_seen and has_length:
-            raise self._fail(InvalidRequest, "both Content-Length and Transfer-Encoding")
-        if te_seen and not http11:
-            raise self._fail(InvalidRequest, "Transfer-Encoding in an HTTP/1.0 request")
-        if te_seen and not chunked:
-            raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
-        if te_unknown:
-            raise self._fail(UnsupportedTransferCoding, "unsupported transfer coding before chunked")
         head.headers = headers
-        head.keep_alive = not conn_close and (http11 or conn_keep_alive)
-        head.upgrade = upgrade if conn_upgrade else None
+        head.upgrade = upgrade
+        return 0
+
+    cdef int _framing(self, RequestHead head, FieldFacts *facts) except -1:
+        """Decide how the body is framed (RFC 9112 §6.1, §6.3) and whether the connection
+        stays open, and set the parser's state for the body."""
+        cdef bint http11 = head.http_version is V11
+        if facts.te_seen and facts.has_length:
+            raise self._fail(InvalidRequest, "both Content-Length and Transfer-Encoding")
+        if facts.te_seen and not http11:
+            raise self._fail(InvalidRequest, "Transfer-Encoding in an HTTP/1.0 request")
+        if facts.te_seen and not facts.chunked:
+            raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
+        if facts.te_unknown:
+            raise self._fail(UnsupportedTransferCoding, "unsupported transfer coding before chunked")
+        head.keep_alive = not facts.conn_close and (http11 or facts.conn_keep_alive)
+        if not facts.conn_upgrade:
+            head.upgrade = None
         head.content_length = -1
-        if chunked:
+        if facts.chunked:
             head.body_framing = FRAMING_CHUNKED
             self._state = S_CHUNK_SIZE
             self._body_seen = 0
-        elif has_length:
-            if self.max_body_size and length > self.max_body_size:
+        elif facts.has_length:
+            if self.max_body_size and facts.length > self.max_body_size:
                 raise self._fail(BodyTooLarge, "request body too large")
             head.body_framing = FRAMING_LENGTH
-            head.content_length = length
-            self._remaining = length
-            self._state = S_BODY_LENGTH if length else S_MESSAGE_END
+            head.content_length = facts.length
+            self._remaining = facts.length
+            self._state = S_BODY_LENGTH if facts.length else S_MESSAGE_END
         else:
             head.body_framing = FRAMING_NONE
             self._state = S_MESSAGE_END
-        return head
+        return 0
 
     cdef int _check_coding_list(self, const char *v, Py_ssize_t n) except -1:
         """Read a Transfer-Encoding line other than a lone chunked (RFC 9112 §6.1, §6.3).

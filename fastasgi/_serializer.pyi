@@ -25,6 +25,10 @@ class BodyLengthError(ResponseError):
 class ResponseStateError(ResponseError):
     """start() twice, body() before start(), body() after the final body message."""
 
+def error_response(status: int, message: str) -> bytes:
+    """A complete response to a request the server will not run: the status line, a text/plain
+    body holding the message, and connection: close."""
+
 def set_date(value: bytes) -> None:
     """Set the cached value of the Date header (e.g. b"Sat, 21 Nov 2026 19:40:00 GMT").
 

@@ -24,6 +24,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.tuple cimport PyTuple_GET_SIZE
 from libc.string cimport memcpy
 
+from fastasgi._chars cimport fill_lower, fill_token, fill_value
 from fastasgi.settings cimport ResponseDefaults
 
 from email.utils import formatdate
@@ -62,17 +63,9 @@ cdef unsigned char VALUE[256]       # field-vchar, obs-text, SP, HTAB
 cdef unsigned char LOWER[256]
 
 
-cdef void _init_tables():
-    cdef int c
-    for c in range(256):
-        TOKEN[c] = 0
-        VALUE[c] = 0x21 <= c <= 0x7E or c >= 0x80 or c == 0x20 or c == 0x09
-        LOWER[c] = c + 32 if 0x41 <= c <= 0x5A else c
-    for c in b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        TOKEN[c] = 1
-
-
-_init_tables()
+fill_token(TOKEN)
+fill_value(VALUE)
+fill_lower(LOWER)
 
 
 cdef inline bint _is_token(const unsigned char *s, Py_ssize_t n) noexcept:
@@ -231,6 +224,21 @@ _REASONS = {
 cdef list STATUS_LINES = [
     b"HTTP/1.1 %d %s\r\n" % (code, _REASONS.get(code, b"")) for code in range(100, 1000)
 ]
+
+
+cpdef bytes error_response(int status, str message):
+    """A complete response to a request we will not run, closing the connection: the status,
+    and the message as a plain-text body."""
+    cdef bytes body = (message + "\n").encode("utf-8", "replace")
+    if status < 100 or status > 999:
+        raise InvalidStatus(f"the status must be in 100..999, not {status}")
+    return b"".join([
+        <bytes>STATUS_LINES[status - 100],
+        b"content-type: text/plain; charset=utf-8\r\n",
+        b"content-length: %d\r\n" % len(body),
+        b"connection: close\r\n\r\n",
+        body,
+    ])
 
 
 # --- the Date header --------------------------------------------------------------------------

@@ -27,6 +27,8 @@ if the caller stops pulling events; see ``buffered``), the message being assembl
 
 from typing import Final, TypeAlias
 
+from fastasgi._marker import Marker
+
 class ProtocolError(Exception):
     """The peer broke RFC 6455/7692 or a limit. Close with ``code``:
     1002 protocol error, 1007 invalid UTF-8 / invalid compressed data, 1009 message too big.
@@ -39,9 +41,7 @@ class ProtocolError(Exception):
 class WebSocketClosed(Exception):
     """encode_*() after the close frame was sent (by encode_close() or by the codec)."""
 
-class _Marker: ...
-
-NEED_DATA: Final[_Marker]
+NEED_DATA: Final[Marker]
 """next_event(): no complete event until more bytes are fed (also: forever after a Close)."""
 
 class Ping:
@@ -103,7 +103,7 @@ class WebSocketCodec:
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append received bytes. Ignored after a Close; raises the stored ProtocolError after
         a failure."""
-    def next_event(self) -> Event | _Marker:
+    def next_event(self) -> Event | Marker:
         """The next event: a text message (str), a binary message (bytes), Ping, Pong, Close,
         or NEED_DATA. A Ping's pong and a Close's reply are queued in data_to_send().
         Raises ProtocolError, and raises it again on every later call."""

@@ -32,6 +32,8 @@ from libc.string cimport memcpy
 
 import zlib
 
+from fastasgi._marker import Marker
+
 
 cdef enum:
     OP_CONTINUATION = 0x0
@@ -69,20 +71,7 @@ class WebSocketClosed(Exception):
     """A frame was to be encoded after the close frame was sent (RFC 6455 §5.5.1)."""
 
 
-class _Marker:
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return self.name
-
-    def __reduce__(self):
-        return self.name
-
-
-NEED_DATA = _Marker("NEED_DATA")
+NEED_DATA = Marker("NEED_DATA", __name__)
 
 
 @cython.final

@@ -3,8 +3,6 @@
 from fastasgi.protocols.connection import Connection
 from fastasgi.protocols.state import ServerState
 
-def error_response(status: int, message: str) -> bytes: ...
-
 class HTTPProtocol(Connection):
     def __init__(self, state: ServerState) -> None: ...
     def connection_made(self, transport: object) -> None: ...  # type: ignore[override]

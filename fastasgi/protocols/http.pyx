@@ -18,7 +18,7 @@ timer per request: a connection records the tick at which it became idle or bega
 
 cimport cython
 from fastasgi._parser cimport RequestParser, RequestHead
-from fastasgi._serializer cimport ResponseEncoder
+from fastasgi._serializer cimport ResponseEncoder, error_response
 from fastasgi.protocols.connection cimport Connection
 from fastasgi.protocols.state cimport ServerState
 from fastasgi.protocols.awaitables cimport DONE
@@ -51,25 +51,7 @@ cdef bytes CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef str T_START = "http.response.start"
 cdef str T_BODY = "http.response.body"
 
-cdef dict REASONS = {
-    400: b"Bad Request", 408: b"Request Timeout", 413: b"Content Too Large",
-    414: b"URI Too Long", 431: b"Request Header Fields Too Large", 500: b"Internal Server Error",
-    501: b"Not Implemented", 503: b"Service Unavailable", 505: b"HTTP Version Not Supported",
-}
-
 cdef int TRACE = _TRACE
-
-
-cpdef bytes error_response(int status, str message):
-    """A complete, self-contained error response that closes the connection."""
-    body = (message + "\n").encode("utf-8", "replace")
-    return b"".join([
-        b"HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, b"Error")),
-        b"content-type: text/plain; charset=utf-8\r\n",
-        b"content-length: %d\r\n" % len(body),
-        b"connection: close\r\n\r\n",
-        body,
-    ])
 
 
 @cython.final
@@ -192,7 +174,7 @@ cdef class HTTPProtocol(Connection):
                 self.start_cycle(<RequestHead>event)
 
     cdef void update_reading(self):
-        cdef Py_ssize_t backlog = self.parser._end - self.parser._pos
+        cdef Py_ssize_t backlog = self.parser.buffered_bytes()
         if self.cycle is not None:
             backlog += self.cycle.queued
         if backlog >= HIGH_WATER:
@@ -240,7 +222,7 @@ cdef class HTTPProtocol(Connection):
                 for connection in list(state.connections):
                     connection.shutdown()
         if head.body_framing == 0 or head.content_length == 0:
-            self.parser.next_event()  # END_OF_MESSAGE, known to be next
+            self.parser.take_end_of_message()
             cycle.body_complete = True
 
     cdef void run_cycle(self, RequestCycle cycle):
@@ -280,7 +262,7 @@ cdef class HTTPProtocol(Connection):
             self.close_gracefully()
             return
         self.cycle = None
-        self.phase = IDLE if self.parser._end == self.parser._pos else READING
+        self.phase = IDLE if self.parser.buffered_bytes() == 0 else READING
         self.since = self.state.tick
         if self.phase == READING:
             self.pump()
