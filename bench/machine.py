@@ -5,7 +5,6 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -67,7 +66,7 @@ def describe() -> dict[str, str]:
         "CPU": cpu_model(),
         "CPUs available": str(len(cpus)) if cpus is not None else str(os.cpu_count()),
         "Kernel": f"{platform.system()} {platform.release()}",
-        "Python": f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})",
+        "Python": f"{platform.python_implementation()} {platform.python_version()}",
         "Commit": git_commit(),
         "wrk": wrk_version(),
     }

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench import machine
 from bench.e2e.cpu_usage import CpuSample, others_share
-from bench.e2e.servers import ServerProcess, pinned, start_server
+from bench.e2e.servers import ServerProcess, baseline_root, pinned, start_server
 from bench.exclusive import exclusive_machine
 from bench.options import REPORTS, HttpBenchConfig, add_options, from_options, report_path
 
@@ -258,6 +258,7 @@ def render_report(
             if server_cpu is not None
             else "No CPU pinning (taskset missing, fewer than two CPUs, or pinning turned off)."
         ),
+        *_baseline_line(config.servers),
         "",
         results_table(results, config.servers),
         "",
@@ -280,7 +281,12 @@ def render_report(
     ]
     for result in results:
         for server in config.servers:
-            lines.append(shlex.join(result.commands[server]).replace(sys.executable, "python"))
+            # A report names no machine's paths: the interpreter is "python", the baseline's
+            # "$FASTASGI_BASELINE/.venv/bin/python".
+            line = shlex.join(result.commands[server]).replace(sys.executable, "python")
+            if server == "fastasgi-baseline":
+                line = line.replace(str(baseline_root()), "$FASTASGI_BASELINE")
+            lines.append(line)
     lines.append(
         shlex.join(wrk_command("http://127.0.0.1:PORT/", config, config.duration, wrk_cpu))
     )
@@ -299,6 +305,17 @@ def _parse_args(argv: list[str] | None) -> HttpBenchConfig:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_options(HttpBenchConfig, parser.add_argument)
     return from_options(HttpBenchConfig, parser.parse_args(argv))
+
+
+def _baseline_line(servers: list[str]) -> list[str]:
+    """Which build fastasgi-baseline was, when it ran."""
+    if "fastasgi-baseline" not in servers:
+        return []
+    commit = subprocess.run(
+        ["git", "-C", str(baseline_root()), "log", "-1", "--format=%h %s"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()
+    return [f"fastasgi-baseline: the same server built from commit {commit or '(unknown)'}."]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -321,3 +338,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
