@@ -9,7 +9,7 @@ same driver run for every server, in the same run:
 - fastasgi: fastasgi.protocols.http.HTTPProtocol
 - uvicorn: uvicorn.protocols.http.httptools_impl.HttpToolsProtocol (httptools), access log off
 
-Run: pytest bench/test_protocol_bench.py --benchmark-only
+Run: pytest bench/micro/test_protocol_bench.py --benchmark-only
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ number can never come from doing less.
   ``send`` of Response, Data and EndOfMessage. h11 adds neither Date nor Server and would chunk a
   body of unknown length, so it is handed those headers to write the same bytes.
 
-Run: pytest bench/test_serializer_bench.py --benchmark-only
+Run: pytest bench/micro/test_serializer_bench.py --benchmark-only
 """
 
 from __future__ import annotations
