@@ -110,7 +110,7 @@ cdef class ConnectionSettings:
         return cls(
             http=HTTPLimits.from_config(config),
             response=ResponseDefaults.from_config(config),
-            websocket=WebSocketSettings.from_config(config) if config.ws != "none" else None,
+            websocket=WebSocketSettings.from_config(config) if config.ws_enabled else None,
             timeout_keep_alive=config.timeout_keep_alive,
             timeout_header_read=config.timeout_header_read,
             root_path=config.root_path or "",

@@ -131,6 +131,34 @@ def test_a_client_that_reads_nothing_for_a_minute_of_ticks_is_dropped() -> None:
     assert isinstance(app.error, OSError)
 
 
+def test_a_client_that_never_closes_after_our_fin_is_cut_after_the_linger_ticks() -> None:
+    async def closer(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": 1000})
+
+    app = Recorder(closer)
+    with serve(app) as running:
+        client = RawClient.open(running.port)
+        connection = websocket_connection(running)
+        assert client.recv_close()[0] == 1000
+        client.send_close(1000)
+        # The close handshake is over: the server half-closes and drops what still comes, and
+        # this client keeps its side open.
+        wait_for(running, lambda: connection.lingering_since >= 0)
+        from fastasgi.protocols.connection import LINGER_TICKS
+
+        state = running.server.state
+        on_loop(running, lambda: connection.on_tick(connection.lingering_since + LINGER_TICKS))
+        assert on_loop(running, lambda: connection in state.connections)
+        on_loop(running, lambda: connection.on_tick(connection.lingering_since + LINGER_TICKS
+                                                    + 1))
+        wait_for(running, lambda: connection not in state.connections)
+        assert client.at_eof()
+        app.wait_finished()
+    assert app.error is None
+
+
 def test_ping_timeout_closes_a_client_that_never_answers() -> None:
     async def behaviour(scope: Any, receive: Any, send: Any) -> None:
         await receive()
