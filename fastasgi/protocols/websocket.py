@@ -56,6 +56,9 @@ logger = logging.getLogger("fastasgi.error")
 
 PENDING_LIMIT = 1 << 20  # bytes a client may send before the app accepts
 CLOSE_TIMEOUT = 5.0  # seconds to wait for the peer's close frame after ours
+# What we offer to agree on for permessage-deflate (read, never changed, by the negotiation):
+# made once rather than per upgrade.
+PREFERRED_DEFLATE = DeflateParams()
 
 class Handshake(enum.Enum):
     """What became of the upgrade request."""
@@ -340,7 +343,7 @@ class WebSocketProtocol(Connection):
         headers, agreed = accept_headers(
             self.request,
             subprotocol=message.get("subprotocol"),
-            deflate=DeflateParams() if self.settings.per_message_deflate else None,
+            deflate=PREFERRED_DEFLATE if self.settings.per_message_deflate else None,
             extra_headers=message.get("headers") or (),
         )
         defaults = self.state.settings.response
