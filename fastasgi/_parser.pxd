@@ -1,6 +1,8 @@
 # cython: language_level=3
 """Interface of the sans-I/O HTTP/1.1 request parser, for Cython callers."""
 
+from fastasgi._chunked cimport ChunkedDecoder
+
 cdef enum BodyFraming:
     FRAMING_NONE = 0
     FRAMING_LENGTH = 1
@@ -66,9 +68,8 @@ cdef class RequestParser:
     cdef Py_ssize_t _lines
     cdef int _empty_lines
     # body
-    cdef long long _remaining
-    cdef long long _body_seen
-    cdef Py_ssize_t _trailer_bytes
+    cdef long long _remaining             # Content-Length bytes still to come
+    cdef ChunkedDecoder _chunked          # the chunked body's state, re-armed for each one
 
     cdef object _fail(self, type cls, str message)
     cdef object _parse_head(self)
@@ -82,7 +83,4 @@ cdef class RequestParser:
     cdef object _take(self, Py_ssize_t n)
     cdef object _body_length(self)
     cdef int _check_coding_list(self, const char *v, Py_ssize_t n) except -1
-    cdef object _chunk_size(self)
-    cdef Py_ssize_t _chunk_ext(self, const unsigned char *s, Py_ssize_t i, Py_ssize_t avail) except -2
-    cdef object _chunk_end(self)
-    cdef object _trailers(self)
+    cdef object _chunked_body(self)

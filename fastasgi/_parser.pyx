@@ -26,6 +26,10 @@ from libc.string cimport memchr, memcmp, memcpy
 from libc.stdint cimport uint32_t, uint64_t
 
 from fastasgi._chars cimport fill_lower, fill_token, fill_value
+from fastasgi._chunked cimport (
+    ChunkedDecoder, ChunkedEvent, CHUNK_DATA, CHUNK_END, CHUNK_NEED_DATA, CHUNK_SIZE_TOO_LONG,
+    CHUNK_BODY_TOO_LARGE, CHUNK_TRAILERS_TOO_LARGE,
+)
 from fastasgi.settings cimport HTTPLimits
 
 from fastasgi._marker import Marker
@@ -355,22 +359,27 @@ cdef bint _valid_authority(const unsigned char *s, Py_ssize_t n, bint need_port)
     return not need_port or colon + 1 < n
 
 
+cdef inline type _chunked_error_type(int kind):
+    if kind == CHUNK_SIZE_TOO_LONG:
+        return ChunkSizeTooLong
+    if kind == CHUNK_BODY_TOO_LARGE:
+        return BodyTooLarge
+    if kind == CHUNK_TRAILERS_TOO_LARGE:
+        return HeadersTooLarge
+    return InvalidRequest
+
+
 # --- the parser -------------------------------------------------------------------------------
 
 cdef enum State:
     S_HEAD = 0
     S_BODY_LENGTH = 1
-    S_CHUNK_SIZE = 2
-    S_CHUNK_DATA = 3
-    S_CHUNK_END = 4
-    S_TRAILERS = 5
-    S_MESSAGE_END = 6
-    S_ERROR = 7
+    S_CHUNKED = 2                 # the ChunkedDecoder has the body
+    S_MESSAGE_END = 3
+    S_ERROR = 4
 
 cdef enum:
     MAX_EMPTY_LINES = 8           # CRLFs tolerated before a request line (RFC 9112 §2.2)
-    MAX_CHUNK_LINE = 4096         # chunk-size line with its extensions
-    MAX_CHUNK_SIZE_DIGITS = 15    # significant hex digits: 15 always fit a signed 64-bit size
 
 
 @cython.final
@@ -385,6 +394,7 @@ cdef class RequestParser:
         self._buf = EMPTY
         self._data = PyBytes_AS_STRING(EMPTY)
         self._state = S_HEAD
+        self._chunked = ChunkedDecoder(limits.max_body_size, limits.max_header_bytes)
 
     @property
     def buffered(self):
@@ -434,17 +444,11 @@ cdef class RequestParser:
             return self._parse_head()
         if state == S_BODY_LENGTH:
             return self._body_length()
-        if state == S_CHUNK_DATA:
-            return self._body_length()
+        if state == S_CHUNKED:
+            return self._chunked_body()
         if state == S_MESSAGE_END:
             self._state = S_HEAD
             return _END_OF_MESSAGE
-        if state == S_CHUNK_SIZE:
-            return self._chunk_size()
-        if state == S_CHUNK_END:
-            return self._chunk_end()
-        if state == S_TRAILERS:
-            return self._trailers()
         raise self._error
 
     cpdef take_end_of_message(self):
@@ -810,8 +814,8 @@ cdef class RequestParser:
         head.content_length = -1
         if facts.chunked:
             head.body_framing = FRAMING_CHUNKED
-            self._state = S_CHUNK_SIZE
-            self._body_seen = 0
+            self._state = S_CHUNKED
+            self._chunked.start()
         elif facts.has_length:
             if self.max_body_size and facts.length > self.max_body_size:
                 raise self._fail(BodyTooLarge, "request body too large")
@@ -865,170 +869,24 @@ cdef class RequestParser:
         n = avail if avail < self._remaining else <Py_ssize_t>self._remaining
         self._remaining -= n
         if self._remaining == 0:
-            self._state = S_MESSAGE_END if self._state == S_BODY_LENGTH else S_CHUNK_END
+            self._state = S_MESSAGE_END
         return self._take(n)
 
-    cdef object _chunk_size(self):
-        # chunk = chunk-size [ chunk-ext ] CRLF (RFC 9112 §7.1)
-        cdef const unsigned char *s = <const unsigned char *>(self._data + self._pos)
-        cdef Py_ssize_t avail = self._end - self._pos
-        cdef Py_ssize_t i = 0, k, digits, zeros
-        cdef long long size = 0
-        while i < avail and s[i] == b'0':
-            i += 1
-        zeros = i
-        while i < avail and HEX[s[i]] >= 0:
-            i += 1
-        digits = i
-        # Leading zeros say nothing: the size is read by value, and only a value that could
-        # overflow is refused.
-        if digits - zeros > MAX_CHUNK_SIZE_DIGITS:
-            raise self._fail(ChunkSizeTooLong, "chunk size has too many digits")
-        if i == avail:
-            if avail > MAX_CHUNK_LINE:
-                raise self._fail(InvalidRequest, "chunk size line too long")
+    cdef object _chunked_body(self):
+        cdef Py_ssize_t consumed, data_len
+        cdef ChunkedEvent event = self._chunked.step(
+            <const unsigned char *>(self._data + self._pos), self._end - self._pos,
+            &consumed, &data_len)
+        self._pos += consumed
+        if event == CHUNK_DATA:
+            return self._take(data_len)
+        if event == CHUNK_NEED_DATA:
             return _NEED_DATA
-        if digits == 0:
-            raise self._fail(InvalidRequest, "invalid chunk size")
-        i = self._chunk_ext(s, i, avail)
-        if i < 0:
-            if avail > MAX_CHUNK_LINE:
-                raise self._fail(InvalidRequest, "chunk extensions too long")
-            return _NEED_DATA
-        for k in range(zeros, digits):
-            size = size * 16 + HEX[s[k]]
-        self._pos += i
-        self._body_seen += size
-        if self.max_body_size and self._body_seen > self.max_body_size:
-            raise self._fail(BodyTooLarge, "request body too large")
-        if size == 0:
-            self._state = S_TRAILERS
-            self._trailer_bytes = 0
-            return self._trailers()
-        self._remaining = size
-        self._state = S_CHUNK_DATA
-        return self._body_length()
-
-    cdef Py_ssize_t _chunk_ext(self, const unsigned char *s, Py_ssize_t i, Py_ssize_t avail) except -2:
-        """Validate chunk extensions after the size; return the offset after CRLF, -1 for more data.
-
-        chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] )"""
-        cdef Py_ssize_t limit = avail if avail < MAX_CHUNK_LINE else MAX_CHUNK_LINE
-        cdef Py_ssize_t ows, name_end
-        cdef bint after_size = True
-        while True:
-            ows = i
-            while i < limit and _is_ows(s[i]):
-                i += 1
-            if i >= limit:
-                return -1
-            if s[i] == b'\r':
-                if i > ows:
-                    # BWS is allowed only before ";" (RFC 9112 §7.1.1): "5 \r\n" is not a size.
-                    raise self._fail(InvalidRequest, "whitespace at the end of the chunk size line")
-                if i + 1 >= avail:
-                    return -1
-                if s[i + 1] != b'\n':
-                    raise self._fail(InvalidRequest, "bare CR in chunk size line")
-                return i + 2
-            if s[i] != b';':
-                if s[i] == b'\n':
-                    raise self._fail(InvalidRequest, "bare LF in chunk size line")
-                if after_size:
-                    raise self._fail(InvalidRequest, "invalid chunk size")
-                raise self._fail(InvalidRequest, "invalid chunk extension")
-            after_size = False
-            i += 1
-            while i < limit and _is_ows(s[i]):
-                i += 1
-            if i >= limit:
-                return -1
-            if not TOKEN[s[i]]:
-                raise self._fail(InvalidRequest, "invalid chunk extension")
-            while i < limit and TOKEN[s[i]]:
-                i += 1
-            name_end = i
-            while i < limit and _is_ows(s[i]):
-                i += 1
-            if i >= limit:
-                return -1
-            if s[i] != b'=':
-                i = name_end  # the whitespace is looked at again: before ";" only
-                continue
-            i += 1
-            while i < limit and _is_ows(s[i]):
-                i += 1
-            if i >= limit:
-                return -1
-            if s[i] == b'"':
-                i += 1
-                while i < limit and s[i] != b'"':
-                    if s[i] == b'\\':
-                        i += 1
-                        if i < limit and not VALUE[s[i]]:
-                            raise self._fail(InvalidRequest, "invalid chunk extension")
-                    elif not VALUE[s[i]]:
-                        raise self._fail(InvalidRequest, "invalid chunk extension")
-                    i += 1
-                if i >= limit:
-                    return -1
-                i += 1
-            elif TOKEN[s[i]]:
-                while i < limit and TOKEN[s[i]]:
-                    i += 1
-            else:
-                raise self._fail(InvalidRequest, "invalid chunk extension")
-
-    cdef object _chunk_end(self):
-        cdef Py_ssize_t avail = self._end - self._pos
-        cdef const char *s = self._data + self._pos
-        if avail >= 1 and s[0] != b'\r':
-            raise self._fail(InvalidRequest, "missing CRLF after chunk data")
-        if avail < 2:
-            return _NEED_DATA
-        if s[1] != b'\n':
-            raise self._fail(InvalidRequest, "missing CRLF after chunk data")
-        self._pos += 2
-        self._state = S_CHUNK_SIZE
-        return self._chunk_size()
-
-    cdef object _trailers(self):
-        """Validate and drop the trailer section; ASGI has no request trailers."""
-        cdef const unsigned char *s
-        cdef const char *lf_ptr
-        cdef Py_ssize_t avail, lf, i
-        while True:
-            s = <const unsigned char *>(self._data + self._pos)
-            avail = self._end - self._pos
-            lf_ptr = <const char *>memchr(s, b'\n', avail) if avail else NULL
-            if lf_ptr == NULL:
-                if self._trailer_bytes + avail > self.max_header_bytes:
-                    raise self._fail(HeadersTooLarge, "trailer section too large")
-                return _NEED_DATA
-            lf = lf_ptr - <const char *>s
-            if self._trailer_bytes + lf > self.max_header_bytes:
-                raise self._fail(HeadersTooLarge, "trailer section too large")
-            if lf == 0 or s[lf - 1] != b'\r':
-                raise self._fail(InvalidRequest, "bare LF in trailer section")
-            self._trailer_bytes += lf + 1
-            if self._trailer_bytes > self.max_header_bytes:
-                raise self._fail(HeadersTooLarge, "trailer section too large")
-            if lf == 1:
-                self._pos += 2
-                self._state = S_HEAD
-                if self._pos == self._end:
-                    self._buf = EMPTY
-                    self._data = PyBytes_AS_STRING(EMPTY)
-                    self._pos = self._end = 0
-                return _END_OF_MESSAGE
-            i = 0
-            while TOKEN[s[i]]:
-                i += 1
-            if i == 0 or s[i] != b':':
-                raise self._fail(InvalidRequest, "invalid trailer field")
-            i += 1
-            while i < lf - 1 and VALUE[s[i]]:
-                i += 1
-            if i != lf - 1:
-                raise self._fail(InvalidRequest, "invalid character in trailer value")
-            self._pos += lf + 1
+        if event == CHUNK_END:
+            self._state = S_HEAD
+            if self._pos == self._end:
+                self._buf = EMPTY
+                self._data = PyBytes_AS_STRING(EMPTY)
+                self._pos = self._end = 0
+            return _END_OF_MESSAGE
+        raise self._fail(_chunked_error_type(self._chunked.error_kind), self._chunked.error_message)
