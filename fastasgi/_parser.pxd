@@ -2,39 +2,7 @@
 """Interface of the sans-I/O HTTP/1.1 request parser, for Cython callers."""
 
 from fastasgi._chunked cimport ChunkedDecoder
-
-cdef enum BodyFraming:
-    FRAMING_NONE = 0
-    FRAMING_LENGTH = 1
-    FRAMING_CHUNKED = 2
-
-
-cdef struct FieldFacts:
-    # private: what a head's field lines say about its message, for the framing step
-    bint conn_close
-    bint conn_keep_alive
-    bint conn_upgrade
-    bint has_length
-    bint chunked
-    bint te_seen
-    bint te_unknown               # a transfer coding other than chunked
-    long long length
-
-
-cdef class RequestHead:
-    cdef readonly str method
-    cdef readonly bytes target
-    cdef readonly str path
-    cdef readonly bytes raw_path
-    cdef readonly bytes query_string
-    cdef readonly str http_version
-    cdef readonly list headers
-    cdef readonly bint keep_alive
-    cdef readonly object upgrade          # bytes or None
-    cdef readonly bint expect_continue
-    cdef readonly int body_framing
-    cdef readonly long long content_length
-
+from fastasgi._head cimport RequestHead   # the protocol layer cimports RequestHead from here
 
 cdef class RequestParser:
     # The interface the protocol layer uses: feed, next_event, take_buffered,
@@ -74,13 +42,7 @@ cdef class RequestParser:
     cdef object _fail(self, type cls, str message)
     cdef object _parse_head(self)
     cdef int _check_method_prefix(self, const char *base, Py_ssize_t avail) except -1
-    cdef RequestHead _build_head(self, const char *base, Py_ssize_t head_len)
-    cdef object _request_line(self, RequestHead head, const char *base, Py_ssize_t head_len,
-                              Py_ssize_t *line_end_out)
-    cdef int _field_lines(self, RequestHead head, const char *base, Py_ssize_t i,
-                          Py_ssize_t head_len, object authority, FieldFacts *facts) except -1
-    cdef int _framing(self, RequestHead head, FieldFacts *facts) except -1
+    cdef RequestHead _read_head(self, const char *base, Py_ssize_t head_len)
     cdef object _take(self, Py_ssize_t n)
     cdef object _body_length(self)
-    cdef int _check_coding_list(self, const char *v, Py_ssize_t n) except -1
     cdef object _chunked_body(self)
