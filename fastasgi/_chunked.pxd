@@ -41,8 +41,54 @@ cdef class ChunkedDecoder:
     cdef Py_ssize_t _trailer_bytes
 
     cdef void start(self) noexcept
-    cdef ChunkedEvent step(self, const unsigned char *s, Py_ssize_t avail,
-                           Py_ssize_t *consumed, Py_ssize_t *data_len) noexcept
+
+    cdef inline ChunkedEvent step(self, const unsigned char *s, Py_ssize_t avail,
+                                  Py_ssize_t *consumed, Py_ssize_t *data_len) noexcept:
+        # NOTE: inline, so the parser's call per chunk costs no call across modules; only the
+        # size and trailer lines are read by the out-of-line methods below.
+        cdef Py_ssize_t pos = 0, n
+        cdef ChunkedEvent event = CHUNK_NEED_DATA
+        data_len[0] = 0
+        while True:
+            if self._phase == PHASE_DATA:
+                if pos < avail:
+                    n = avail - pos if avail - pos < self._remaining else <Py_ssize_t>self._remaining
+                    self._remaining -= n
+                    if self._remaining == 0:
+                        self._phase = PHASE_DATA_END
+                    data_len[0] = n
+                    event = CHUNK_DATA
+                break
+            if self._phase == PHASE_SIZE:
+                n = self._size_line(s + pos, avail - pos)
+            elif self._phase == PHASE_DATA_END:
+                if avail - pos >= 1 and s[pos] != b'\r':
+                    n = self._fail(CHUNK_INVALID, "missing CRLF after chunk data")
+                elif avail - pos < 2:
+                    n = -1
+                elif s[pos + 1] != b'\n':
+                    n = self._fail(CHUNK_INVALID, "missing CRLF after chunk data")
+                else:
+                    n = 2
+                    self._phase = PHASE_SIZE
+            elif self._phase == PHASE_TRAILERS:
+                n = self._trailer_line(s + pos, avail - pos)
+            elif self._phase == PHASE_DONE:
+                event = CHUNK_END
+                break
+            else:
+                n = -2
+            if n == -1:
+                break
+            if n == -2:
+                event = CHUNK_ERROR
+                break
+            pos += n
+            if self._phase == PHASE_DONE:
+                event = CHUNK_END
+                break
+        consumed[0] = pos
+        return event
 
     # private: each reads one element at s, returns the bytes it consumed, -1 when more input
     # is needed, or -2 after an error

@@ -96,52 +96,6 @@ cdef class ChunkedDecoder:
         self.error_kind = CHUNK_OK
         self.error_message = None
 
-    cdef ChunkedEvent step(self, const unsigned char *s, Py_ssize_t avail,
-                           Py_ssize_t *consumed, Py_ssize_t *data_len) noexcept:
-        cdef Py_ssize_t pos = 0, n
-        cdef ChunkedEvent event = CHUNK_NEED_DATA
-        data_len[0] = 0
-        while True:
-            if self._phase == PHASE_DATA:
-                if pos < avail:
-                    n = avail - pos if avail - pos < self._remaining else <Py_ssize_t>self._remaining
-                    self._remaining -= n
-                    if self._remaining == 0:
-                        self._phase = PHASE_DATA_END
-                    data_len[0] = n
-                    event = CHUNK_DATA
-                break
-            if self._phase == PHASE_SIZE:
-                n = self._size_line(s + pos, avail - pos)
-            elif self._phase == PHASE_DATA_END:
-                if avail - pos >= 1 and s[pos] != b'\r':
-                    n = self._fail(CHUNK_INVALID, "missing CRLF after chunk data")
-                elif avail - pos < 2:
-                    n = -1
-                elif s[pos + 1] != b'\n':
-                    n = self._fail(CHUNK_INVALID, "missing CRLF after chunk data")
-                else:
-                    n = 2
-                    self._phase = PHASE_SIZE
-            elif self._phase == PHASE_TRAILERS:
-                n = self._trailer_line(s + pos, avail - pos)
-            elif self._phase == PHASE_DONE:
-                event = CHUNK_END
-                break
-            else:
-                n = -2
-            if n == -1:
-                break
-            if n == -2:
-                event = CHUNK_ERROR
-                break
-            pos += n
-            if self._phase == PHASE_DONE:
-                event = CHUNK_END
-                break
-        consumed[0] = pos
-        return event
-
     cdef Py_ssize_t _size_line(self, const unsigned char *s, Py_ssize_t avail) noexcept:
         # chunk = chunk-size [ chunk-ext ] CRLF (RFC 9112 §7.1)
         cdef Py_ssize_t i = 0, k, digits, zeros
