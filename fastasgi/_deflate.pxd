@@ -15,6 +15,7 @@ cdef class MessageDeflate:
     cdef object _inflater                 # zlib decompress object, None until needed
     cdef object _deflater                 # zlib compress object, None until needed
 
-    cdef tuple compress(self, object payload)
+    cdef bytes compress(self, object payload)
+    cdef bytes flush(self)
     cdef bytes inflate(self, bytes chunk, Py_ssize_t max_length)
     cdef int end_message(self) except -1

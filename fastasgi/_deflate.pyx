@@ -67,20 +67,21 @@ cdef class MessageDeflate:
     def __cinit__(self, DeflateParams params not None):
         self.params = params
 
-    cdef tuple compress(self, object payload):
-        """RFC 7692 §7.2.1: deflate and sync-flush one message. Returns the compressed bytes in
-        two pieces, (head, tail); the tail still ends with the flush's 00 00 ff ff, which the
-        sender drops."""
+    cdef bytes compress(self, object payload):
+        """Deflate one message (RFC 7692 §7.2.1); flush() gives the rest of its bytes."""
         cdef DeflateParams params = self.params
-        cdef bytes head, tail
         if self._deflater is None:
             self._deflater = zlib.compressobj(params.compress_level, zlib.DEFLATED,
                                               -params.server_max_window_bits, params.mem_level)
-        head = self._deflater.compress(payload)
-        tail = self._deflater.flush(Z_SYNC_FLUSH)
-        if params.server_no_context_takeover:
+        return self._deflater.compress(payload)
+
+    cdef bytes flush(self):
+        """The end of the message compress() began, sync-flushed: it still ends with the
+        flush's 00 00 ff ff, which the sender drops."""
+        cdef bytes tail = self._deflater.flush(Z_SYNC_FLUSH)
+        if self.params.server_no_context_takeover:
             self._deflater = None
-        return head, tail
+        return tail
 
     cdef bytes inflate(self, bytes chunk, Py_ssize_t max_length):
         """Decompress a piece of a received message, at most max_length bytes of it; raises

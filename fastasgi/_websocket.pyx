@@ -39,8 +39,7 @@ import zlib
 import fastasgi._deflate
 from fastasgi._marker import Marker
 
-# NOTE: DeflateParams is part of this module's Python interface (the handshake builds one);
-# a cimported type is not a module attribute by itself.
+# NOTE: a cimported type is no module attribute; DeflateParams stays importable from here.
 globals()["DeflateParams"] = fastasgi._deflate.DeflateParams
 
 
@@ -562,9 +561,10 @@ cdef class WebSocketCodec:
 
     cdef bytes _compress(self, int first_byte, object payload):
         """RFC 7692 §7.2.1: deflate, sync-flush, and drop the 00 00 ff ff the flush ends with."""
-        cdef bytes head, tail, out
+        cdef bytes head = self._deflate_streams.compress(payload)
+        cdef bytes tail = self._deflate_streams.flush()
+        cdef bytes out
         cdef Py_ssize_t n_head, n_tail
-        head, tail = self._deflate_streams.compress(payload)
         n_head = PyBytes_GET_SIZE(head)
         n_tail = PyBytes_GET_SIZE(tail) - 4
         if n_head == 0:
