@@ -1,38 +1,8 @@
 # cython: language_level=3
 """Interface of the sans-I/O HTTP/1.1 request parser, for Cython callers."""
 
-cdef enum BodyFraming:
-    FRAMING_NONE = 0
-    FRAMING_LENGTH = 1
-    FRAMING_CHUNKED = 2
-
-
-cdef struct FieldFacts:
-    # private: what a head's field lines say about its message, for the framing step
-    bint conn_close
-    bint conn_keep_alive
-    bint conn_upgrade
-    bint has_length
-    bint chunked
-    bint te_seen
-    bint te_unknown               # a transfer coding other than chunked
-    long long length
-
-
-cdef class RequestHead:
-    cdef readonly str method
-    cdef readonly bytes target
-    cdef readonly str path
-    cdef readonly bytes raw_path
-    cdef readonly bytes query_string
-    cdef readonly str http_version
-    cdef readonly list headers
-    cdef readonly bint keep_alive
-    cdef readonly object upgrade          # bytes or None
-    cdef readonly bint expect_continue
-    cdef readonly int body_framing
-    cdef readonly long long content_length
-
+from fastasgi._chunked cimport ChunkedDecoder
+from fastasgi._head cimport RequestHead   # the protocol layer cimports RequestHead from here
 
 cdef class RequestParser:
     # The interface the protocol layer uses: feed, next_event, take_buffered,
@@ -66,23 +36,13 @@ cdef class RequestParser:
     cdef Py_ssize_t _lines
     cdef int _empty_lines
     # body
-    cdef long long _remaining
-    cdef long long _body_seen
-    cdef Py_ssize_t _trailer_bytes
+    cdef long long _remaining             # Content-Length bytes still to come
+    cdef ChunkedDecoder _chunked          # the chunked body's state, re-armed for each one
 
     cdef object _fail(self, type cls, str message)
     cdef object _parse_head(self)
     cdef int _check_method_prefix(self, const char *base, Py_ssize_t avail) except -1
-    cdef RequestHead _build_head(self, const char *base, Py_ssize_t head_len)
-    cdef object _request_line(self, RequestHead head, const char *base, Py_ssize_t head_len,
-                              Py_ssize_t *line_end_out)
-    cdef int _field_lines(self, RequestHead head, const char *base, Py_ssize_t i,
-                          Py_ssize_t head_len, object authority, FieldFacts *facts) except -1
-    cdef int _framing(self, RequestHead head, FieldFacts *facts) except -1
+    cdef RequestHead _read_head(self, const char *base, Py_ssize_t head_len)
     cdef object _take(self, Py_ssize_t n)
     cdef object _body_length(self)
-    cdef int _check_coding_list(self, const char *v, Py_ssize_t n) except -1
-    cdef object _chunk_size(self)
-    cdef Py_ssize_t _chunk_ext(self, const unsigned char *s, Py_ssize_t i, Py_ssize_t avail) except -2
-    cdef object _chunk_end(self)
-    cdef object _trailers(self)
+    cdef object _chunked_body(self)

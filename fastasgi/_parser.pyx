@@ -14,20 +14,30 @@ Invariants:
   Transfer-Encoding other than a single ``chunked``.
 - After an error the parser is dead: every later call raises the same error, so no byte that follows
   a smuggling attempt can reach the application.
-- The head is parsed only once it is complete (CRLF CRLF seen), in one pass over a C pointer; the
-  incremental part is a line scan with memchr that also enforces the size limits while bytes trickle.
+- The head is parsed only once it is complete (CRLF CRLF seen), in one pass over a C pointer
+  (``read_head`` in _head.pyx); the incremental part here is a line scan with memchr that also
+  enforces the size limits while bytes trickle. A chunked body is read by the ``ChunkedDecoder``
+  (_chunked.pyx) the parser owns; both report errors to the parser, which alone raises them.
 """
 
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
-from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
-from libc.string cimport memchr, memcmp, memcpy
-from libc.stdint cimport uint32_t, uint64_t
+from libc.string cimport memchr
 
-from fastasgi._chars cimport fill_lower, fill_token, fill_value
+from fastasgi._chars cimport fill_token
+from fastasgi._chunked cimport (
+    ChunkedDecoder, ChunkedEvent, CHUNK_DATA, CHUNK_END, CHUNK_NEED_DATA, CHUNK_SIZE_TOO_LONG,
+    CHUNK_BODY_TOO_LARGE, CHUNK_TRAILERS_TOO_LARGE,
+)
+from fastasgi._head cimport (
+    FRAMING_CHUNKED, FRAMING_LENGTH, FRAMING_NONE, HEAD_HTTP2_PREFACE, HEAD_METHOD_NOT_IMPLEMENTED,
+    HEAD_UNSUPPORTED_CODING, HEAD_UNSUPPORTED_VERSION, read_head,
+)
 from fastasgi.settings cimport HTTPLimits
 
+import fastasgi._head
+from fastasgi._head import HeadError
 from fastasgi._marker import Marker
 
 
@@ -86,198 +96,16 @@ BODY_NONE = FRAMING_NONE
 BODY_LENGTH = FRAMING_LENGTH
 BODY_CHUNKED = FRAMING_CHUNKED
 
+# NOTE: RequestHead is defined in _head.pyx but is the first event of this module's interface; a
+# cimported type is not a module attribute by itself.
+globals()["RequestHead"] = fastasgi._head.RequestHead
 
-@cython.final
-@cython.freelist(16)
-cdef class RequestHead:
-    """One request's head, with everything the protocol needs to build an ASGI scope."""
-
-    def __repr__(self):
-        return (f"<RequestHead {self.method} {self.target!r} HTTP/{self.http_version} "
-                f"headers={len(self.headers)} keep_alive={self.keep_alive}>")
-
-
-# --- character classes (RFC 9110 §5.6.2, §5.5; RFC 9112 §3.2) -------------------------------
-
-cdef unsigned char TOKEN[256]       # tchar
-cdef unsigned char VALUE[256]       # field-vchar / obs-text / SP / HTAB: what may stand in a value
-cdef unsigned char TARGET[256]      # VCHAR but '#': request-target bytes (no fragment on the wire)
-cdef unsigned char HOST[256]        # uri-host [ ":" port ] bytes (RFC 3986 §3.2.2, §3.2.3)
-cdef unsigned char LOWER[256]
-cdef signed char HEX[256]
-
-
-cdef void _init_tables():
-    cdef int c
-    fill_token(TOKEN)
-    fill_value(VALUE)
-    fill_lower(LOWER)
-    for c in range(256):
-        TARGET[c] = 0x21 <= c <= 0x7E and c != 0x23
-        HEX[c] = -1
-        HOST[c] = 0
-    # unreserved, pct-encoded, sub-delims, the port's ":" and an IP-literal's brackets
-    for c in b"-._~%!$&'()*+,;=:[]0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        HOST[c] = 1
-    for c in range(10):
-        HEX[0x30 + c] = c
-    for c in range(6):
-        HEX[0x61 + c] = 10 + c
-        HEX[0x41 + c] = 10 + c
-
-
-_init_tables()
-
-
-# --- interned header names --------------------------------------------------------------------
-# NOTE: names a browser, a proxy or an HTTP library commonly sends map to one shared bytes object,
-# so the header list costs no allocation for them, and the special fields below are recognised by
-# identity instead of by comparison.
-
-cdef bytes H_CONTENT_LENGTH = b"content-length"
-cdef bytes H_TRANSFER_ENCODING = b"transfer-encoding"
-cdef bytes H_CONNECTION = b"connection"
-cdef bytes H_UPGRADE = b"upgrade"
-cdef bytes H_EXPECT = b"expect"
-cdef bytes H_HOST = b"host"
-
-_COMMON_NAMES = (
-    H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION, H_UPGRADE, H_EXPECT, H_HOST,
-    b"accept", b"accept-charset", b"accept-encoding", b"accept-language", b"authorization",
-    b"cache-control", b"content-encoding", b"content-type", b"cookie", b"date", b"dnt",
-    b"forwarded", b"if-match", b"if-modified-since", b"if-none-match", b"if-range",
-    b"if-unmodified-since", b"keep-alive", b"origin", b"pragma", b"priority", b"range", b"referer",
-    b"sec-ch-ua", b"sec-ch-ua-mobile", b"sec-ch-ua-platform", b"sec-fetch-dest", b"sec-fetch-mode",
-    b"sec-fetch-site", b"sec-fetch-user", b"sec-websocket-extensions", b"sec-websocket-key",
-    b"sec-websocket-protocol", b"sec-websocket-version", b"te", b"traceparent",
-    b"upgrade-insecure-requests", b"user-agent", b"via", b"x-forwarded-for", b"x-forwarded-host",
-    b"x-forwarded-proto", b"x-real-ip", b"x-request-id", b"x-requested-with",
-)
-
-cdef enum:
-    NAME_SLOTS = 256              # power of two, well above the number of interned names
-cdef void *NAME_TABLE[NAME_SLOTS]  # borrowed references: _COMMON_NAMES keeps them alive
-
-
-cdef inline uint32_t _name_hash(const unsigned char *s, Py_ssize_t n) noexcept nogil:
-    # NOTE: length and three sampled bytes, not every byte: the table holds ~50 names in 256
-    # slots and every hit is confirmed with memcmp, so a cheap spread beats a full hash.
-    return <uint32_t>(n * 97) ^ (<uint32_t>s[0] << 2) ^ (<uint32_t>s[n - 1] * 31) ^ (<uint32_t>s[n >> 1] << 4)
-
-
-cdef void _init_names():
-    cdef bytes name
-    cdef uint32_t slot
-    cdef Py_ssize_t i
-    for i in range(NAME_SLOTS):
-        NAME_TABLE[i] = NULL
-    for name in _COMMON_NAMES:
-        slot = _name_hash(<const unsigned char *>PyBytes_AS_STRING(name), len(name)) & (NAME_SLOTS - 1)
-        while NAME_TABLE[slot] != NULL:
-            slot = (slot + 1) & (NAME_SLOTS - 1)
-        NAME_TABLE[slot] = <void *>name
-
-
-_init_names()
-
-
-cdef bytes _header_name(const unsigned char *s, Py_ssize_t n):
-    """The lowercased field name: the shared object for a common name, a new one otherwise."""
-    cdef unsigned char low[32]
-    cdef uint32_t slot
-    cdef Py_ssize_t i
-    cdef void *candidate
-    cdef bytes out
-    cdef char *w
-    if n <= 32:
-        for i in range(n):
-            low[i] = LOWER[s[i]]
-        slot = _name_hash(low, n) & (NAME_SLOTS - 1)
-        candidate = NAME_TABLE[slot]
-        while candidate != NULL:
-            if (PyBytes_GET_SIZE(<object>candidate) == n
-                    and memcmp(PyBytes_AS_STRING(<object>candidate), low, n) == 0):
-                return <bytes>candidate
-            slot = (slot + 1) & (NAME_SLOTS - 1)
-            candidate = NAME_TABLE[slot]
-        return PyBytes_FromStringAndSize(<const char *>low, n)
-    out = PyBytes_FromStringAndSize(NULL, n)
-    w = PyBytes_AS_STRING(out)
-    for i in range(n):
-        w[i] = LOWER[s[i]]
-    return out
-
-
-# --- small helpers ----------------------------------------------------------------------------
-
-cdef str M_GET = "GET"
-cdef str M_POST = "POST"
-cdef str M_PUT = "PUT"
-cdef str M_HEAD = "HEAD"
-cdef str M_DELETE = "DELETE"
-cdef str M_PATCH = "PATCH"
-cdef str M_OPTIONS = "OPTIONS"
-cdef str M_CONNECT = "CONNECT"
-cdef str V10 = "1.0"
-cdef str V11 = "1.1"
 cdef bytes EMPTY = b""
+cdef unsigned char TOKEN[256]       # tchar (RFC 9110 §5.6.2): what a method is made of
+fill_token(TOKEN)
 
 
-cdef inline str _method(const char *s, Py_ssize_t n):
-    if n == 3 and memcmp(s, b"GET", 3) == 0:
-        return M_GET
-    if n == 4 and memcmp(s, b"POST", 4) == 0:
-        return M_POST
-    if n == 3 and memcmp(s, b"PUT", 3) == 0:
-        return M_PUT
-    if n == 4 and memcmp(s, b"HEAD", 4) == 0:
-        return M_HEAD
-    if n == 6 and memcmp(s, b"DELETE", 6) == 0:
-        return M_DELETE
-    if n == 5 and memcmp(s, b"PATCH", 5) == 0:
-        return M_PATCH
-    if n == 7 and memcmp(s, b"OPTIONS", 7) == 0:
-        return M_OPTIONS
-    if n == 7 and memcmp(s, b"CONNECT", 7) == 0:
-        return M_CONNECT
-    return PyUnicode_DecodeASCII(s, n, NULL)
-
-
-cdef inline bint _equals_lower(const char *s, Py_ssize_t n, const char *lower_word, Py_ssize_t m):
-    """Case-insensitive comparison with an already lowercase ASCII word."""
-    cdef Py_ssize_t i
-    if n != m:
-        return False
-    for i in range(n):
-        if LOWER[<unsigned char>s[i]] != <unsigned char>lower_word[i]:
-            return False
-    return True
-
-
-cdef inline bint _plain_value(const unsigned char *s, Py_ssize_t n) noexcept nogil:
-    """True when s[:n] has no control character and no DEL, checked 8 bytes at a time.
-
-    NOTE: most field values are long printable runs (user agents, cookies); this SWAR test
-    (any byte < 0x20, any byte == 0x7F) is exact as a yes/no answer, and a value that fails
-    it (a tab, or a real error) is re-checked byte by byte against the VALUE table."""
-    cdef Py_ssize_t i = 0
-    cdef uint64_t x, d
-    while i + 8 <= n:
-        memcpy(&x, s + i, 8)
-        d = x ^ 0x7F7F7F7F7F7F7F7FULL
-        if (((x - 0x2020202020202020ULL) & ~x) | ((d - 0x0101010101010101ULL) & ~d)) & 0x8080808080808080ULL:
-            return False
-        i += 8
-    while i < n:
-        if s[i] < 0x20 or s[i] == 0x7F:
-            return False
-        i += 1
-    return True
-
-
-cdef inline bint _is_ows(char c):
-    return c == b' ' or c == b'\t'
-
+# --- the parser -------------------------------------------------------------------------------
 
 cdef inline int _head_limit_broken(const char *head, Py_ssize_t n, bint request_line,
                                    Py_ssize_t max_line, Py_ssize_t max_head) noexcept nogil:
@@ -295,82 +123,37 @@ cdef inline int _head_limit_broken(const char *head, Py_ssize_t n, bint request_
     return 431 if head_at <= n else 0
 
 
-cdef str _decode_path(const char *s, Py_ssize_t n):
-    """Percent-decode a path and read it as UTF-8 (invalid sequences replaced, as ASGI servers do)."""
-    cdef Py_ssize_t i = 0, w = 0
-    cdef signed char hi, lo
-    cdef bytes out
-    cdef char *buf
-    if memchr(s, b'%', n) == NULL:
-        return PyUnicode_DecodeASCII(s, n, NULL)
-    out = PyBytes_FromStringAndSize(NULL, n)
-    buf = PyBytes_AS_STRING(out)
-    while i < n:
-        if s[i] == b'%' and i + 2 < n:
-            hi = HEX[<unsigned char>s[i + 1]]
-            lo = HEX[<unsigned char>s[i + 2]]
-            if hi >= 0 and lo >= 0:
-                buf[w] = <char>(hi * 16 + lo)
-                w += 1
-                i += 3
-                continue
-        buf[w] = s[i]
-        w += 1
-        i += 1
-    return PyUnicode_DecodeUTF8(buf, w, "replace")
+cdef inline type _head_error_type(int kind):
+    if kind == HEAD_METHOD_NOT_IMPLEMENTED:
+        return MethodNotImplemented
+    if kind == HEAD_UNSUPPORTED_CODING:
+        return UnsupportedTransferCoding
+    if kind == HEAD_UNSUPPORTED_VERSION:
+        return UnsupportedVersion
+    if kind == HEAD_HTTP2_PREFACE:
+        return HTTP2Preface
+    return InvalidRequest
 
 
-cdef bint _valid_authority(const unsigned char *s, Py_ssize_t n, bint need_port) noexcept nogil:
-    """uri-host [ ":" port ] (RFC 3986 §3.2.2, §3.2.3): a reg-name or IPv4 address, or an
-    IP-literal in brackets, then an optional port of digits only. No userinfo ("@")."""
-    cdef Py_ssize_t i = 0, colon = -1
-    if n and s[0] == b'[':
-        while i < n and s[i] != b']':
-            if s[i] == b'@' or not HOST[s[i]]:
-                return False
-            i += 1
-        if i == n:
-            return False
-        i += 1
-        if i < n:
-            if s[i] != b':':
-                return False
-            colon = i
-    else:
-        while i < n:
-            if not HOST[s[i]] or s[i] == b'[' or s[i] == b']' or s[i] == b'@':
-                return False
-            if s[i] == b':':
-                if colon >= 0:
-                    return False
-                colon = i
-            i += 1
-        if need_port and colon <= 0:
-            return False  # CONNECT's authority-form needs a host and a port
-    if colon < 0:
-        return not need_port
-    for i in range(colon + 1, n):
-        if not (b'0' <= s[i] <= b'9'):
-            return False
-    return not need_port or colon + 1 < n
+cdef inline type _chunked_error_type(int kind):
+    if kind == CHUNK_SIZE_TOO_LONG:
+        return ChunkSizeTooLong
+    if kind == CHUNK_BODY_TOO_LARGE:
+        return BodyTooLarge
+    if kind == CHUNK_TRAILERS_TOO_LARGE:
+        return HeadersTooLarge
+    return InvalidRequest
 
-
-# --- the parser -------------------------------------------------------------------------------
 
 cdef enum State:
     S_HEAD = 0
     S_BODY_LENGTH = 1
-    S_CHUNK_SIZE = 2
-    S_CHUNK_DATA = 3
-    S_CHUNK_END = 4
-    S_TRAILERS = 5
-    S_MESSAGE_END = 6
-    S_ERROR = 7
+    S_CHUNKED = 2                 # the ChunkedDecoder has the body
+    S_MESSAGE_END = 3
+    S_ERROR = 4
 
 cdef enum:
     MAX_EMPTY_LINES = 8           # CRLFs tolerated before a request line (RFC 9112 §2.2)
-    MAX_CHUNK_LINE = 4096         # chunk-size line with its extensions
-    MAX_CHUNK_SIZE_DIGITS = 15    # significant hex digits: 15 always fit a signed 64-bit size
 
 
 @cython.final
@@ -385,6 +168,7 @@ cdef class RequestParser:
         self._buf = EMPTY
         self._data = PyBytes_AS_STRING(EMPTY)
         self._state = S_HEAD
+        self._chunked = ChunkedDecoder(limits.max_body_size, limits.max_header_bytes)
 
     @property
     def buffered(self):
@@ -434,17 +218,11 @@ cdef class RequestParser:
             return self._parse_head()
         if state == S_BODY_LENGTH:
             return self._body_length()
-        if state == S_CHUNK_DATA:
-            return self._body_length()
+        if state == S_CHUNKED:
+            return self._chunked_body()
         if state == S_MESSAGE_END:
             self._state = S_HEAD
             return _END_OF_MESSAGE
-        if state == S_CHUNK_SIZE:
-            return self._chunk_size()
-        if state == S_CHUNK_END:
-            return self._chunk_end()
-        if state == S_TRAILERS:
-            return self._trailers()
         raise self._error
 
     cpdef take_end_of_message(self):
@@ -522,7 +300,7 @@ cdef class RequestParser:
                     self._scanned = 0
                     continue
             elif line_len == 0:
-                head = self._build_head(base, lf + 1)
+                head = self._read_head(base, lf + 1)
                 self._pos += lf + 1
                 if self._pos == self._end:
                     self._buf = EMPTY
@@ -559,301 +337,30 @@ cdef class RequestParser:
         raise self._fail(InvalidRequest, "invalid character in method" if i else
                          "invalid request line: no method")
 
-    cdef RequestHead _build_head(self, const char *base, Py_ssize_t head_len):
-        """The head of base[:head_len], which ends with CRLF CRLF: the request line, the field
-        lines, then the body framing they decide together."""
-        cdef RequestHead head = RequestHead.__new__(RequestHead)
-        cdef FieldFacts facts
-        cdef Py_ssize_t line_end
-        authority = self._request_line(head, base, head_len, &line_end)
-        self._field_lines(head, base, line_end + 2, head_len, authority, &facts)
-        self._framing(head, &facts)
-        return head
-
-    cdef object _request_line(self, RequestHead head, const char *base, Py_ssize_t head_len,
-                              Py_ssize_t *line_end_out):
-        """Fill the request-line part of head; return the authority of an absolute-form target
-        (None otherwise) and set *line_end_out to the offset of the line's CR."""
-        cdef const unsigned char *s = <const unsigned char *>base
-        cdef Py_ssize_t i = 0, start, end, line_end, tlen, q, k
-        cdef bytes target
-        cdef bint http11
-        cdef object authority = None
-
-        # request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
-        while TOKEN[s[i]]:
-            i += 1
-        if i == 0 or s[i] != b' ':
-            if i == 0:
-                raise self._fail(InvalidRequest, "invalid request line: no method")
-            if s[i] == b'\r' and s[i + 1] == b'\n':
-                raise self._fail(InvalidRequest, "invalid request line: no request target")
-            raise self._fail(InvalidRequest, "invalid character in method")
-        head.method = _method(base, i)
-        start = i = i + 1
-        while TARGET[s[i]]:
-            i += 1
-        if i == start:
-            raise self._fail(InvalidRequest, "invalid request line: no request target")
-        if s[i] != b' ':
-            if s[i] == b'#':
-                raise self._fail(InvalidRequest, "fragment in request target")
-            if s[i] == b'\r' and s[i + 1] == b'\n':
-                raise self._fail(InvalidRequest, "invalid request line: no HTTP version")
-            raise self._fail(InvalidRequest, "invalid character in request target")
-        tlen = i - start
-        target = PyBytes_FromStringAndSize(base + start, tlen)
-        head.target = target
-        i += 1
-        line_end = <const char *>memchr(base + i, b'\r', head_len - i) - base
-        if s[line_end + 1] != b'\n':
-            raise self._fail(InvalidRequest, "bare CR in request line")
-        # HTTP/1.2 to 1.9 are served as 1.1, the highest 1.x we speak (RFC 9110 §2.5).
-        if line_end - i != 8 or memcmp(base + i, b"HTTP/1.", 7) != 0 or not (b'0' <= s[i + 7] <= b'9'):
-            if line_end - i == 8 and memcmp(base + i, b"HTTP/2.0", 8) == 0 and head.method == "PRI":
-                raise self._fail(HTTP2Preface, "HTTP/2 connection preface on an HTTP/1.1 port")
-            if (line_end - i == 8 and memcmp(base + i, b"HTTP/", 5) == 0 and HEX[s[i + 5]] >= 0
-                    and HEX[s[i + 5]] <= 9 and s[i + 6] == b'.' and HEX[s[i + 7]] >= 0
-                    and HEX[s[i + 7]] <= 9):
-                raise self._fail(UnsupportedVersion, "unsupported HTTP version")
-            raise self._fail(InvalidRequest, "invalid request line: bad HTTP version")
-        http11 = s[i + 7] != b'0'
-        head.http_version = V11 if http11 else V10
-
-        # request-target forms (RFC 9112 §3.2); the ASGI path comes from the origin-form part.
-        end = start + tlen
-        if head.method == "CONNECT":
-            # ASGI has no tunnels: a 2xx to CONNECT would put a proxy in front into tunnel mode
-            # while we went on parsing requests from the same bytes (RFC 9110 §9.3.6).
-            if not _valid_authority(s + start, tlen, True):
-                raise self._fail(InvalidRequest, "CONNECT target is not host:port")
-            raise self._fail(MethodNotImplemented, "CONNECT is not supported")
-        if s[start] == b'/':
-            k = start
-        elif tlen == 1 and s[start] == b'*':
-            if head.method != "OPTIONS":
-                raise self._fail(InvalidRequest, "asterisk-form target is only for OPTIONS")
-            k = start
-        elif (tlen > 7 and _equals_lower(base + start, 7, b"http://", 7)) or (
-                tlen > 8 and _equals_lower(base + start, 8, b"https://", 8)):
-            k = q = start + (7 if s[start + 4] == b':' else 8)
-            while k < end and s[k] != b'/' and s[k] != b'?':
-                k += 1
-            if k == q:
-                # An http(s) URI with an empty host is invalid (RFC 9110 §4.2.1, §4.2.2).
-                raise self._fail(InvalidRequest, "empty host in request target")
-            if memchr(base + q, b'@', k - q) != NULL:
-                # RFC 9110 §4.2.4: userinfo is deprecated and a phishing vector; refuse it.
-                raise self._fail(InvalidRequest, "userinfo in request target")
-            if not _valid_authority(s + q, k - q, False):
-                raise self._fail(InvalidRequest, "invalid host in request target")
-            # RFC 9112 §3.2.2: the target's authority replaces the Host field's value.
-            authority = PyBytes_FromStringAndSize(base + q, k - q)
-        else:
-            raise self._fail(InvalidRequest, "invalid request target")
-        q = k
-        while q < end and s[q] != b'?':
-            q += 1
-        if q == k:
-            head.raw_path = b"/"
-            head.path = "/"
-        elif k == start and q == end:
-            head.raw_path = target
-            head.path = _decode_path(base + k, q - k)
-        else:
-            head.raw_path = PyBytes_FromStringAndSize(base + k, q - k)
-            head.path = _decode_path(base + k, q - k)
-        head.query_string = PyBytes_FromStringAndSize(base + q + 1, end - q - 1) if q < end else EMPTY
-        line_end_out[0] = line_end
-        return authority
-
-    cdef int _field_lines(self, RequestHead head, const char *base, Py_ssize_t i,
-                          Py_ssize_t head_len, object authority, FieldFacts *facts) except -1:
-        """Read the field lines from offset i to the head's final CRLF into head.headers, and
-        what the framing step needs to know from them into facts."""
-        cdef const unsigned char *s = <const unsigned char *>base
-        cdef Py_ssize_t start, end, vstart, vend, q, k
-        cdef list headers = []
-        cdef bytes name, value
-        cdef long long n
-        cdef int hosts = 0, codings
-        cdef Py_ssize_t host_index = -1
-        cdef object upgrade = None
-        facts.conn_close = facts.conn_keep_alive = facts.conn_upgrade = False
-        facts.has_length = facts.chunked = facts.te_seen = facts.te_unknown = False
-        facts.length = -1
-        head.expect_continue = False
-
-        # field lines: field-name ":" OWS field-value OWS CRLF (RFC 9112 §5)
-        while i < head_len - 2:
-            start = i
-            while TOKEN[s[i]]:
-                i += 1
-            if s[i] != b':':
-                if i == start and _is_ows(s[i]):
-                    raise self._fail(InvalidRequest, "obs-fold or whitespace at the start of a header line")
-                if _is_ows(s[i]):
-                    raise self._fail(InvalidRequest, "whitespace between header name and colon")
-                if s[i] == b'\r' and s[i + 1] == b'\n':
-                    raise self._fail(InvalidRequest, "header line without a colon")
-                raise self._fail(InvalidRequest, "invalid character in header name")
-            if i == start:
-                raise self._fail(InvalidRequest, "empty header name")
-            name = _header_name(s + start, i - start)
-            i += 1
-            while _is_ows(s[i]):
-                i += 1
-            vstart = i
-            # The head ends in CRLF CRLF, so a CR is always found; it must end this line.
-            i = <const char *>memchr(base + i, b'\r', head_len - i) - base
-            if s[i + 1] != b'\n' or not _plain_value(s + vstart, i - vstart):
-                for k in range(vstart, i + 1):
-                    if not VALUE[s[k]]:
-                        break
-                if k < i or s[i + 1] != b'\n':
-                    raise self._fail(InvalidRequest, "invalid character in header value")
-            vend = i
-            while vend > vstart and _is_ows(s[vend - 1]):
-                vend -= 1
-            i += 2
-            if vend == vstart:
-                value = EMPTY
-            else:
-                value = PyBytes_FromStringAndSize(base + vstart, vend - vstart)
-            headers.append((name, value))
-
-            if name is H_HOST:
-                hosts += 1
-                if hosts > 1:
-                    raise self._fail(InvalidRequest, "more than one Host header")
-                # RFC 9112 §3.2: a Host field with an invalid value gets a 400.
-                if not _valid_authority(s + vstart, vend - vstart, False):
-                    raise self._fail(InvalidRequest, "invalid Host header")
-                host_index = len(headers) - 1
-            elif name is H_CONTENT_LENGTH:
-                n = 0
-                if vend == vstart:
-                    raise self._fail(InvalidRequest, "invalid Content-Length")
-                for k in range(vstart, vend):
-                    if not (b'0' <= s[k] <= b'9'):
-                        raise self._fail(InvalidRequest, "invalid Content-Length")
-                    if k - vstart < 18:  # 18 digits always fit a signed 64-bit integer
-                        n = n * 10 + (s[k] - 48)  # ASCII '0'
-                if vend - vstart > 18:
-                    raise self._fail(InvalidRequest, "Content-Length too large")
-                if facts.has_length and n != facts.length:
-                    raise self._fail(InvalidRequest, "conflicting Content-Length headers")
-                facts.has_length = True
-                facts.length = n
-            elif name is H_TRANSFER_ENCODING:
-                # Several field lines are one list (RFC 9110 §5.3): nothing may follow chunked.
-                if _equals_lower(base + vstart, vend - vstart, b"chunked", 7):
-                    if facts.chunked:
-                        raise self._fail(InvalidRequest, "chunked applied more than once")
-                    facts.chunked = True
-                elif facts.chunked:
-                    raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
-                else:
-                    codings = self._check_coding_list(base + vstart, vend - vstart)
-                    facts.chunked = codings & 1
-                    facts.te_unknown = True
-                facts.te_seen = True
-            elif name is H_CONNECTION:
-                k = vstart
-                while k < vend:
-                    q = k
-                    while q < vend and s[q] != b',':
-                        q += 1
-                    end = q
-                    while k < end and _is_ows(s[k]):
-                        k += 1
-                    while end > k and _is_ows(s[end - 1]):
-                        end -= 1
-                    if _equals_lower(base + k, end - k, b"close", 5):
-                        facts.conn_close = True
-                    elif _equals_lower(base + k, end - k, b"keep-alive", 10):
-                        facts.conn_keep_alive = True
-                    elif _equals_lower(base + k, end - k, b"upgrade", 7):
-                        facts.conn_upgrade = True
-                    k = q + 1
-            elif name is H_UPGRADE:
-                upgrade = _header_name(s + vstart, vend - vstart) if vend > vstart else None
-            elif name is H_EXPECT:
-                head.expect_continue = _equals_lower(base + vstart, vend - vstart, b"100-continue", 12)
-
-        if hosts == 0 and head.http_version is V11:
-            raise self._fail(InvalidRequest, "missing Host header")
-        if authority is not None:
-            if host_index >= 0:
-                headers[host_index] = (H_HOST, authority)
-            else:
-                headers.append((H_HOST, authority))
-        head.headers = headers
-        head.upgrade = upgrade
-        return 0
-
-    cdef int _framing(self, RequestHead head, FieldFacts *facts) except -1:
-        """Decide how the body is framed (RFC 9112 §6.1, §6.3) and whether the connection
-        stays open, and set the parser's state for the body."""
-        cdef bint http11 = head.http_version is V11
-        if facts.te_seen and facts.has_length:
-            raise self._fail(InvalidRequest, "both Content-Length and Transfer-Encoding")
-        if facts.te_seen and not http11:
-            raise self._fail(InvalidRequest, "Transfer-Encoding in an HTTP/1.0 request")
-        if facts.te_seen and not facts.chunked:
-            raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
-        if facts.te_unknown:
-            raise self._fail(UnsupportedTransferCoding, "unsupported transfer coding before chunked")
-        head.keep_alive = not facts.conn_close and (http11 or facts.conn_keep_alive)
-        if not facts.conn_upgrade:
-            head.upgrade = None
-        head.content_length = -1
-        if facts.chunked:
-            head.body_framing = FRAMING_CHUNKED
-            self._state = S_CHUNK_SIZE
-            self._body_seen = 0
-        elif facts.has_length:
-            if self.max_body_size and facts.length > self.max_body_size:
+    cdef RequestHead _read_head(self, const char *base, Py_ssize_t head_len):
+        """The head of base[:head_len], which ends with CRLF CRLF, with the parser's state set
+        for its body."""
+        cdef RequestHead head = None
+        cdef int kind = -1
+        cdef str message
+        try:
+            head = read_head(base, head_len)
+        except HeadError as exc:
+            kind, message = exc.args
+        if kind >= 0:
+            # Raised out here, not in the except clause: the error has no HeadError context.
+            raise self._fail(_head_error_type(kind), message)
+        if head.body_framing == FRAMING_CHUNKED:
+            self._state = S_CHUNKED
+            self._chunked.start()
+        elif head.body_framing == FRAMING_LENGTH:
+            if self.max_body_size and head.content_length > self.max_body_size:
                 raise self._fail(BodyTooLarge, "request body too large")
-            head.body_framing = FRAMING_LENGTH
-            head.content_length = facts.length
-            self._remaining = facts.length
-            self._state = S_BODY_LENGTH if facts.length else S_MESSAGE_END
+            self._remaining = head.content_length
+            self._state = S_BODY_LENGTH if head.content_length else S_MESSAGE_END
         else:
-            head.body_framing = FRAMING_NONE
             self._state = S_MESSAGE_END
-        return 0
-
-    cdef int _check_coding_list(self, const char *v, Py_ssize_t n) except -1:
-        """Read a Transfer-Encoding line other than a lone chunked (RFC 9112 §6.1, §6.3).
-
-        Returns 1 when the line ends with chunked, else 0; the codings before it are ones this
-        server does not implement. Refuses what makes the framing ambiguous: anything after
-        chunked, chunked twice, and empty list elements, which a recipient that does not skip
-        them would read as a different final coding."""
-        cdef Py_ssize_t i = 0, start, end
-        cdef int chunked = 0
-        if n == 0:
-            raise self._fail(InvalidRequest, "empty Transfer-Encoding")
-        while i <= n:
-            start = i
-            while i < n and v[i] != b',':
-                i += 1
-            end = i
-            i += 1
-            while start < end and _is_ows(v[start]):
-                start += 1
-            while end > start and _is_ows(v[end - 1]):
-                end -= 1
-            if end == start:
-                raise self._fail(InvalidRequest, "empty element in Transfer-Encoding")
-            if _equals_lower(v + start, end - start, b"chunked", 7):
-                if chunked:
-                    raise self._fail(InvalidRequest, "chunked applied more than once")
-                chunked = 1
-            elif chunked:
-                raise self._fail(InvalidRequest, "chunked is not the final Transfer-Encoding")
-        return chunked
+        return head
 
     # -- body ------------------------------------------------------------------------------
 
@@ -865,170 +372,24 @@ cdef class RequestParser:
         n = avail if avail < self._remaining else <Py_ssize_t>self._remaining
         self._remaining -= n
         if self._remaining == 0:
-            self._state = S_MESSAGE_END if self._state == S_BODY_LENGTH else S_CHUNK_END
+            self._state = S_MESSAGE_END
         return self._take(n)
 
-    cdef object _chunk_size(self):
-        # chunk = chunk-size [ chunk-ext ] CRLF (RFC 9112 §7.1)
-        cdef const unsigned char *s = <const unsigned char *>(self._data + self._pos)
-        cdef Py_ssize_t avail = self._end - self._pos
-        cdef Py_ssize_t i = 0, k, digits, zeros
-        cdef long long size = 0
-        while i < avail and s[i] == b'0':
-            i += 1
-        zeros = i
-        while i < avail and HEX[s[i]] >= 0:
-            i += 1
-        digits = i
-        # Leading zeros say nothing: the size is read by value, and only a value that could
-        # overflow is refused.
-        if digits - zeros > MAX_CHUNK_SIZE_DIGITS:
-            raise self._fail(ChunkSizeTooLong, "chunk size has too many digits")
-        if i == avail:
-            if avail > MAX_CHUNK_LINE:
-                raise self._fail(InvalidRequest, "chunk size line too long")
+    cdef object _chunked_body(self):
+        cdef Py_ssize_t consumed, data_len
+        cdef ChunkedEvent event = self._chunked.step(
+            <const unsigned char *>(self._data + self._pos), self._end - self._pos,
+            &consumed, &data_len)
+        self._pos += consumed
+        if event == CHUNK_DATA:
+            return self._take(data_len)
+        if event == CHUNK_NEED_DATA:
             return _NEED_DATA
-        if digits == 0:
-            raise self._fail(InvalidRequest, "invalid chunk size")
-        i = self._chunk_ext(s, i, avail)
-        if i < 0:
-            if avail > MAX_CHUNK_LINE:
-                raise self._fail(InvalidRequest, "chunk extensions too long")
-            return _NEED_DATA
-        for k in range(zeros, digits):
-            size = size * 16 + HEX[s[k]]
-        self._pos += i
-        self._body_seen += size
-        if self.max_body_size and self._body_seen > self.max_body_size:
-            raise self._fail(BodyTooLarge, "request body too large")
-        if size == 0:
-            self._state = S_TRAILERS
-            self._trailer_bytes = 0
-            return self._trailers()
-        self._remaining = size
-        self._state = S_CHUNK_DATA
-        return self._body_length()
-
-    cdef Py_ssize_t _chunk_ext(self, const unsigned char *s, Py_ssize_t i, Py_ssize_t avail) except -2:
-        """Validate chunk extensions after the size; return the offset after CRLF, -1 for more data.
-
-        chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] )"""
-        cdef Py_ssize_t limit = avail if avail < MAX_CHUNK_LINE else MAX_CHUNK_LINE
-        cdef Py_ssize_t ows, name_end
-        cdef bint after_size = True
-        while True:
-            ows = i
-            while i < limit and _is_ows(s[i]):
-                i += 1
-            if i >= limit:
-                return -1
-            if s[i] == b'\r':
-                if i > ows:
-                    # BWS is allowed only before ";" (RFC 9112 §7.1.1): "5 \r\n" is not a size.
-                    raise self._fail(InvalidRequest, "whitespace at the end of the chunk size line")
-                if i + 1 >= avail:
-                    return -1
-                if s[i + 1] != b'\n':
-                    raise self._fail(InvalidRequest, "bare CR in chunk size line")
-                return i + 2
-            if s[i] != b';':
-                if s[i] == b'\n':
-                    raise self._fail(InvalidRequest, "bare LF in chunk size line")
-                if after_size:
-                    raise self._fail(InvalidRequest, "invalid chunk size")
-                raise self._fail(InvalidRequest, "invalid chunk extension")
-            after_size = False
-            i += 1
-            while i < limit and _is_ows(s[i]):
-                i += 1
-            if i >= limit:
-                return -1
-            if not TOKEN[s[i]]:
-                raise self._fail(InvalidRequest, "invalid chunk extension")
-            while i < limit and TOKEN[s[i]]:
-                i += 1
-            name_end = i
-            while i < limit and _is_ows(s[i]):
-                i += 1
-            if i >= limit:
-                return -1
-            if s[i] != b'=':
-                i = name_end  # the whitespace is looked at again: before ";" only
-                continue
-            i += 1
-            while i < limit and _is_ows(s[i]):
-                i += 1
-            if i >= limit:
-                return -1
-            if s[i] == b'"':
-                i += 1
-                while i < limit and s[i] != b'"':
-                    if s[i] == b'\\':
-                        i += 1
-                        if i < limit and not VALUE[s[i]]:
-                            raise self._fail(InvalidRequest, "invalid chunk extension")
-                    elif not VALUE[s[i]]:
-                        raise self._fail(InvalidRequest, "invalid chunk extension")
-                    i += 1
-                if i >= limit:
-                    return -1
-                i += 1
-            elif TOKEN[s[i]]:
-                while i < limit and TOKEN[s[i]]:
-                    i += 1
-            else:
-                raise self._fail(InvalidRequest, "invalid chunk extension")
-
-    cdef object _chunk_end(self):
-        cdef Py_ssize_t avail = self._end - self._pos
-        cdef const char *s = self._data + self._pos
-        if avail >= 1 and s[0] != b'\r':
-            raise self._fail(InvalidRequest, "missing CRLF after chunk data")
-        if avail < 2:
-            return _NEED_DATA
-        if s[1] != b'\n':
-            raise self._fail(InvalidRequest, "missing CRLF after chunk data")
-        self._pos += 2
-        self._state = S_CHUNK_SIZE
-        return self._chunk_size()
-
-    cdef object _trailers(self):
-        """Validate and drop the trailer section; ASGI has no request trailers."""
-        cdef const unsigned char *s
-        cdef const char *lf_ptr
-        cdef Py_ssize_t avail, lf, i
-        while True:
-            s = <const unsigned char *>(self._data + self._pos)
-            avail = self._end - self._pos
-            lf_ptr = <const char *>memchr(s, b'\n', avail) if avail else NULL
-            if lf_ptr == NULL:
-                if self._trailer_bytes + avail > self.max_header_bytes:
-                    raise self._fail(HeadersTooLarge, "trailer section too large")
-                return _NEED_DATA
-            lf = lf_ptr - <const char *>s
-            if self._trailer_bytes + lf > self.max_header_bytes:
-                raise self._fail(HeadersTooLarge, "trailer section too large")
-            if lf == 0 or s[lf - 1] != b'\r':
-                raise self._fail(InvalidRequest, "bare LF in trailer section")
-            self._trailer_bytes += lf + 1
-            if self._trailer_bytes > self.max_header_bytes:
-                raise self._fail(HeadersTooLarge, "trailer section too large")
-            if lf == 1:
-                self._pos += 2
-                self._state = S_HEAD
-                if self._pos == self._end:
-                    self._buf = EMPTY
-                    self._data = PyBytes_AS_STRING(EMPTY)
-                    self._pos = self._end = 0
-                return _END_OF_MESSAGE
-            i = 0
-            while TOKEN[s[i]]:
-                i += 1
-            if i == 0 or s[i] != b':':
-                raise self._fail(InvalidRequest, "invalid trailer field")
-            i += 1
-            while i < lf - 1 and VALUE[s[i]]:
-                i += 1
-            if i != lf - 1:
-                raise self._fail(InvalidRequest, "invalid character in trailer value")
-            self._pos += lf + 1
+        if event == CHUNK_END:
+            self._state = S_HEAD
+            if self._pos == self._end:
+                self._buf = EMPTY
+                self._data = PyBytes_AS_STRING(EMPTY)
+                self._pos = self._end = 0
+            return _END_OF_MESSAGE
+        raise self._fail(_chunked_error_type(self._chunked.error_kind), self._chunked.error_message)

@@ -24,6 +24,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.tuple cimport PyTuple_GET_SIZE
 from libc.string cimport memcpy
 
+from fastasgi._body_framing cimport chunked_size, write_chunk, write_decimal
 from fastasgi._chars cimport fill_lower, fill_token, fill_value
 from fastasgi.settings cimport ResponseDefaults
 
@@ -136,59 +137,6 @@ cdef long long _content_length(const unsigned char *v, Py_ssize_t n) noexcept:
             return -1
         value = value * 10 + (v[i] - 0x30)
     return value
-
-
-cdef inline char *_write_decimal(char *out, unsigned long long value) noexcept:
-    cdef char digits[20]
-    cdef int n = 0
-    while True:
-        digits[n] = <char>(0x30 + value % 10)
-        n += 1
-        value //= 10
-        if value == 0:
-            break
-    while n:
-        n -= 1
-        out[0] = digits[n]
-        out += 1
-    return out
-
-
-cdef inline int _hex_digits(unsigned long long value) noexcept:
-    cdef int n = 1
-    while value >= 16:
-        value >>= 4
-        n += 1
-    return n
-
-
-cdef const char *HEX_DIGITS = b"0123456789abcdef"
-
-
-cdef inline char *_write_chunk(char *out, const char *data, Py_ssize_t n, bint last) noexcept:
-    """RFC 9112 §7.1: ``<hex size>CRLF<data>CRLF`` for a non-empty piece, ``0CRLF CRLF`` to end."""
-    cdef int digits, i
-    if n:
-        digits = _hex_digits(n)
-        for i in range(digits):
-            out[digits - 1 - i] = HEX_DIGITS[(n >> (4 * i)) & 0xF]
-        out += digits
-        out[0] = b'\r'
-        out[1] = b'\n'
-        memcpy(out + 2, data, n)
-        out += n + 2
-        out[0] = b'\r'
-        out[1] = b'\n'
-        out += 2
-    if last:
-        memcpy(out, b"0\r\n\r\n", 5)
-        out += 5
-    return out
-
-
-cdef inline Py_ssize_t _chunk_size(Py_ssize_t n, bint last) noexcept:
-    cdef Py_ssize_t size = _hex_digits(n) + 4 + n if n else 0
-    return size + 5 if last else size
 
 
 # --- status lines -----------------------------------------------------------------------------
@@ -506,23 +454,23 @@ cdef class ResponseEncoder:
             self._head_pending = False
             self._framing = framing
             self._write_tail(framing, length)
-            size = _chunk_size(n, not more_body) if framing == FRAME_CHUNKED else n
+            size = chunked_size(n, not more_body) if framing == FRAME_CHUNKED else n
             out = PyBytes_FromStringAndSize(NULL, self._len + size)
             w = PyBytes_AS_STRING(out)
             memcpy(w, self._buf, self._len)
             w += self._len
             if framing == FRAME_CHUNKED:
-                _write_chunk(w, PyBytes_AS_STRING(data), n, not more_body)
+                write_chunk(w, PyBytes_AS_STRING(data), n, not more_body)
             elif n:
                 memcpy(w, PyBytes_AS_STRING(data), n)
             return out
 
         if framing == FRAME_CHUNKED:
-            size = _chunk_size(n, not more_body)
+            size = chunked_size(n, not more_body)
             if size == 0:
                 return b""
             out = PyBytes_FromStringAndSize(NULL, size)
-            _write_chunk(PyBytes_AS_STRING(out), PyBytes_AS_STRING(data), n, not more_body)
+            write_chunk(PyBytes_AS_STRING(out), PyBytes_AS_STRING(data), n, not more_body)
             return out
         if framing == FRAME_NONE:
             return b""
@@ -629,7 +577,7 @@ cdef class ResponseEncoder:
         w = self._buf + self._len
         if length >= 0:
             memcpy(w, b"content-length: ", 16)
-            w = _write_decimal(w + 16, length)
+            w = write_decimal(w + 16, length)
             w[0] = b'\r'
             w[1] = b'\n'
             w += 2

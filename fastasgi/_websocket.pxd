@@ -3,29 +3,15 @@
 
 from libc.stdint cimport uint8_t
 
+from fastasgi._deflate cimport DeflateParams, MessageDeflate
+from fastasgi._utf8 cimport Utf8State
+
 
 cdef enum CodecState:
     STATE_HEADER = 0        # waiting for (the rest of) a frame header
     STATE_PAYLOAD = 1       # header parsed; payload bytes are being unmasked
     STATE_CLOSED = 2        # a close frame was received: input is ignored from now on
     STATE_FAILED = 3        # a ProtocolError was raised: it is raised again on every call
-
-
-cdef struct Utf8State:
-    # Incremental UTF-8 check (RFC 3629): continuation bytes still owed by the current
-    # sequence and the range the next one must fall in (narrower right after E0, ED, F0, F4).
-    int need
-    uint8_t lo
-    uint8_t hi
-
-
-cdef class DeflateParams:
-    cdef readonly bint server_no_context_takeover
-    cdef readonly bint client_no_context_takeover
-    cdef readonly int server_max_window_bits
-    cdef readonly int client_max_window_bits
-    cdef readonly int compress_level
-    cdef readonly int mem_level
 
 
 cdef class Ping:
@@ -76,9 +62,7 @@ cdef class WebSocketCodec:
     cdef uint8_t _ctl[125]
     cdef Py_ssize_t _ctl_len
 
-    # permessage-deflate
-    cdef object _inflater                 # zlib decompress object, None until needed
-    cdef object _deflater                 # zlib compress object, None until needed
+    cdef MessageDeflate _deflate_streams  # None unless permessage-deflate was agreed
 
     # replies the codec owes the peer, handed out by data_to_send()
     cdef bytes _pending_pong              # only the latest unanswered ping is answered (§5.5.3)

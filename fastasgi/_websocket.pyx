@@ -27,12 +27,20 @@ from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndS
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeUTF8
-from libc.stdint cimport uint8_t, uint64_t
+from libc.stdint cimport uint8_t
 from libc.string cimport memcpy
+
+from fastasgi._deflate cimport DeflateParams, MessageDeflate
+from fastasgi._masking cimport unmask      # inline, like the UTF-8 check: no cross-module call
+from fastasgi._utf8 cimport Utf8State, utf8_reset, utf8_scan
 
 import zlib
 
+import fastasgi._deflate
 from fastasgi._marker import Marker
+
+# NOTE: a cimported type is no module attribute; DeflateParams stays importable from here.
+globals()["DeflateParams"] = fastasgi._deflate.DeflateParams
 
 
 cdef enum:
@@ -48,9 +56,6 @@ cdef enum:
     # A message buffer larger than this is freed once its message is out, so an idle connection
     # does not keep the memory of its largest message.
     KEEP_MESSAGE_CAPACITY = 65536
-
-
-cdef int Z_SYNC_FLUSH = zlib.Z_SYNC_FLUSH
 
 
 # --- errors and events ------------------------------------------------------------------------
@@ -120,141 +125,7 @@ cdef class Close:
     __hash__ = None
 
 
-@cython.final
-cdef class DeflateParams:
-    """Agreed permessage-deflate parameters (RFC 7692 §7.1) plus local compression settings.
-
-    ``server_max_window_bits`` is 9..15: zlib cannot produce raw DEFLATE with a 256-byte window,
-    so an offer that insists on 8 has to be declined during negotiation."""
-
-    def __init__(self, *, bint server_no_context_takeover=False,
-                 bint client_no_context_takeover=False, int server_max_window_bits=15,
-                 int client_max_window_bits=15, int compress_level=6, int mem_level=8):
-        if not 9 <= server_max_window_bits <= 15:
-            raise ValueError("server_max_window_bits must be between 9 and 15")
-        if not 8 <= client_max_window_bits <= 15:
-            raise ValueError("client_max_window_bits must be between 8 and 15")
-        if not -1 <= compress_level <= 9:
-            raise ValueError("compress_level must be between -1 and 9")
-        if not 1 <= mem_level <= 9:
-            raise ValueError("mem_level must be between 1 and 9")
-        self.server_no_context_takeover = server_no_context_takeover
-        self.client_no_context_takeover = client_no_context_takeover
-        self.server_max_window_bits = server_max_window_bits
-        self.client_max_window_bits = client_max_window_bits
-        self.compress_level = compress_level
-        self.mem_level = mem_level
-
-    def _key(self):
-        return (self.server_no_context_takeover, self.client_no_context_takeover,
-                self.server_max_window_bits, self.client_max_window_bits,
-                self.compress_level, self.mem_level)
-
-    def __eq__(self, other):
-        return type(other) is DeflateParams and self._key() == other._key()
-
-    def __hash__(self):
-        return hash(self._key())
-
-    def __repr__(self):
-        return ("DeflateParams(server_no_context_takeover={}, client_no_context_takeover={}, "
-                "server_max_window_bits={}, client_max_window_bits={}, compress_level={}, "
-                "mem_level={})".format(*self._key()))
-
-
-# --- C helpers --------------------------------------------------------------------------------
-
-cdef inline void unmask(uint8_t *dst, const uint8_t *src, Py_ssize_t n, const uint8_t *key,
-                        Py_ssize_t offset) noexcept nogil:
-    """dst[i] = src[i] ^ key[(offset + i) % 4] (RFC 6455 §5.3); dst may equal src."""
-    cdef uint8_t k[8]
-    cdef uint64_t m, w0, w1
-    cdef Py_ssize_t i
-    for i in range(8):
-        k[i] = key[(offset + i) & 3]
-    memcpy(&m, k, 8)
-    i = 0
-    # NOTE: memcpy of 8 bytes compiles to one unaligned load/store; two words per turn let the
-    # CPU overlap them.
-    while i + 16 <= n:
-        memcpy(&w0, src + i, 8)
-        memcpy(&w1, src + i + 8, 8)
-        w0 ^= m
-        w1 ^= m
-        memcpy(dst + i, &w0, 8)
-        memcpy(dst + i + 8, &w1, 8)
-        i += 16
-    if i + 8 <= n:
-        memcpy(&w0, src + i, 8)
-        w0 ^= m
-        memcpy(dst + i, &w0, 8)
-        i += 8
-    while i < n:
-        dst[i] = src[i] ^ k[i & 3]
-        i += 1
-
-
-cdef inline void utf8_reset(Utf8State *st) noexcept nogil:
-    st.need = 0
-    st.lo = 0x80
-    st.hi = 0xBF
-
-
-cdef Py_ssize_t utf8_scan(Utf8State *st, const uint8_t *s, Py_ssize_t n) noexcept nogil:
-    """Carry ``st`` over ``s``: -1 if every byte is valid so far, else the offset of the first
-    invalid one. The well-formed sequences are those of RFC 3629 §4 (no overlongs, surrogates
-    or code points above U+10FFFF); a sequence may span calls, which is how fragments are
-    checked as they arrive."""
-    cdef Py_ssize_t i = 0
-    cdef uint8_t b
-    cdef uint64_t w
-    cdef int need = st.need
-    cdef uint8_t lo = st.lo
-    cdef uint8_t hi = st.hi
-    while i < n:
-        if need == 0:
-            # NOTE: ASCII runs, the common case, are checked a word at a time.
-            while i + 8 <= n:
-                memcpy(&w, s + i, 8)
-                if w & 0x8080808080808080ULL:
-                    break
-                i += 8
-            if i == n:
-                break
-            b = s[i]
-            if b < 0x80:
-                pass
-            elif b < 0xC2:          # a continuation byte, or C0/C1 (overlong 2-byte forms)
-                return i
-            elif b < 0xE0:
-                need = 1
-            elif b < 0xF0:
-                need = 2
-                if b == 0xE0:       # overlong 3-byte forms
-                    lo = 0xA0
-                elif b == 0xED:     # UTF-16 surrogates D800..DFFF
-                    hi = 0x9F
-            elif b < 0xF5:
-                need = 3
-                if b == 0xF0:       # overlong 4-byte forms
-                    lo = 0x90
-                elif b == 0xF4:     # above U+10FFFF
-                    hi = 0x8F
-            else:
-                return i
-        else:
-            b = s[i]
-            if b < lo or b > hi:
-                return i
-            need -= 1
-            lo = 0x80
-            hi = 0xBF
-        i += 1
-    st.need = need
-    st.lo = lo
-    st.hi = hi
-    return -1
-
+# --- close codes ------------------------------------------------------------------------------
 
 cdef inline bint close_code_allowed(int code) noexcept nogil:
     # RFC 6455 §7.4.1 and the IANA registry: 1004-1006 and 1015 must never be on the wire;
@@ -274,6 +145,7 @@ cdef class WebSocketCodec:
             raise ValueError("max_size must be positive")
         self.max_size = max_size
         self.deflate = deflate
+        self._deflate_streams = MessageDeflate(deflate) if deflate is not None else None
         self._buf = None
         self._pos = 0
         self._end = 0
@@ -538,11 +410,9 @@ cdef class WebSocketCodec:
         cdef Py_ssize_t room = self.max_size - self._msg_len
         cdef Py_ssize_t n
         cdef bytes out
-        if self._inflater is None:
-            self._inflater = zlib.decompressobj(wbits=-self.deflate.client_max_window_bits)
         try:
             # Asking for one byte more than fits tells "exactly full" from "too big".
-            out = self._inflater.decompress(chunk, room + 1)
+            out = self._deflate_streams.inflate(chunk, room + 1)
         except zlib.error:
             self._fail(1007, "invalid compressed data")
         n = PyBytes_GET_SIZE(out)
@@ -564,10 +434,7 @@ cdef class WebSocketCodec:
     cdef object _finish_message(self):
         cdef object result
         if self._msg_compressed:
-            # Bytes after a final DEFLATE block (RFC 7692 §7.2.3.4) land in unused_data and are
-            # dropped; the stream is over, so the next message needs a fresh inflater.
-            if self.deflate.client_no_context_takeover or self._inflater.eof:
-                self._inflater = None
+            self._deflate_streams.end_message()
         if self._msg_opcode == OP_TEXT:
             if self._utf8.need:
                 self._fail(1007, "text message ends inside a UTF-8 sequence")
@@ -694,16 +561,10 @@ cdef class WebSocketCodec:
 
     cdef bytes _compress(self, int first_byte, object payload):
         """RFC 7692 §7.2.1: deflate, sync-flush, and drop the 00 00 ff ff the flush ends with."""
-        cdef DeflateParams params = self.deflate
-        cdef bytes head, tail, out
+        cdef bytes head = self._deflate_streams.compress(payload)
+        cdef bytes tail = self._deflate_streams.flush()
+        cdef bytes out
         cdef Py_ssize_t n_head, n_tail
-        if self._deflater is None:
-            self._deflater = zlib.compressobj(params.compress_level, zlib.DEFLATED,
-                                              -params.server_max_window_bits, params.mem_level)
-        head = self._deflater.compress(payload)
-        tail = self._deflater.flush(Z_SYNC_FLUSH)
-        if params.server_no_context_takeover:
-            self._deflater = None
         n_head = PyBytes_GET_SIZE(head)
         n_tail = PyBytes_GET_SIZE(tail) - 4
         if n_head == 0:

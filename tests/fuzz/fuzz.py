@@ -23,7 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-EXTENSIONS = ("_parser", "_websocket")
+# In import order: a module is loaded after those it cimports from.
+EXTENSIONS = ("_chunked", "_head", "_parser", "_deflate", "_websocket")
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))

@@ -32,7 +32,8 @@ FUZZ_DIR = Path(__file__).resolve().parent
 ROOT = FUZZ_DIR.parents[1]
 SEEDS = FUZZ_DIR / "seeds"
 TARGETS = ("parser", "chunked", "websocket")
-SOURCES = {"_parser": "fastasgi/_parser.pyx", "_websocket": "fastasgi/_websocket.pyx"}
+SOURCES = {name: f"fastasgi/{name}.pyx"
+           for name in ("_chunked", "_head", "_parser", "_deflate", "_websocket")}
 # Longest input per target: past the parser's 4 KiB chunk-line cap for the chunked decoder.
 MAX_LEN = {"parser": 4096, "chunked": 8192, "websocket": 4096}
 PER_INPUT_TIMEOUT = 10  # seconds; an input this slow is a denial of service, not bad luck

@@ -1,0 +1,172 @@
+"""Instructions per operation of the Cython cores, counted by valgrind's callgrind.
+
+Wall-clock figures move with whatever else the machine runs; instruction counts do not, so this is
+the measure to compare two builds with (a refactoring must not make any case dearer). Each case is
+run twice under callgrind in a fresh interpreter, once with 0 and once with ``--count``
+operations after the same warm-up, and the difference is divided by the count: interpreter
+start-up, imports and warm-up cancel out.
+
+Cases (inputs from ``parser_inputs.py`` where it has them):
+
+- get, small-get, post, chunked: one request fed whole to a ``RequestParser`` reused across
+  requests (a keep-alive connection), then ``next_event`` until ``END_OF_MESSAGE``;
+- chunked-small: the same with 8 chunks of 16 bytes and an extension, where the chunk framing,
+  not copying, is the work;
+- response: ``ResponseEncoder`` ``reset``, ``start`` (200, four headers) and ``body`` (27 bytes);
+- ws-text, ws-deflate: a ``WebSocketCodec`` decoding one masked text message and encoding one,
+  plain and with permessage-deflate.
+
+Needs valgrind on PATH. Usage:
+
+    python -m bench.micro.instructions                   # every case
+    python -m bench.micro.instructions get chunked -n 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+WARMUP = 200
+SMALL_GET = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
+SMALL_CHUNKED = (
+    b"POST /upload HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n\r\n"
+    + b"".join(b"10;n=v\r\n" + bytes([0x61 + i]) * 16 + b"\r\n" for i in range(8))
+    + b"0\r\n\r\n"
+)
+WS_TEXT = '{"type":"chat","user":"alice","text":"hello, world!"}'
+
+
+def _parse_case(raw: bytes) -> Callable[[], None]:
+    from fastasgi._parser import END_OF_MESSAGE, RequestParser
+    from fastasgi.config import Config
+    from fastasgi.settings import HTTPLimits
+
+    parser = RequestParser(HTTPLimits.from_config(Config(app="bench.apps:plaintext")))
+
+    def run() -> None:
+        parser.feed(raw)
+        while parser.next_event() is not END_OF_MESSAGE:
+            pass
+
+    return run
+
+
+def _response_case() -> Callable[[], None]:
+    from fastasgi._serializer import ResponseEncoder, set_date
+    from fastasgi.config import Config
+    from fastasgi.settings import ResponseDefaults
+
+    set_date(b"Sat, 21 Nov 2026 19:40:00 GMT")
+    encoder = ResponseEncoder(ResponseDefaults.from_config(Config(app="bench.apps:plaintext")))
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"cache-control", b"no-store"),
+        (b"x-request-id", b"4bf92f3577b34da6a3ce929d0e0e4736"),
+        (b"vary", b"accept-encoding"),
+    ]
+
+    def run() -> None:
+        encoder.reset()
+        encoder.start(200, headers)
+        encoder.body(b'{"message":"Hello, world!"}')
+
+    return run
+
+
+def _client_frame(payload: bytes, rsv1: bool) -> bytes:
+    """A masked, final text frame of under 126 bytes, as a client sends it."""
+    mask = b"\x9a\x4e\x13\xd7"
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x81 | (0x40 if rsv1 else 0), 0x80 | len(payload)]) + mask + masked
+
+
+def _websocket_case(deflate: bool) -> Callable[[], None]:
+    import zlib
+
+    from fastasgi._websocket import DeflateParams, WebSocketCodec
+
+    payload = WS_TEXT.encode()
+    if deflate:
+        # The client compresses each message afresh, so every message is the same frame.
+        compressor = zlib.compressobj(wbits=-15)
+        data = compressor.compress(payload) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        frame = _client_frame(data[:-4], rsv1=True)
+        codec = WebSocketCodec(deflate=DeflateParams(client_no_context_takeover=True))
+    else:
+        frame = _client_frame(payload, rsv1=False)
+        codec = WebSocketCodec()
+
+    def run() -> None:
+        codec.feed(frame)
+        assert codec.next_event() == WS_TEXT
+        codec.encode_text(WS_TEXT)
+
+    return run
+
+
+def _cases() -> dict[str, Callable[[], Callable[[], None]]]:
+    from bench.micro.parser_inputs import INPUTS
+
+    return {
+        "get": lambda: _parse_case(INPUTS["get"].raw),
+        "small-get": lambda: _parse_case(SMALL_GET),
+        "post": lambda: _parse_case(INPUTS["post"].raw),
+        "chunked": lambda: _parse_case(INPUTS["chunked"].raw),
+        "chunked-small": lambda: _parse_case(SMALL_CHUNKED),
+        "response": _response_case,
+        "ws-text": lambda: _websocket_case(False),
+        "ws-deflate": lambda: _websocket_case(True),
+    }
+
+
+def _run_inside(case: str, count: int) -> None:
+    """The measured process: warm up, then run the case count times."""
+    run = _cases()[case]()
+    for _ in range(WARMUP + count):
+        run()
+
+
+def _instructions(case: str, count: int) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        subprocess.run(
+            [
+                "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                sys.executable, "-m", "bench.micro.instructions", "--inside", case, "-n", str(count),
+            ],
+            check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        match = re.search(r"^summary:\s*(\d+)", out.read_text(), re.MULTILINE)
+        assert match, "no summary line in the callgrind output"
+        return int(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("cases", nargs="*", help="cases to run (default: all)")
+    parser.add_argument("-n", "--count", type=int, default=2000, help="operations per case")
+    parser.add_argument("--inside", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inside:
+        _run_inside(args.inside, args.count)
+        return
+    names = args.cases or list(_cases())
+    unknown = set(names) - set(_cases())
+    if unknown:
+        parser.error(f"unknown case(s): {', '.join(sorted(unknown))}")
+    for name in names:
+        base = _instructions(name, 0)
+        total = _instructions(name, args.count)
+        print(f"{name:14} {(total - base) / args.count:12.1f} instructions/op", flush=True)
+
+
+if __name__ == "__main__":
+    main()
