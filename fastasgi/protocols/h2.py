@@ -19,8 +19,11 @@ stream id and lets the open streams finish.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from email.utils import formatdate
+from time import perf_counter
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -33,7 +36,7 @@ from fastasgi._h2events import (
     TrailersReceived,
     WindowUpdated,
 )
-from fastasgi._h2frames import ErrorCode
+from fastasgi._h2frames import ErrorCode, H2ConnectionError
 from fastasgi.http_grammar import TOKEN
 from fastasgi.logging import TRACE
 from fastasgi.protocols.connection import WRITE_STALL_TICKS, Connection, make_request_head
@@ -42,6 +45,13 @@ from fastasgi.protocols.h2stream import H2Stream
 logger = logging.getLogger("fastasgi.error")
 
 HTTP_VERSION = "2"
+
+SWITCHING_PROTOCOLS = (b"HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\n"
+                       b"upgrade: h2c\r\n\r\n")
+# Fields of an Upgrade: h2c request that served the HTTP/1.1 hop (RFC 7540 §3.2), not the request
+# that goes on as stream 1.
+UPGRADE_HOP_FIELDS = frozenset((b"connection", b"upgrade", b"http2-settings", b"keep-alive",
+                                b"proxy-connection", b"te", b"transfer-encoding"))
 
 
 class MalformedRequest(Exception):
@@ -73,13 +83,21 @@ class H2Protocol(Connection):
         self.date_tick = -1
         self.date_value = b""
 
-    def start(self) -> None:
-        """Send our SETTINGS and read what came with the preface."""
+    def start(self, upgraded: Any = None) -> None:
+        """Send our SETTINGS and read what came with the preface. ``upgraded``: the head of
+        the Upgrade: h2c request, which goes on as stream 1 (``conn.upgrade`` opened it)."""
         self.state.connections.add(self)
         if self.state.log_trace:
             logger.log(TRACE, "%s - HTTP/2 connection", self.client_label)
         self.conn.initiate()
         self.flush()
+        if upgraded is not None:
+            headers = [(name, value) for name, value in upgraded.headers
+                       if name not in UPGRADE_HOP_FIELDS]
+            head = make_request_head(upgraded.method, upgraded.target, upgraded.path,
+                                     upgraded.raw_path, upgraded.query_string, HTTP_VERSION,
+                                     headers)
+            self.open_stream(1, head, True, None)
         pending, self.pending = self.pending, b""
         if pending:
             self.data_received(pending)
@@ -116,6 +134,7 @@ class H2Protocol(Connection):
                 stream = self.streams.pop(event.stream_id, None)
                 if stream is not None:
                     stream.disconnect()
+                    self.stream_ended(stream)
             elif isinstance(event, ConnectionTerminated):
                 self.terminated(event)
         self.flush()
@@ -142,7 +161,6 @@ class H2Protocol(Connection):
     # -- streams ---------------------------------------------------------------------------
 
     def request_received(self, event: RequestReceived) -> None:
-        state = self.state
         stream_id = event.stream_id
         try:
             head, content_length = self.request_head(event.headers)
@@ -152,11 +170,15 @@ class H2Protocol(Connection):
             logger.debug("Malformed HTTP/2 request from %s: %s", self.client_label, exc)
             self.conn.reset_stream(stream_id, ErrorCode.PROTOCOL_ERROR)
             return
-        stream = H2Stream(self, stream_id, head, event.end_stream, content_length)
+        self.open_stream(stream_id, head, event.end_stream, content_length)
+
+    def open_stream(self, stream_id: int, head: Any, end_stream: bool,
+                    content_length: int | None) -> None:
+        """Run the app for a new stream (or answer 503 in its place)."""
+        state = self.state
+        stream = H2Stream(self, stream_id, head, end_stream, content_length)
         self.streams[stream_id] = stream
         if state.access_timed:
-            from time import perf_counter
-
             stream.started_at = perf_counter()
         state.total_requests += 1
         max_requests = state.settings.max_requests
@@ -318,6 +340,39 @@ class H2Protocol(Connection):
 
     def force_close(self) -> None:
         self.abort()
+
+
+def prepare_h2c_upgrade(http: Connection, head: Any) -> H2Protocol | None:
+    """The HTTP/2 connection an ``Upgrade: h2c`` request switches to (RFC 7540 §3.2), with
+    stream 1 open for it; None if the request does not qualify, and is served as HTTP/1.1:
+    HTTP2-Settings missing, repeated or invalid, or not named in Connection (§3.2.1)."""
+    settings = None
+    options: set[bytes] = set()
+    for name, value in head.headers:
+        if name == b"http2-settings":
+            if settings is not None:
+                return None
+            settings = value
+        elif name == b"connection":
+            options.update(option.strip().lower() for option in value.split(b","))
+    if settings is None or b"http2-settings" not in options:
+        return None
+    try:
+        # token68 in the base64url alphabet, padding optional (§3.2.1)
+        payload = base64.b64decode(
+            settings.translate(URL_SAFE_TO_STANDARD) + b"=" * (-len(settings) % 4),
+            validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    protocol = H2Protocol(http, b"")
+    try:
+        protocol.conn.upgrade(payload)
+    except H2ConnectionError:
+        return None
+    return protocol
+
+
+URL_SAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
 def switch_to_h2(http: Connection, buffered: bytes) -> None:

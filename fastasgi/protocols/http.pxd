@@ -34,6 +34,7 @@ cdef class HTTPProtocol(Connection):
     cdef void run_cycle(self, RequestCycle cycle)
     cdef void switch_to_websocket(self, RequestHead head)
     cdef object sniff_preface(self, object data)
+    cdef void switch_to_h2c(self, object h2, RequestHead head)
     cdef void cycle_finished(self, RequestCycle cycle)
     cdef void reject(self, int status, str message)
     cdef void body_failed(self, RequestCycle cycle, int status, str message)

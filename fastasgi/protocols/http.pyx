@@ -33,7 +33,7 @@ from fastasgi.errors import ClientDisconnected
 from fastasgi.logging import TRACE as _TRACE
 from fastasgi.protocols.connection import WRITE_STALL_TICKS
 from fastasgi.protocols.websocket import WebSocketProtocol
-from fastasgi.protocols.h2 import switch_to_h2
+from fastasgi.protocols.h2 import SWITCHING_PROTOCOLS, prepare_h2c_upgrade, switch_to_h2
 from fastasgi._h2frames import PREFACE as _PREFACE
 
 # C-level references: compared by identity for every parser event.
@@ -208,10 +208,19 @@ cdef class HTTPProtocol(Connection):
         cdef ServerState state = self.state
         cdef long long max_requests = state.settings.max_requests
         cdef RequestCycle cycle
-        if (head.upgrade is not None and head.upgrade == b"websocket"
-                and state.settings.websocket is not None):
-            self.switch_to_websocket(head)
-            return
+        if head.upgrade is not None:
+            if head.upgrade == b"websocket" and state.settings.websocket is not None:
+                self.switch_to_websocket(head)
+                return
+            if (head.upgrade == b"h2c" and state.settings.h2 is not None
+                    and self.scheme == "http" and not state.shutting_down
+                    and (head.body_framing == 0 or head.content_length == 0)):
+                # NOTE: only a request without a body switches: its response then goes out on
+                # stream 1; one with a body is served as HTTP/1.1, as RFC 9113 allows.
+                h2 = prepare_h2c_upgrade(self, head)
+                if h2 is not None:
+                    self.switch_to_h2c(h2, head)
+                    return
         scope = self.request_scope("http", head)
         scope["method"] = head.method
         scope["extensions"] = {}
@@ -268,6 +277,17 @@ cdef class HTTPProtocol(Connection):
         ws = WebSocketProtocol(self, head, self.parser.take_buffered())
         self.transport.set_protocol(ws)
         ws.start()
+
+    cdef void switch_to_h2c(self, object h2, RequestHead head):
+        """Answer 101 and hand the transport to ``h2``, with whatever bytes follow the head."""
+        self.parser.take_end_of_message()
+        self.closed = True  # this protocol is done with the transport
+        self.state.connections.discard(self)
+        self.cycle = None
+        h2.pending = self.parser.take_buffered()
+        self.transport.write(SWITCHING_PROTOCOLS)
+        self.transport.set_protocol(h2)
+        h2.start(head)
 
     cdef object sniff_preface(self, object data):
         """The bytes to parse as HTTP/1.1, or None once they are (or may still become) the
