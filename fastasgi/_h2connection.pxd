@@ -74,6 +74,7 @@ cdef class H2Connection:
     cdef int _on_block(self) except -1
     cdef int _on_data(self, frame) except -1
     cdef int _on_settings(self, frame) except -1
+    cdef int _apply_peer_settings(self, list pairs) except -1
     cdef int _on_window_update(self, frame) except -1
     cdef int _on_rst_stream(self, frame) except -1
     cdef int _stream_error(self, unsigned int stream_id, unsigned int code) except -1

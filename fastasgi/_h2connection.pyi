@@ -59,6 +59,9 @@ class H2Connection:
     def __init__(self, settings: H2Settings, *, clock: Callable[[], float] = ...) -> None: ...
     def initiate(self) -> None:
         """Queue our SETTINGS (and a connection WINDOW_UPDATE if our window is larger)."""
+    def upgrade(self, settings_payload: bytes) -> None:
+        """Take over an ``Upgrade: h2c`` request: apply its HTTP2-Settings and open stream 1
+        half-closed (remote). Before ``initiate``; H2ConnectionError if the settings are bad."""
     def receive_data(self, data: bytes | bytearray | memoryview) -> list[Event]: ...
     def data_to_send(self) -> bytes: ...
     def send_headers(self, stream_id: int, headers: Iterable[tuple[bytes, bytes]],

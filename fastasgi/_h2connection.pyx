@@ -468,7 +468,14 @@ cdef class H2Connection:
             self._events.append(SettingsAcked())
             return 0
         self._check_calm(self._control, "SETTINGS flood")
-        for code, value in settings.settings:     # range checks were the reader's (§6.5.2)
+        self._apply_peer_settings(settings.settings)
+        self._out += encode_settings_ack()
+        return 0
+
+    cdef int _apply_peer_settings(self, list pairs) except -1:
+        cdef long long delta
+        cdef _Stream stream
+        for code, value in pairs:                 # range checks were the reader's (§6.5.2)
             if code == HEADER_TABLE_SIZE:
                 self._encoder.set_peer_table_size(value)
             elif code == INITIAL_WINDOW_SIZE:
@@ -483,8 +490,30 @@ cdef class H2Connection:
                         self._events.append(WindowUpdated(stream_id))
             elif code == MAX_FRAME_SIZE:
                 self._peer_max_frame_size = value
-        self._out += encode_settings_ack()
         return 0
+
+    def upgrade(self, settings_payload):
+        """Take over a request that asked to upgrade with ``Upgrade: h2c`` (RFC 7540 §3.2):
+        apply the client's HTTP2-Settings (the payload of a SETTINGS frame, acknowledged by
+        the 101 itself) and open stream 1, half-closed (remote), for the response to that
+        request. Call before ``initiate``; H2ConnectionError if the settings are invalid."""
+        cdef _Stream stream
+        if self.last_stream_id or self._streams:
+            raise ValueError("upgrade() comes before any stream")
+        reader = FrameReader(16384, expect_preface=False)
+        reader.feed(len(settings_payload).to_bytes(3, "big") + b"\x04\x00\x00\x00\x00\x00"
+                    + bytes(settings_payload))
+        frame = reader.next_frame()
+        if type(frame) is not SettingsFrame or (<SettingsFrame>frame).ack:
+            raise H2ConnectionError(PROTOCOL_ERROR, "HTTP2-Settings is not a SETTINGS payload")
+        self._apply_peer_settings((<SettingsFrame>frame).settings)
+        stream = _Stream()
+        stream.state = HALF_CLOSED_REMOTE
+        stream.outbound_window = self._peer_initial_window
+        stream.inbound_window = self._local_initial_window
+        stream.request_seen = True
+        self._streams[1] = stream
+        self.last_stream_id = 1
 
     cdef int _on_rst_stream(self, frame) except -1:
         cdef unsigned int stream_id = (<RstStreamFrame>frame).stream_id

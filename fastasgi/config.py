@@ -23,6 +23,12 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastasgi._h2connection import (
+    DEFAULT_INITIAL_WINDOW_SIZE,
+    DEFAULT_MAX_CONCURRENT_STREAMS,
+    DEFAULT_MAX_FRAME_SIZE,
+    DEFAULT_MAX_HEADER_LIST_SIZE,
+)
 from fastasgi.envfile import load_env_file
 from fastasgi.errors import ConfigError
 from fastasgi.http_grammar import TOKEN
@@ -459,6 +465,30 @@ class Config:
     ws_per_message_deflate: bool = setting(
         True, "WebSocket", "Offer permessage-deflate compression (RFC 7692).", metavar="BOOL",
         uvicorn=True,
+    )
+
+    # -- HTTP/2 ---------------------------------------------------------------------------
+    http2: bool = setting(
+        True, "HTTP/2", "Serve HTTP/2: to clients that start with its preface on a plain socket "
+        "(h2c with prior knowledge), and over TLS to clients that choose h2 by ALPN.",
+        negatable=True,
+    )
+    h2_max_concurrent_streams: int = setting(
+        DEFAULT_MAX_CONCURRENT_STREAMS, "HTTP/2", "Streams (requests) a client may have open at "
+        "once on one connection; more are refused.", minimum=1, maximum=2**31 - 1,
+    )
+    h2_initial_window_size: int = setting(
+        DEFAULT_INITIAL_WINDOW_SIZE, "HTTP/2", "Bytes of request body a client may send on a "
+        "stream before the app has read them (flow-control window).", minimum=1,
+        maximum=2**31 - 1,
+    )
+    h2_max_frame_size: int = setting(
+        DEFAULT_MAX_FRAME_SIZE, "HTTP/2", "Largest frame payload a client may send, in bytes.",
+        minimum=16384, maximum=16777215,
+    )
+    h2_max_header_list_size: int = setting(
+        DEFAULT_MAX_HEADER_LIST_SIZE, "HTTP/2", "Bytes of request header fields (as RFC 9113 "
+        "counts them); larger ones get 431.", minimum=256, maximum=2**31 - 1,
     )
 
     # -- TLS ------------------------------------------------------------------------------

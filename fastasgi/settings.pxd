@@ -1,6 +1,8 @@
 # cython: language_level=3
 """What each protocol is told: one typed object per concern, built from a Config by from_config()."""
 
+from fastasgi._h2connection cimport H2Settings
+
 
 cdef class HTTPLimits:
     cdef readonly Py_ssize_t max_request_line
@@ -27,6 +29,7 @@ cdef class ConnectionSettings:
     cdef readonly HTTPLimits http
     cdef readonly ResponseDefaults response
     cdef readonly WebSocketSettings websocket   # None: --ws none, upgrades are plain requests
+    cdef readonly H2Settings h2                 # None: --no-http2, the preface gets 505
     cdef readonly double timeout_keep_alive
     cdef readonly double timeout_header_read
     cdef readonly str root_path

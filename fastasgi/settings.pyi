@@ -1,5 +1,7 @@
 from typing import Any
 
+from fastasgi._h2connection import H2Settings
+
 class HTTPLimits:
     max_request_line: int
     max_header_bytes: int
@@ -35,10 +37,13 @@ class WebSocketSettings:
     @classmethod
     def from_config(cls, config: Any) -> WebSocketSettings: ...
 
+def h2_settings_from_config(config: Any) -> H2Settings: ...
+
 class ConnectionSettings:
     http: HTTPLimits
     response: ResponseDefaults
     websocket: WebSocketSettings | None
+    h2: H2Settings | None
     timeout_keep_alive: float
     timeout_header_read: float
     root_path: str
@@ -51,7 +56,7 @@ class ConnectionSettings:
     access_log_format: str | None
     def __init__(
         self, *, http: HTTPLimits, response: ResponseDefaults,
-        websocket: WebSocketSettings | None, timeout_keep_alive: float,
+        websocket: WebSocketSettings | None, h2: H2Settings | None, timeout_keep_alive: float,
         timeout_header_read: float, root_path: str, proxy_headers: bool,
         forwarded_allow_ips: Any, limit_concurrency: int, max_requests: int, access_log: bool,
         access_log_format: str | None,

@@ -11,6 +11,12 @@ test or benchmark that wants a connection as the real server runs it builds a Co
 
 import logging
 
+from fastasgi._h2connection cimport H2Settings
+
+from fastasgi._h2connection import (
+    DEFAULT_CONTROL_WINDOW, DEFAULT_MAX_CONTROL_FRAMES, DEFAULT_MAX_RESETS, DEFAULT_RESET_WINDOW,
+)
+
 
 cdef class HTTPLimits:
     """What the HTTP/1.1 parser enforces (--limit-request-*)."""
@@ -79,17 +85,33 @@ cdef class WebSocketSettings:
         )
 
 
+def h2_settings_from_config(config):
+    """The HTTP/2 settings (--h2-*) every HTTP/2 connection of a server shares; the flood
+    bounds are the core's own documented limits, not settings."""
+    return H2Settings(
+        max_concurrent_streams=config.h2_max_concurrent_streams,
+        initial_window_size=config.h2_initial_window_size,
+        max_frame_size=config.h2_max_frame_size,
+        max_header_list_size=config.h2_max_header_list_size,
+        max_resets=DEFAULT_MAX_RESETS,
+        reset_window=DEFAULT_RESET_WINDOW,
+        max_control_frames=DEFAULT_MAX_CONTROL_FRAMES,
+        control_window=DEFAULT_CONTROL_WINDOW,
+    )
+
+
 cdef class ConnectionSettings:
     """Everything the connections of one server are told, by protocol and shared."""
 
     def __init__(self, *, HTTPLimits http not None, ResponseDefaults response not None,
-                 WebSocketSettings websocket, double timeout_keep_alive,
+                 WebSocketSettings websocket, H2Settings h2, double timeout_keep_alive,
                  double timeout_header_read, str root_path not None, bint proxy_headers,
                  forwarded_allow_ips, Py_ssize_t limit_concurrency, long long max_requests,
                  bint access_log, str access_log_format):
         self.http = http
         self.response = response
         self.websocket = websocket
+        self.h2 = h2
         self.timeout_keep_alive = timeout_keep_alive
         self.timeout_header_read = timeout_header_read
         self.root_path = root_path
@@ -111,6 +133,7 @@ cdef class ConnectionSettings:
             http=HTTPLimits.from_config(config),
             response=ResponseDefaults.from_config(config),
             websocket=WebSocketSettings.from_config(config) if config.ws_enabled else None,
+            h2=h2_settings_from_config(config) if config.http2 else None,
             timeout_keep_alive=config.timeout_keep_alive,
             timeout_header_read=config.timeout_header_read,
             root_path=config.root_path or "",

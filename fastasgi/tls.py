@@ -39,7 +39,9 @@ def create_ssl_context(config: Any) -> ssl.SSLContext:
     ciphers = getattr(config, "ssl_ciphers", None)
     if ciphers:
         context.set_ciphers(ciphers)
-    context.set_alpn_protocols(["http/1.1"])
+    # h2 first: a client that offers both gets HTTP/2 (RFC 7301 leaves the choice to us).
+    context.set_alpn_protocols(["h2", "http/1.1"] if getattr(config, "http2", False)
+                               else ["http/1.1"])
     return context
 
 

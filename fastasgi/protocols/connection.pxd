@@ -4,6 +4,10 @@ from fastasgi._parser cimport RequestHead
 from fastasgi.protocols.state cimport ServerState
 
 
+cpdef RequestHead make_request_head(str method, bytes target, str path, bytes raw_path,
+                                    bytes query_string, str http_version, list headers)
+
+
 cdef class Connection:
     cdef public ServerState state
     cdef public object loop

@@ -10,6 +10,11 @@ ASGI_VERSION: dict[str, str]
 WRITE_STALL_TICKS: int
 LINGER_TICKS: int
 
+def make_request_head(
+    method: str, target: bytes, path: str, raw_path: bytes, query_string: bytes,
+    http_version: str, headers: list[tuple[bytes, bytes]],
+) -> RequestHead: ...
+
 class Connection(asyncio.Protocol):
     state: ServerState
     loop: asyncio.AbstractEventLoop

@@ -1,11 +1,12 @@
 # cython: language_level=3
 """What every connection shares, whatever protocol it speaks.
 
-HTTP/1.1 (``http.pyx``) and WebSocket (``websocket.py``) connections are both a ``Connection``:
-the peer and socket names, the registry of the server's connections, admission under
---limit-concurrency, the scope keys every request has (root path, forwarded client and scheme),
-write flow control (``drain``/``wake_writers`` around the transport's pause/resume_writing), the
-write-stall bound and the graceful close. A fix to any of them lands here, once.
+HTTP/1.1 (``http.pyx``), WebSocket (``websocket.py``) and HTTP/2 (``h2.py``) connections are all
+a ``Connection``: the peer and socket names, the registry of the server's connections, admission
+under --limit-concurrency, the scope keys every request has (root path, forwarded client and
+scheme), write flow control (``drain``/``wake_writers`` around the transport's
+pause/resume_writing), the write-stall bound and the graceful close. A fix to any of them lands
+here, once.
 """
 
 import logging
@@ -27,6 +28,23 @@ LINGER_TICKS = 2
 cdef long _LINGER_TICKS = LINGER_TICKS
 
 cdef object logger = logging.getLogger("fastasgi.error")
+
+
+cpdef RequestHead make_request_head(str method, bytes target, str path, bytes raw_path,
+                                    bytes query_string, str http_version, list headers):
+    """A request head not read by the HTTP/1.1 parser (an HTTP/2 stream's), so that the scope
+    and the access log are built from it as from any other."""
+    cdef RequestHead head = RequestHead.__new__(RequestHead)
+    head.method = method
+    head.target = target
+    head.path = path
+    head.raw_path = raw_path
+    head.query_string = query_string
+    head.http_version = http_version
+    head.headers = headers
+    head.keep_alive = True
+    head.content_length = -1
+    return head
 
 
 cdef class Connection:

@@ -24,6 +24,8 @@ cdef class HTTPProtocol(Connection):
     cdef Phase phase
     cdef long since            # tick at which the current phase began
     cdef long last_data        # tick of the latest bytes from the client
+    cdef bint sniffing         # HTTP/2 is on and no byte came yet: look for its preface
+    cdef bytes preface_part    # the start of the preface, while it arrives in pieces
 
     cdef void pump(self)
     cdef void pull_events(self)
@@ -31,6 +33,8 @@ cdef class HTTPProtocol(Connection):
     cdef void start_cycle(self, RequestHead head)
     cdef void run_cycle(self, RequestCycle cycle)
     cdef void switch_to_websocket(self, RequestHead head)
+    cdef object sniff_preface(self, object data)
+    cdef void switch_to_h2c(self, object h2, RequestHead head)
     cdef void cycle_finished(self, RequestCycle cycle)
     cdef void reject(self, int status, str message)
     cdef void body_failed(self, RequestCycle cycle, int status, str message)

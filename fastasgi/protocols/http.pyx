@@ -33,6 +33,8 @@ from fastasgi.errors import ClientDisconnected
 from fastasgi.logging import TRACE as _TRACE
 from fastasgi.protocols.connection import WRITE_STALL_TICKS
 from fastasgi.protocols.websocket import WebSocketProtocol
+from fastasgi.protocols.h2 import SWITCHING_PROTOCOLS, prepare_h2c_upgrade, switch_to_h2
+from fastasgi._h2frames import PREFACE as _PREFACE
 
 # C-level references: compared by identity for every parser event.
 cdef object NEED_DATA = _NEED_DATA
@@ -53,6 +55,10 @@ cdef str T_BODY = "http.response.body"
 
 cdef int TRACE = _TRACE
 
+# RFC 9113 §3.4: what an HTTP/2 client with prior knowledge sends first.
+cdef bytes PREFACE = _PREFACE
+cdef Py_ssize_t PREFACE_SIZE = len(_PREFACE)
+
 
 @cython.final
 cdef class HTTPProtocol(Connection):
@@ -71,6 +77,14 @@ cdef class HTTPProtocol(Connection):
         self.since = self.state.tick
         if self.state.log_trace:
             logger.log(TRACE, "%s - HTTP connection made", self.client_label)
+        if self.state.settings.h2 is not None:
+            tls = transport.get_extra_info("ssl_object") if self.scheme == "https" else None
+            if tls is not None and tls.selected_alpn_protocol() == "h2":
+                self.closed = True  # this protocol is done with the transport
+                self.state.connections.discard(self)
+                switch_to_h2(self, b"")
+                return
+            self.sniffing = True
 
     def connection_lost(self, exc):
         self.closed = True
@@ -108,6 +122,11 @@ cdef class HTTPProtocol(Connection):
     def data_received(self, data):
         if self.closed:
             return  # lingering after our FIN: drop it
+        if self.sniffing:
+            # NOTE: only a connection's first bytes are looked at; later reads skip this.
+            data = self.sniff_preface(data)
+            if data is None:
+                return
         try:
             self.parser.feed(data)
         except HTTPParseError as exc:
@@ -189,10 +208,19 @@ cdef class HTTPProtocol(Connection):
         cdef ServerState state = self.state
         cdef long long max_requests = state.settings.max_requests
         cdef RequestCycle cycle
-        if (head.upgrade is not None and head.upgrade == b"websocket"
-                and state.settings.websocket is not None):
-            self.switch_to_websocket(head)
-            return
+        if head.upgrade is not None:
+            if head.upgrade == b"websocket" and state.settings.websocket is not None:
+                self.switch_to_websocket(head)
+                return
+            if (head.upgrade == b"h2c" and state.settings.h2 is not None
+                    and self.scheme == "http" and not state.shutting_down
+                    and (head.body_framing == 0 or head.content_length == 0)):
+                # NOTE: only a request without a body switches: its response then goes out on
+                # stream 1; one with a body is served as HTTP/1.1, as RFC 9113 allows.
+                h2 = prepare_h2c_upgrade(self, head)
+                if h2 is not None:
+                    self.switch_to_h2c(h2, head)
+                    return
         scope = self.request_scope("http", head)
         scope["method"] = head.method
         scope["extensions"] = {}
@@ -249,6 +277,37 @@ cdef class HTTPProtocol(Connection):
         ws = WebSocketProtocol(self, head, self.parser.take_buffered())
         self.transport.set_protocol(ws)
         ws.start()
+
+    cdef void switch_to_h2c(self, object h2, RequestHead head):
+        """Answer 101 and hand the transport to ``h2``, with whatever bytes follow the head."""
+        self.parser.take_end_of_message()
+        self.closed = True  # this protocol is done with the transport
+        self.state.connections.discard(self)
+        self.cycle = None
+        h2.pending = self.parser.take_buffered()
+        self.transport.write(SWITCHING_PROTOCOLS)
+        self.transport.set_protocol(h2)
+        h2.start(head)
+
+    cdef object sniff_preface(self, object data):
+        """The bytes to parse as HTTP/1.1, or None once they are (or may still become) the
+        HTTP/2 preface: then the connection is handed over, or waits for the rest of it."""
+        cdef Py_ssize_t n
+        if self.preface_part is not None:
+            data = self.preface_part + data
+            self.preface_part = None
+        n = min(len(data), PREFACE_SIZE)
+        if data[:n] != PREFACE[:n]:
+            self.sniffing = False
+            return data
+        if n < PREFACE_SIZE:
+            self.preface_part = bytes(data)
+            return None
+        self.sniffing = False
+        self.closed = True  # this protocol is done with the transport
+        self.state.connections.discard(self)
+        switch_to_h2(self, bytes(data))
+        return None
 
     # -- after a response ------------------------------------------------------------------
 

@@ -13,20 +13,12 @@ import pytest
 
 from tests.support import apps
 from tests.support.server import serve
+from tests.support.tls import self_signed_certificate
 
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    openssl = shutil.which("openssl")
-    assert openssl, "the openssl command is needed to make a test certificate"
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-         "-out", str(cert), "-subj", "/CN=127.0.0.1", "-days", "2"],
-        check=True, capture_output=True, timeout=60,
-    )
-    return cert, key
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 def test_https_request_has_https_scheme(certificate: tuple[Path, Path]) -> None:

@@ -1,5 +1,9 @@
 """Requests, responses and stream states (RFC 9113 §5.1, §8) against the h2 library as client."""
 
+import base64
+
+import h2.config
+import h2.connection
 import h2.events
 import pytest
 
@@ -14,6 +18,7 @@ from fastasgi._h2frames import (
     ContinuationFrame,
     ErrorCode,
     FrameReader,
+    H2ConnectionError,
     HeadersFrame,
     encode_data,
     encode_rst_stream,
@@ -273,3 +278,34 @@ def test_reset_stream_sends_rst_stream():
     assert [(type(e), e.error_code) for e in seen] == [
         (h2.events.StreamReset, ErrorCode.INTERNAL_ERROR)]
     assert server.receive_data(encode_data(1, b"in flight", False)) == []   # ignored (§5.1)
+
+
+# --- Upgrade: h2c (RFC 7540 §3.2) ---------------------------------------------------------
+
+def upgrade_payload(client) -> bytes:
+    header = client.initiate_upgrade_connection()
+    return base64.urlsafe_b64decode(header + b"=" * (-len(header) % 4))
+
+
+def test_upgrade_opens_stream_one_for_the_response():
+    client = h2.connection.H2Connection(
+        h2.config.H2Configuration(client_side=True, header_encoding=None))
+    server = H2Connection(make_settings(), clock=FakeClock())
+    server.upgrade(upgrade_payload(client))
+    server.initiate()
+    assert server.last_stream_id == 1
+    assert server.receive_data(client.data_to_send()) == []
+    server.send_headers(1, [(b":status", b"200")])
+    assert server.send_data(1, b"upgraded", end_stream=True) == 8
+    events = client.receive_data(server.data_to_send())
+    kinds = [(type(e).__name__, getattr(e, "stream_id", None)) for e in events]
+    assert ("ResponseReceived", 1) in kinds
+    assert ("StreamEnded", 1) in kinds
+
+
+def test_upgrade_with_a_bad_settings_payload_is_refused():
+    server = H2Connection(make_settings(), clock=FakeClock())
+    with pytest.raises(H2ConnectionError):
+        server.upgrade(b"\x00\x03\x00\x00\x00")        # not a multiple of 6 octets
+    with pytest.raises(H2ConnectionError):
+        server.upgrade(b"\x00\x04\x80\x00\x00\x00")    # INITIAL_WINDOW_SIZE above 2**31-1

@@ -79,10 +79,11 @@ def test_ci_runs_the_slow_distribution_tests_and_a_debug_build() -> None:
 
 def test_ci_runs_the_autobahn_test_in_its_own_job_with_wstest() -> None:
     jobs = load_workflow("ci.yml")["jobs"]
-    # Under CI=true the Autobahn test fails without wstest: the jobs that lack it deselect it.
+    # Under CI=true the Autobahn and h2spec tests fail without their tools: the jobs that lack
+    # them deselect them.
     for name in ("test", "debug-build"):
         commands = " ".join(step.get("run", "") for step in jobs[name]["steps"])
-        assert 'pytest -m "not slow and not autobahn"' in commands, name
+        assert 'pytest -m "not slow and not autobahn and not h2spec"' in commands, name
     autobahn = jobs["autobahn"]
     commands = " ".join(step.get("run", "") for step in autobahn["steps"])
     assert "pytest -m autobahn tests/websocket/autobahn" in commands
@@ -93,6 +94,14 @@ def test_ci_runs_the_autobahn_test_in_its_own_job_with_wstest() -> None:
     image = re.search(r"crossbario/autobahn-testsuite:[\w.]+", script.read_text())
     assert image is not None and f"docker pull {image.group(0)}" in commands
     assert autobahn["runs-on"] == "ubuntu-latest"  # Docker's host network is Linux only
+
+
+def test_ci_runs_the_h2spec_test_in_its_own_job_with_h2spec() -> None:
+    h2spec = load_workflow("ci.yml")["jobs"]["h2spec"]
+    commands = " ".join(step.get("run", "") for step in h2spec["steps"])
+    assert "go install github.com/summerwind/h2spec/cmd/h2spec@" in commands
+    assert "H2SPEC=" in commands and "GITHUB_ENV" in commands
+    assert "pytest -m h2spec tests/protocols/h2" in commands
 
 
 def test_ci_runs_ruff_and_mypy() -> None:

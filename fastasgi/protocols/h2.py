@@ -1,0 +1,382 @@
+"""The HTTP/2 connection: the ASGI http protocol, one app call per stream, over the sans-I/O
+core (``fastasgi._h2connection``).
+
+The HTTP/1.1 connection hands over its transport when a client starts with the HTTP/2 preface
+(h2c with prior knowledge, RFC 9113 §3.3) or chose h2 by ALPN over TLS (§3.2). From then on data
+flows one way: transport -> data_received -> H2Connection events -> the streams (``h2stream.py``)
+-> the app's receive(); the app's send() -> H2Connection -> ``flush`` -> transport.write.
+
+Bounds: the core bounds streams, header lists, frames and floods; the body a stream holds for its
+app is bounded by the window we advertise, which reopens only as the app reads. Every wait is
+bounded by the server's tick: an idle connection (no open stream) by the keep-alive timeout, an
+app waiting for body the client stopped sending by the head-read timeout, a response waiting
+for a window the client never reopens, or a client that reads nothing, by WRITE_STALL_TICKS.
+
+Closing: a connection error from the core goes out as GOAWAY, then the connection ends as every
+connection's does (``Connection.close_gracefully``). A graceful stop sends GOAWAY with the last
+stream id and lets the open streams finish.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from email.utils import formatdate
+from time import perf_counter
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from fastasgi._h2connection import H2Connection, H2Settings
+from fastasgi._h2events import (
+    ConnectionTerminated,
+    DataReceived,
+    RequestReceived,
+    StreamReset,
+    TrailersReceived,
+    WindowUpdated,
+)
+from fastasgi._h2frames import ErrorCode, H2ConnectionError
+from fastasgi.http_grammar import TOKEN
+from fastasgi.logging import TRACE
+from fastasgi.protocols.connection import WRITE_STALL_TICKS, Connection, make_request_head
+from fastasgi.protocols.h2stream import H2Stream
+
+logger = logging.getLogger("fastasgi.error")
+
+HTTP_VERSION = "2"
+
+SWITCHING_PROTOCOLS = (b"HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\n"
+                       b"upgrade: h2c\r\n\r\n")
+# Fields of an Upgrade: h2c request that served the HTTP/1.1 hop (RFC 7540 §3.2), not the request
+# that goes on as stream 1.
+UPGRADE_HOP_FIELDS = frozenset((b"connection", b"upgrade", b"http2-settings", b"keep-alive",
+                                b"proxy-connection", b"te", b"transfer-encoding"))
+
+
+class MalformedRequest(Exception):
+    """A request §8.1.1 or §8.3 calls malformed that the core let through: the stream is reset
+    with PROTOCOL_ERROR."""
+
+
+class H2Protocol(Connection):
+    """One HTTP/2 connection, from the preface to the closed transport.
+
+    Made by the HTTP/1.1 connection that recognised HTTP/2: it takes over that connection's
+    transport, with the bytes already received (``buffered``, the preface included)."""
+
+    def __init__(self, http: Connection, buffered: bytes) -> None:
+        super().__init__(http.state)
+        settings = self.state.settings.h2
+        assert settings is not None, "made only when --http2 is on"
+        self.settings: H2Settings = settings
+        self.transport = http.transport
+        self.client = http.client
+        self.server = http.server
+        self.scheme = http.scheme
+        self.client_label = http.client_label
+        self.conn = H2Connection(settings)
+        self.streams: dict[int, H2Stream] = {}
+        self.pending = buffered
+        self.going_away = False      # GOAWAY went out (or came in): close once streams end
+        self.idle_since = self.state.tick
+        self.date_tick = -1
+        self.date_value = b""
+
+    def start(self, upgraded: Any = None) -> None:
+        """Send our SETTINGS and read what came with the preface. ``upgraded``: the head of
+        the Upgrade: h2c request, which goes on as stream 1 (``conn.upgrade`` opened it)."""
+        self.state.connections.add(self)
+        if self.state.log_trace:
+            logger.log(TRACE, "%s - HTTP/2 connection", self.client_label)
+        self.conn.initiate()
+        self.flush()
+        if upgraded is not None:
+            headers = [(name, value) for name, value in upgraded.headers
+                       if name not in UPGRADE_HOP_FIELDS]
+            head = make_request_head(upgraded.method, upgraded.target, upgraded.path,
+                                     upgraded.raw_path, upgraded.query_string, HTTP_VERSION,
+                                     headers)
+            self.open_stream(1, head, True, None)
+        pending, self.pending = self.pending, b""
+        if pending:
+            self.data_received(pending)
+
+    # -- asyncio.Protocol ------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return  # lingering after our FIN: drop it
+        conn = self.conn
+        for event in conn.receive_data(data):
+            if isinstance(event, DataReceived):
+                stream = self.streams.get(event.stream_id)
+                if stream is None:   # its response is complete or it was reset: nobody reads
+                    conn.acknowledge_received_data(event.stream_id,
+                                                   event.flow_controlled_length)
+                else:
+                    stream.add_body(event.data, event.flow_controlled_length, event.end_stream)
+            elif isinstance(event, RequestReceived):
+                self.request_received(event)
+            elif isinstance(event, WindowUpdated):
+                if event.stream_id == 0:
+                    for stream in self.streams.values():
+                        stream.window_opened()
+                else:
+                    stream = self.streams.get(event.stream_id)
+                    if stream is not None:
+                        stream.window_opened()
+            elif isinstance(event, TrailersReceived):
+                stream = self.streams.get(event.stream_id)
+                if stream is not None:
+                    stream.end_body()
+            elif isinstance(event, StreamReset):
+                stream = self.streams.pop(event.stream_id, None)
+                if stream is not None:
+                    stream.disconnect()
+                    self.stream_ended(stream)
+            elif isinstance(event, ConnectionTerminated):
+                self.terminated(event)
+        self.flush()
+        if conn.closed and not self.closed or self.going_away and not self.streams:
+            self.close_gracefully()
+
+    def eof_received(self) -> bool | None:
+        self.peer_eof = True
+        return None  # an HTTP/2 client that half-closes sends nothing more: close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.state.connections.discard(self)
+        self.disconnect_all()
+        self.wake_writers()
+        if self.state.log_trace:
+            logger.log(TRACE, "%s - HTTP/2 connection lost", self.client_label)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        for stream in self.streams.values():
+            stream.window_opened()
+
+    # -- streams ---------------------------------------------------------------------------
+
+    def request_received(self, event: RequestReceived) -> None:
+        stream_id = event.stream_id
+        try:
+            head, content_length = self.request_head(event.headers)
+            if event.end_stream and content_length:
+                raise MalformedRequest("content-length on a request without a body")
+        except MalformedRequest as exc:
+            logger.debug("Malformed HTTP/2 request from %s: %s", self.client_label, exc)
+            self.conn.reset_stream(stream_id, ErrorCode.PROTOCOL_ERROR)
+            return
+        self.open_stream(stream_id, head, event.end_stream, content_length)
+
+    def open_stream(self, stream_id: int, head: Any, end_stream: bool,
+                    content_length: int | None) -> None:
+        """Run the app for a new stream (or answer 503 in its place)."""
+        state = self.state
+        stream = H2Stream(self, stream_id, head, end_stream, content_length)
+        self.streams[stream_id] = stream
+        if state.access_timed:
+            stream.started_at = perf_counter()
+        state.total_requests += 1
+        max_requests = state.settings.max_requests
+        if max_requests and state.total_requests >= max_requests and not state.shutting_down:
+            # --limit-max-requests: the worker's last request. Every connection stops taking
+            # new ones (this one by GOAWAY); the server's loop sees the count and stops.
+            state.shutting_down = True
+            for connection in list(state.connections):
+                connection.shutdown()
+        if not self.admitted():
+            stream.respond_error(503)
+            return
+        scope = self.request_scope("http", head)
+        scope["method"] = head.method
+        scope["extensions"] = {}
+        task = self.loop.create_task(stream.run(state.app, scope))
+        if not task.done():
+            stream.task = task
+            state.tasks.add(task)
+
+    def request_head(self, fields: list[tuple[bytes, bytes]]) -> tuple[Any, int | None]:
+        """The head of a request from its field section (validated by the core, §8.2-8.3):
+        pseudo-header fields to method and target, ``:authority`` as Host when the request
+        has none, cookie fields joined into one (§8.2.3)."""
+        method = path = authority = b""
+        headers: list[tuple[bytes, bytes]] = []
+        cookies: list[bytes] = []
+        content_length: int | None = None
+        has_host = False
+        for name, value in fields:
+            if name[0] == 0x3A:  # ":"
+                if name == b":method":
+                    method = value
+                elif name == b":path":
+                    path = value
+                elif name == b":authority":
+                    authority = value
+                continue
+            if name == b"cookie":
+                cookies.append(value)
+                continue
+            if name == b"host":
+                has_host = True
+            elif name == b"content-length":
+                if content_length is not None or not value.isdigit() or len(value) > 18:
+                    raise MalformedRequest("invalid or repeated content-length")
+                content_length = int(value)
+            headers.append((name, value))
+        if cookies:
+            headers.append((b"cookie", b"; ".join(cookies)))
+        if authority and not has_host:
+            headers.insert(0, (b"host", authority))
+        method_text = method.decode("latin-1")
+        if not TOKEN.fullmatch(method_text):
+            raise MalformedRequest("invalid :method")
+        if path != b"*" and path[:1] != b"/":
+            raise MalformedRequest(":path neither origin-form nor '*' (§8.3.1)")
+        raw_path, _, query_string = path.partition(b"?")
+        decoded = unquote_to_bytes(raw_path).decode("utf-8", "replace")
+        head = make_request_head(method_text, path, decoded, raw_path, query_string,
+                                 HTTP_VERSION, headers)
+        return head, content_length
+
+    def reset_stream(self, stream: H2Stream, code: int) -> None:
+        """End a stream from our side (a malformed body, a failed app, a stalled wait)."""
+        self.streams.pop(stream.stream_id, None)
+        self.conn.reset_stream(stream.stream_id, code)
+        stream.disconnect()
+        self.flush()
+        self.stream_ended(stream)
+
+    def stream_ended(self, stream: H2Stream) -> None:
+        """A stream's response is complete or the stream was reset."""
+        if self.streams.get(stream.stream_id) is stream:
+            del self.streams[stream.stream_id]
+        self.flush()
+        if not self.streams:
+            self.idle_since = self.state.tick
+            if self.going_away and not self.closed:
+                self.close_gracefully()
+
+    def disconnect_all(self) -> None:
+        streams = list(self.streams.values())
+        self.streams.clear()
+        for stream in streams:
+            stream.disconnect()
+
+    def terminated(self, event: ConnectionTerminated) -> None:
+        """GOAWAY: ours for a connection error (the core is closed now), or the client's."""
+        if not event.remote or event.error_code != ErrorCode.NO_ERROR:
+            if not event.remote:
+                logger.debug("HTTP/2 connection error from %s: code %d", self.client_label,
+                             event.error_code)
+            self.disconnect_all()
+            self.going_away = True
+            return
+        # The client opens no new stream; those it has open may finish.
+        self.going_away = True
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        data = self.conn.data_to_send()
+        if data and not self.closed:
+            self.transport.write(data)
+
+    def date(self) -> bytes:
+        """The Date header's value, made once per tick."""
+        tick = self.state.tick
+        if tick != self.date_tick:
+            self.date_tick = tick
+            self.date_value = formatdate(usegmt=True).encode("ascii")
+        return self.date_value
+
+    # -- called by the server --------------------------------------------------------------
+
+    def on_tick(self, tick: int) -> None:
+        if self.closed:
+            if self.linger_over(tick):
+                self.transport.abort()
+            return
+        if self.write_stalled(tick):
+            logger.info("Client %s read nothing for %d s; closing", self.client_label,
+                        WRITE_STALL_TICKS)
+            self.abort()
+            return
+        if not self.streams:
+            if tick - self.idle_since > self.state.keep_alive_ticks:
+                self.go_away()
+            return
+        for stream in list(self.streams.values()):
+            if stream.window_waiter is not None and tick - stream.window_since > WRITE_STALL_TICKS:
+                logger.info("Client %s opened no flow-control window for %d s; resetting "
+                            "stream %d", self.client_label, WRITE_STALL_TICKS, stream.stream_id)
+                self.reset_stream(stream, ErrorCode.CANCEL)
+            elif (stream.receive_waiter is not None and not stream.body_complete
+                    and tick - stream.receive_since > self.state.header_read_ticks):
+                logger.info("Client %s stopped sending a request body; resetting stream %d",
+                            self.client_label, stream.stream_id)
+                self.reset_stream(stream, ErrorCode.CANCEL)
+
+    def go_away(self) -> None:
+        """GOAWAY naming the last stream we took; those open finish, then we close."""
+        if self.closed:
+            return
+        self.conn.close(ErrorCode.NO_ERROR)
+        self.flush()
+        self.going_away = True
+        if not self.streams:
+            self.close_gracefully()
+
+    def shutdown(self) -> None:
+        self.go_away()
+
+    def abort(self) -> None:
+        self.closed = True
+        self.transport.abort()
+        self.disconnect_all()
+
+    def force_close(self) -> None:
+        self.abort()
+
+
+def prepare_h2c_upgrade(http: Connection, head: Any) -> H2Protocol | None:
+    """The HTTP/2 connection an ``Upgrade: h2c`` request switches to (RFC 7540 §3.2), with
+    stream 1 open for it; None if the request does not qualify, and is served as HTTP/1.1:
+    HTTP2-Settings missing, repeated or invalid, or not named in Connection (§3.2.1)."""
+    settings = None
+    options: set[bytes] = set()
+    for name, value in head.headers:
+        if name == b"http2-settings":
+            if settings is not None:
+                return None
+            settings = value
+        elif name == b"connection":
+            options.update(option.strip().lower() for option in value.split(b","))
+    if settings is None or b"http2-settings" not in options:
+        return None
+    try:
+        # token68 in the base64url alphabet, padding optional (§3.2.1)
+        payload = base64.b64decode(
+            settings.translate(URL_SAFE_TO_STANDARD) + b"=" * (-len(settings) % 4),
+            validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    protocol = H2Protocol(http, b"")
+    try:
+        protocol.conn.upgrade(payload)
+    except H2ConnectionError:
+        return None
+    return protocol
+
+
+URL_SAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
+def switch_to_h2(http: Connection, buffered: bytes) -> None:
+    """Hand ``http``'s transport to a new HTTP/2 connection, with the bytes it received."""
+    protocol = H2Protocol(http, buffered)
+    http.transport.set_protocol(protocol)
+    protocol.start()
