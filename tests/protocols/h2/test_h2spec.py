@@ -2,8 +2,8 @@
 server: over h2c with prior knowledge, and over TLS with h2 chosen by ALPN. Every case must pass,
 but for one over h2c that an HTTP/1.1 port answers as HTTP/1.1 (H2C_HTTP1_ANSWERED).
 
-Needs the h2spec binary: $H2SPEC, or h2spec on PATH (.ci/run builds it); without it the test
-is skipped, or fails when $CI says it runs on CI. Marked ``h2spec``: where the binary cannot be
+Needs the h2spec binary: $H2SPEC, or h2spec on PATH (``tests/tools/h2spec/build.sh DIR`` builds
+it, as .ci/run does); without it the test is skipped, or fails when $CI says it runs on CI. Marked ``h2spec``: where the binary cannot be
 provided, deselect it with ``-m "not h2spec"``."""
 
 from __future__ import annotations
