@@ -1,14 +1,13 @@
 """The sdist and the wheel, built as a release builds them and installed as a user installs them.
 
 A copy of the project (no generated C, no compiled modules) is made into an sdist with
-``python -m build --sdist`` (Cython generates the C it ships). The wheel is then built from that
+``python -m build --sdist --no-isolation`` (Cython generates the C it ships). The wheel is then built from that
 sdist in a virtualenv that has setuptools and no Cython, without build isolation: it only exists
 if the sdist compiles its shipped C without Cython, which is what a user installing the sdist
 relies on (``pip install`` of an sdist is exactly this build followed by installing the wheel).
 Both archives are inspected and checked (twine, auditwheel); the wheel is installed into a fresh
 virtualenv with no C compiler reachable (PATH holds only python, CC is /bin/false) and serves a
-request from examples/hello.py. pip reaches PyPI for setuptools, Cython (build isolation) and
-uvloop."""
+request from examples/hello.py. pip reaches PyPI for setuptools and uvloop."""
 
 from __future__ import annotations
 
@@ -93,8 +92,9 @@ def dists(project: Path, builder: Path) -> tuple[Path, Path, str]:
     """(sdist, wheel, the wheel build's log): the sdist by ``python -m build --sdist``, the
     wheel by ``pip wheel`` from that sdist in ``builder``, with no Cython in reach."""
     out = project.parent / "dist"
-    run([sys.executable, "-m", "build", "--sdist", "--outdir", str(out), str(project)],
-        timeout=BUILD_TIMEOUT, env=clean_env())
+    # --no-isolation: the test extra holds the build requirements (setuptools, Cython)
+    run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(out),
+         str(project)], timeout=BUILD_TIMEOUT, env=clean_env())
     (sdist,) = out.glob("fastasgi-*.tar.gz")
     log = run([str(builder), "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation",
                "--wheel-dir", str(out), str(sdist)], timeout=BUILD_TIMEOUT, env=clean_env())
