@@ -29,3 +29,15 @@ cdef inline void fill_lower(unsigned char *table) noexcept:
     cdef int c
     for c in range(256):
         table[c] = c + 32 if 0x41 <= c <= 0x5A else c
+
+
+cdef inline void fill_hex(signed char *table) noexcept:
+    """HEXDIG's value (RFC 5234 B.1, either case), -1 for any other byte."""
+    cdef int c
+    for c in range(256):
+        table[c] = -1
+    for c in range(10):
+        table[0x30 + c] = c
+    for c in range(6):
+        table[0x61 + c] = 10 + c
+        table[0x41 + c] = 10 + c

@@ -27,7 +27,7 @@ cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from libc.string cimport memchr
 
-from fastasgi._chars cimport fill_token, fill_value
+from fastasgi._chars cimport fill_hex, fill_token, fill_value
 
 
 cdef enum:
@@ -52,16 +52,9 @@ cdef signed char HEX[256]
 
 
 cdef void _init_tables():
-    cdef int c
     fill_token(TOKEN)
     fill_value(VALUE)
-    for c in range(256):
-        HEX[c] = -1
-    for c in range(10):
-        HEX[0x30 + c] = c
-    for c in range(6):
-        HEX[0x61 + c] = 10 + c
-        HEX[0x41 + c] = 10 + c
+    fill_hex(HEX)
 
 
 _init_tables()

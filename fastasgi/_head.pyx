@@ -21,7 +21,7 @@ from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp, memcpy
 from libc.stdint cimport uint32_t, uint64_t
 
-from fastasgi._chars cimport fill_lower, fill_token, fill_value
+from fastasgi._chars cimport fill_hex, fill_lower, fill_token, fill_value
 
 
 cdef struct FieldFacts:
@@ -65,18 +65,13 @@ cdef void _init_tables():
     fill_token(TOKEN)
     fill_value(VALUE)
     fill_lower(LOWER)
+    fill_hex(HEX)
     for c in range(256):
         TARGET[c] = 0x21 <= c <= 0x7E and c != 0x23
-        HEX[c] = -1
         HOST[c] = 0
     # unreserved, pct-encoded, sub-delims, the port's ":" and an IP-literal's brackets
     for c in b"-._~%!$&'()*+,;=:[]0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
         HOST[c] = 1
-    for c in range(10):
-        HEX[0x30 + c] = c
-    for c in range(6):
-        HEX[0x61 + c] = 10 + c
-        HEX[0x41 + c] = 10 + c
 
 
 _init_tables()
