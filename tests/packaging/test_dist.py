@@ -50,8 +50,11 @@ _NOT_SOURCE_ANYWHERE = shutil.ignore_patterns(
 
 def NOT_SOURCE(directory: str, names: list[str]) -> set[str]:
     ignored = set(_NOT_SOURCE_ANYWHERE(directory, names))
-    if Path(directory) == ROOT:  # build outputs at the top only
+    if Path(directory) == ROOT:
+        # Build outputs, and every hidden entry at the top: tool state (.venv-eager, .autobahn,
+        # .h2spec) that CI may be writing while this copy is made; MANIFEST.in ships none of it.
         ignored |= {"build", "dist", "wheelhouse"} & set(names)
+        ignored |= {name for name in names if name.startswith(".")}
     return ignored
 
 
