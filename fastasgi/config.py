@@ -369,9 +369,11 @@ class Config:
 
     # -- HTTP -----------------------------------------------------------------------------
     http: str = setting(
-        "auto", "HTTP", "HTTP implementation. fastasgi has one, its own Cython parser; h11 and "
-        "httptools are accepted so uvicorn command lines work, and mean the same.",
-        choices=("auto", "fastasgi", "h11", "httptools"),
+        "auto", "HTTP", "HTTP versions served: auto serves HTTP/1.1, and HTTP/2 too unless "
+        "--no-http2; 1 serves HTTP/1.1 only; 2 serves HTTP/2 only (granian's values). uvicorn's "
+        "implementation names (h11, httptools) are accepted and mean auto: fastasgi has one "
+        "implementation, its own.",
+        choices=("auto", "1", "2", "fastasgi", "h11", "httptools"),
         uvicorn=True,
     )
     root_path: str = setting(
@@ -575,6 +577,8 @@ class Config:
             ):
                 if given:
                     raise ConfigError(f"{flag} needs the app as an import string \"module:attr\"")
+        if self.http == "2" and not self.http2:
+            raise ConfigError("--http 2 serves HTTP/2 only, which --no-http2 turns off")
         if self.ssl_keyfile and not self.ssl_certfile:
             raise ConfigError("--ssl-keyfile needs --ssl-certfile")
         for name in ("env_file", "log_config", "ssl_keyfile", "ssl_certfile", "ssl_ca_certs"):
@@ -629,6 +633,14 @@ class Config:
     @property
     def ws_enabled(self) -> bool:
         return self.ws != "none"
+
+    @property
+    def serves_http1(self) -> bool:
+        return self.http != "2"
+
+    @property
+    def serves_http2(self) -> bool:
+        return self.http2 and self.http != "1"
 
 
 def _settings() -> tuple[Setting, ...]:

@@ -30,6 +30,7 @@ cdef class ConnectionSettings:
     cdef readonly ResponseDefaults response
     cdef readonly WebSocketSettings websocket   # None: --ws none, upgrades are plain requests
     cdef readonly H2Settings h2                 # None: --no-http2, the preface gets 505
+    cdef readonly bint serves_http1             # False: --http 2, every connection is HTTP/2
     cdef readonly double timeout_keep_alive
     cdef readonly double timeout_header_read
     cdef readonly str root_path

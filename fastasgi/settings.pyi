@@ -44,6 +44,7 @@ class ConnectionSettings:
     response: ResponseDefaults
     websocket: WebSocketSettings | None
     h2: H2Settings | None
+    serves_http1: bool
     timeout_keep_alive: float
     timeout_header_read: float
     root_path: str
@@ -56,7 +57,8 @@ class ConnectionSettings:
     access_log_format: str | None
     def __init__(
         self, *, http: HTTPLimits, response: ResponseDefaults,
-        websocket: WebSocketSettings | None, h2: H2Settings | None, timeout_keep_alive: float,
+        websocket: WebSocketSettings | None, h2: H2Settings | None, serves_http1: bool,
+        timeout_keep_alive: float,
         timeout_header_read: float, root_path: str, proxy_headers: bool,
         forwarded_allow_ips: Any, limit_concurrency: int, max_requests: int, access_log: bool,
         access_log_format: str | None,

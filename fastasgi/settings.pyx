@@ -104,7 +104,8 @@ cdef class ConnectionSettings:
     """Everything the connections of one server are told, by protocol and shared."""
 
     def __init__(self, *, HTTPLimits http not None, ResponseDefaults response not None,
-                 WebSocketSettings websocket, H2Settings h2, double timeout_keep_alive,
+                 WebSocketSettings websocket, H2Settings h2, bint serves_http1,
+                 double timeout_keep_alive,
                  double timeout_header_read, str root_path not None, bint proxy_headers,
                  forwarded_allow_ips, Py_ssize_t limit_concurrency, long long max_requests,
                  bint access_log, str access_log_format):
@@ -112,6 +113,9 @@ cdef class ConnectionSettings:
         self.response = response
         self.websocket = websocket
         self.h2 = h2
+        self.serves_http1 = serves_http1
+        if not serves_http1 and h2 is None:
+            raise ValueError("a server needs HTTP/1.1 or HTTP/2")
         self.timeout_keep_alive = timeout_keep_alive
         self.timeout_header_read = timeout_header_read
         self.root_path = root_path
@@ -133,7 +137,8 @@ cdef class ConnectionSettings:
             http=HTTPLimits.from_config(config),
             response=ResponseDefaults.from_config(config),
             websocket=WebSocketSettings.from_config(config) if config.ws_enabled else None,
-            h2=h2_settings_from_config(config) if config.http2 else None,
+            h2=h2_settings_from_config(config) if config.serves_http2 else None,
+            serves_http1=config.serves_http1,
             timeout_keep_alive=config.timeout_keep_alive,
             timeout_header_read=config.timeout_header_read,
             root_path=config.root_path or "",

@@ -40,8 +40,9 @@ def create_ssl_context(config: Any) -> ssl.SSLContext:
     if ciphers:
         context.set_ciphers(ciphers)
     # h2 first: a client that offers both gets HTTP/2 (RFC 7301 leaves the choice to us).
-    context.set_alpn_protocols(["h2", "http/1.1"] if getattr(config, "http2", False)
-                               else ["http/1.1"])
+    protocols = (["h2"] if config.serves_http2 else []) + (
+        ["http/1.1"] if config.serves_http1 else [])
+    context.set_alpn_protocols(protocols)
     return context
 
 

@@ -79,7 +79,8 @@ cdef class HTTPProtocol(Connection):
             logger.log(TRACE, "%s - HTTP connection made", self.client_label)
         if self.state.settings.h2 is not None:
             tls = transport.get_extra_info("ssl_object") if self.scheme == "https" else None
-            if tls is not None and tls.selected_alpn_protocol() == "h2":
+            if (not self.state.settings.serves_http1
+                    or tls is not None and tls.selected_alpn_protocol() == "h2"):
                 self.closed = True  # this protocol is done with the transport
                 self.state.connections.discard(self)
                 switch_to_h2(self, b"")
