@@ -13,6 +13,7 @@ cdef enum ResponseFraming:
 
 
 cpdef bytes error_response(int status, str message)
+cpdef bytes early_hints(object links)
 
 
 cdef class ResponseEncoder:
@@ -48,12 +49,15 @@ cdef class ResponseEncoder:
     cdef bint _app_server
     cdef bint _app_close                  # the app sent "connection: close"
     cdef bint _app_keep_alive             # the app sent "connection: keep-alive"
+    cdef bint _trailers                   # trailer fields follow the last chunk (c_promise_trailers)
     cdef unsigned long long _defaults_sent
 
     cpdef reset(self)
     cdef int c_start(self, int status, object headers, bint head_request, bint http11,
                      bint keep_alive) except -1
     cdef bytes c_body(self, object data, bint more_body)
+    cdef bint c_promise_trailers(self) except -1
+    cdef bytes c_trailers(self, object fields)
 
     cdef int _reserve(self, Py_ssize_t extra) except -1
     cdef int _append(self, const char *data, Py_ssize_t n) except -1

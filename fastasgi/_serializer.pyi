@@ -29,6 +29,13 @@ def error_response(status: int, message: str) -> bytes:
     """A complete response to a request the server will not run: the status line, a text/plain
     body holding the message, and connection: close."""
 
+# Fields RFC 9110 §6.5.1 keeps out of a trailer section (framing, connection, routing, content
+# format); ResponseEncoder.trailers() refuses them.
+NOT_IN_TRAILERS: frozenset[bytes]
+
+def early_hints(links: Iterable[bytes]) -> bytes:
+    """A complete 103 (Early Hints) response with a Link field per value of ``links``."""
+
 def set_date(value: bytes) -> None:
     """Set the cached value of the Date header (e.g. b"Sat, 21 Nov 2026 19:40:00 GMT").
 
@@ -90,3 +97,11 @@ class ResponseEncoder:
         An empty non-final chunk after the head is b"". data must be bytes (TypeError otherwise).
         Raises BodyLengthError or ResponseStateError; a refused call returns nothing and changes
         nothing but keep_alive."""
+    def promise_trailers(self) -> bool:
+        """After start(), before body(): trailer fields will follow the body, if the response
+        can carry them (HTTP/1.1, chunked unless a Content-Length was given). True if so; the
+        final body() then leaves the message open for trailers()."""
+    def trailers(self, fields: Iterable[tuple[bytes, bytes]]) -> bytes:
+        """After the final body(): the last chunk, the trailer section and the blank line, or b""
+        when promise_trailers() returned False. Raises InvalidHeader for a field RFC 9110
+        §6.5.1 keeps out of trailers (framing, connection, routing)."""

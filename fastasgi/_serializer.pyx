@@ -189,6 +189,19 @@ cpdef bytes error_response(int status, str message):
     ])
 
 
+cpdef bytes early_hints(object links):
+    """A 103 (Early Hints, RFC 8297) with one Link field per value of ``links`` (bytes, each a
+    Link field value, RFC 8288)."""
+    cdef list lines = [<bytes>STATUS_LINES[103 - 100]]
+    if isinstance(links, (bytes, str)):
+        raise HeaderTypeError("links must be an iterable of bytes values, not one value")
+    for link in links:
+        _check_field(b"link", link, "link")
+        lines.append(b"link: %s\r\n" % link)
+    lines.append(b"\r\n")
+    return b"".join(lines)
+
+
 # --- the Date header --------------------------------------------------------------------------
 
 cdef bytes DATE_LINE = b"date: " + formatdate(usegmt=True).encode("ascii") + b"\r\n"
@@ -221,6 +234,11 @@ cdef enum:
 
 # Default headers may not take over what the encoder decides per response.
 _RESERVED_DEFAULTS = (b"content-length", b"transfer-encoding", b"connection")
+# Fields a trailer section must not carry (RFC 9110 §6.5.1): framing, connection management and
+# routing are settled by the head, before the body.
+NOT_IN_TRAILERS = frozenset((b"content-length", b"transfer-encoding", b"connection", b"keep-alive",
+                             b"te", b"trailer", b"upgrade", b"host", b"content-type",
+                             b"content-encoding"))
 
 
 cdef int _check_field(object name, object value, str role) except -1:
@@ -324,6 +342,12 @@ cdef class ResponseEncoder:
         """The bytes to write for this body message (the head too, on the first call)."""
         return self.c_body(data, more_body)
 
+    def promise_trailers(self):
+        return self.c_promise_trailers()
+
+    def trailers(self, fields):
+        return self.c_trailers(fields)
+
     # -- Cython API --------------------------------------------------------------------------
 
     cdef int c_start(self, int status, object headers, bint head_request, bint http11,
@@ -351,6 +375,7 @@ cdef class ResponseEncoder:
         self._app_server = False
         self._app_close = False
         self._app_keep_alive = False
+        self._trailers = False
         self._defaults_sent = 0
         # RFC 9110 §8.6, RFC 9112 §6.1: no Content-Length or Transfer-Encoding in 1xx and 204.
         drop_framing = self._informational or status == 204
@@ -413,6 +438,7 @@ cdef class ResponseEncoder:
         cdef long long length = -1
         cdef bytes out
         cdef char *w
+        cdef bint last
         if not self.started:
             raise ResponseStateError("body before start")
         if self.complete:
@@ -450,31 +476,69 @@ cdef class ResponseEncoder:
             self.complete = True
         self.bytes_sent += n
 
+        # With trailers promised, the last chunk and the end of the message wait for them.
+        last = not more_body and not self._trailers
         if self._head_pending:
             self._head_pending = False
             self._framing = framing
             self._write_tail(framing, length)
-            size = chunked_size(n, not more_body) if framing == FRAME_CHUNKED else n
+            size = chunked_size(n, last) if framing == FRAME_CHUNKED else n
             out = PyBytes_FromStringAndSize(NULL, self._len + size)
             w = PyBytes_AS_STRING(out)
             memcpy(w, self._buf, self._len)
             w += self._len
             if framing == FRAME_CHUNKED:
-                write_chunk(w, PyBytes_AS_STRING(data), n, not more_body)
+                write_chunk(w, PyBytes_AS_STRING(data), n, last)
             elif n:
                 memcpy(w, PyBytes_AS_STRING(data), n)
             return out
 
         if framing == FRAME_CHUNKED:
-            size = chunked_size(n, not more_body)
+            size = chunked_size(n, last)
             if size == 0:
                 return b""
             out = PyBytes_FromStringAndSize(NULL, size)
-            write_chunk(PyBytes_AS_STRING(out), PyBytes_AS_STRING(data), n, not more_body)
+            write_chunk(PyBytes_AS_STRING(out), PyBytes_AS_STRING(data), n, last)
             return out
         if framing == FRAME_NONE:
             return b""
         return <bytes>data
+
+    cdef bint c_promise_trailers(self) except -1:
+        """Send trailer fields after the body (RFC 9112 §7.1.2), if this response can carry
+        them: HTTP/1.1, chunked (chosen now unless the app gave a Content-Length), a body on
+        the wire. Called after c_start, before any body; False: c_trailers() will write
+        nothing, and the body ends as it would have."""
+        if not self.started or not self._head_pending:
+            raise ResponseStateError("trailers are promised after start, before the body")
+        if not self._http11 or self._framing not in (FRAME_UNDECIDED, FRAME_CHUNKED):
+            return False
+        self._framing = FRAME_CHUNKED
+        self._trailers = True
+        return True
+
+    cdef bytes c_trailers(self, object fields):
+        """The end of a chunked body with its trailer section: ``0``, the fields, the blank
+        line; b"" when no trailers were promised (the body has ended already)."""
+        cdef list lines
+        if not self.complete:
+            raise ResponseStateError("trailers before the last body message")
+        if not self._trailers:
+            return b""
+        self._trailers = False
+        lines = [b"0\r\n"]
+        for item in fields:
+            try:
+                name, value = item
+            except (TypeError, ValueError):
+                raise HeaderTypeError(
+                    f"each trailer must be a (name, value) pair of bytes, not {item!r}") from None
+            _check_field(name, value, "trailer")
+            if name.lower() in NOT_IN_TRAILERS:
+                raise InvalidHeader(f"{name!r} cannot be sent as a trailer (RFC 9110 §6.5.1)")
+            lines.append(b"%s: %s\r\n" % (name, value))
+        lines.append(b"\r\n")
+        return b"".join(lines)
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ cdef class ConnectionSettings:
     cdef readonly WebSocketSettings websocket   # None: --ws none, upgrades are plain requests
     cdef readonly H2Settings h2                 # None: --no-http2, the preface gets 505
     cdef readonly bint serves_http1             # False: --http 2, every connection is HTTP/2
+    cdef readonly str tls_server_cert           # PEM of our certificate for the tls extension
     cdef readonly double timeout_keep_alive
     cdef readonly double timeout_header_read
     cdef readonly str root_path

@@ -16,6 +16,7 @@ from fastasgi._h2connection cimport H2Settings
 from fastasgi._h2connection import (
     DEFAULT_CONTROL_WINDOW, DEFAULT_MAX_CONTROL_FRAMES, DEFAULT_MAX_RESETS, DEFAULT_RESET_WINDOW,
 )
+from fastasgi.tls import first_certificate
 
 
 cdef class HTTPLimits:
@@ -105,7 +106,7 @@ cdef class ConnectionSettings:
 
     def __init__(self, *, HTTPLimits http not None, ResponseDefaults response not None,
                  WebSocketSettings websocket, H2Settings h2, bint serves_http1,
-                 double timeout_keep_alive,
+                 str tls_server_cert, double timeout_keep_alive,
                  double timeout_header_read, str root_path not None, bint proxy_headers,
                  forwarded_allow_ips, Py_ssize_t limit_concurrency, long long max_requests,
                  bint access_log, str access_log_format):
@@ -114,6 +115,7 @@ cdef class ConnectionSettings:
         self.websocket = websocket
         self.h2 = h2
         self.serves_http1 = serves_http1
+        self.tls_server_cert = tls_server_cert
         if not serves_http1 and h2 is None:
             raise ValueError("a server needs HTTP/1.1 or HTTP/2")
         self.timeout_keep_alive = timeout_keep_alive
@@ -139,6 +141,7 @@ cdef class ConnectionSettings:
             websocket=WebSocketSettings.from_config(config) if config.ws_enabled else None,
             h2=h2_settings_from_config(config) if config.serves_http2 else None,
             serves_http1=config.serves_http1,
+            tls_server_cert=first_certificate(config.ssl_certfile) if config.ssl_certfile else None,
             timeout_keep_alive=config.timeout_keep_alive,
             timeout_header_read=config.timeout_header_read,
             root_path=config.root_path or "",

@@ -6,6 +6,8 @@ from fastasgi.protocols.state cimport ServerState
 
 cpdef RequestHead make_request_head(str method, bytes target, str path, bytes raw_path,
                                     bytes query_string, str http_version, list headers)
+cpdef bint accepts_trailers(list headers)
+cpdef dict extensions_for(Connection connection)
 
 
 cdef class Connection:
@@ -16,6 +18,8 @@ cdef class Connection:
     cdef public object server          # (host, port), (path, None), or None
     cdef public str scheme             # "http" or "https": the transport's, before proxy headers
     cdef public str client_label       # for log lines: "host:port" or "unix"
+    cdef public object ssl_object      # the TLS session, or None on a plain socket
+    cdef public dict tls               # the scope's "tls" extension, made at the first request
     cdef public bint closed            # we write nothing more (closing, lingering or closed)
     cdef public bint peer_eof          # the client sent FIN: it will send nothing more
     cdef public bint reading_paused
@@ -25,6 +29,7 @@ cdef class Connection:
     cdef list drain_waiters
 
     cdef void take_transport(self, object transport)
+    cpdef void take_over(self, Connection other)
     cpdef bint admitted(self)
     cpdef dict request_scope(self, str kind, RequestHead head)
     cpdef object drain(self)

@@ -15,6 +15,8 @@ from fastasgi._parser cimport RequestHead
 from fastasgi.protocols.state cimport ServerState
 from fastasgi.settings cimport ConnectionSettings
 
+from fastasgi.tls import tls_extension
+
 # ASGI 3, and spec 2.4: send() to a gone client raises an OSError (fastasgi.ClientDisconnected).
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 cdef dict _ASGI_VERSION = ASGI_VERSION
@@ -28,6 +30,32 @@ LINGER_TICKS = 2
 cdef long _LINGER_TICKS = LINGER_TICKS
 
 cdef object logger = logging.getLogger("fastasgi.error")
+
+# The ASGI extensions every http scope offers, whichever HTTP version carries it (the values
+# say nothing, and are shared).
+cdef dict HTTP_EXTENSIONS = {"http.response.trailers": {}, "http.response.early_hint": {}}
+
+
+cpdef dict extensions_for(Connection connection):
+    """The ``extensions`` of an http scope on ``connection``: a new dict per request, since an
+    app or its middleware may add to it; with ``tls`` on a TLS connection."""
+    cdef dict extensions = HTTP_EXTENSIONS.copy()
+    if connection.ssl_object is not None:
+        if connection.tls is None:
+            connection.tls = tls_extension(connection.ssl_object,
+                                           connection.state.settings.tls_server_cert)
+        extensions["tls"] = connection.tls
+    return extensions
+
+
+cpdef bint accepts_trailers(list headers):
+    """Whether the request said "TE: trailers" (RFC 9110 §10.1.4): only then do trailer fields
+    go out, as the ASGI trailers extension asks."""
+    for name, value in headers:
+        if name == b"te" and b"trailers" in [
+                option.split(b";")[0].strip().lower() for option in value.split(b",")]:
+            return True
+    return False
 
 
 cpdef RequestHead make_request_head(str method, bytes target, str path, bytes raw_path,
@@ -73,7 +101,19 @@ cdef class Connection:
             self.server = (sock, None)
         else:
             self.server = None
-        self.scheme = "https" if transport.get_extra_info("sslcontext") is not None else "http"
+        self.ssl_object = transport.get_extra_info("ssl_object")
+        self.scheme = "https" if self.ssl_object is not None else "http"
+
+    cpdef void take_over(self, Connection other):
+        """Adopt the transport of ``other``, which hands it over (HTTP/1.1 to WebSocket or
+        HTTP/2): same client, same socket, same TLS session."""
+        self.transport = other.transport
+        self.client = other.client
+        self.server = other.server
+        self.scheme = other.scheme
+        self.client_label = other.client_label
+        self.ssl_object = other.ssl_object
+        self.tls = other.tls
 
     cpdef bint admitted(self):
         """Whether a new request may run under --limit-concurrency (else it gets 503)."""

@@ -39,7 +39,8 @@ from fastasgi._h2events import (
 from fastasgi._h2frames import ErrorCode, H2ConnectionError
 from fastasgi.http_grammar import TOKEN
 from fastasgi.logging import TRACE
-from fastasgi.protocols.connection import WRITE_STALL_TICKS, Connection, make_request_head
+from fastasgi.protocols.connection import (
+    WRITE_STALL_TICKS, Connection, extensions_for, make_request_head)
 from fastasgi.protocols.h2stream import H2Stream
 
 logger = logging.getLogger("fastasgi.error")
@@ -70,11 +71,7 @@ class H2Protocol(Connection):
         settings = self.state.settings.h2
         assert settings is not None, "made only when --http2 is on"
         self.settings: H2Settings = settings
-        self.transport = http.transport
-        self.client = http.client
-        self.server = http.server
-        self.scheme = http.scheme
-        self.client_label = http.client_label
+        self.take_over(http)
         self.conn = H2Connection(settings)
         self.streams: dict[int, H2Stream] = {}
         self.pending = buffered
@@ -193,7 +190,7 @@ class H2Protocol(Connection):
             return
         scope = self.request_scope("http", head)
         scope["method"] = head.method
-        scope["extensions"] = {}
+        scope["extensions"] = extensions_for(self)
         task = self.loop.create_task(stream.run(state.app, scope))
         if not task.done():
             stream.task = task

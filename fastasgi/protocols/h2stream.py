@@ -21,7 +21,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from fastasgi._h2frames import ErrorCode
+from fastasgi._serializer import NOT_IN_TRAILERS
 from fastasgi.errors import ClientDisconnected
+from fastasgi.protocols.connection import accepts_trailers
 from fastasgi.settings import ResponseDefaults
 
 if TYPE_CHECKING:
@@ -32,6 +34,8 @@ logger = logging.getLogger("fastasgi.error")
 
 T_START = "http.response.start"
 T_BODY = "http.response.body"
+T_EARLY_HINT = "http.response.early_hint"
+T_TRAILERS = "http.response.trailers"
 
 # RFC 9113 §8.2.2: connection-specific fields have no meaning in HTTP/2; an app written for
 # HTTP/1.1 sets them freely, so they are dropped rather than refused.
@@ -47,10 +51,26 @@ class Response(enum.IntEnum):
     NOT_STARTED = 0   # no http.response.start yet
     STARTED = 1       # started; the head waits for the first body message
     SENDING = 2       # the head went out
-    COMPLETE = 3      # all of it went out (or the server answered in the app's place)
+    TRAILING = 3      # the body is complete; the trailers the app promised are still owed
+    COMPLETE = 4      # all of it went out (or the server answered in the app's place)
 
 
-NOT_STARTED, STARTED, SENDING, COMPLETE = Response
+NOT_STARTED, STARTED, SENDING, TRAILING, COMPLETE = Response
+
+
+def app_field(pair: Any) -> tuple[bytes, bytes]:
+    """One of the app's (name, value) pairs made fit for HTTP/2: a lowercase name, a value
+    without surrounding blanks. One that cannot be sent raises TypeError or ValueError."""
+    name, value = pair
+    if not isinstance(name, (bytes, bytearray)) or not isinstance(value, (bytes, bytearray)):
+        raise TypeError("ASGI send: header names and values must be bytes")
+    name = bytes(name).lower()
+    value = bytes(value).strip(b" \t")
+    if not FIELD_NAME.fullmatch(name):
+        raise ValueError(f"ASGI send: invalid header name {name!r}")
+    if FORBIDDEN_IN_VALUE.search(value):
+        raise ValueError(f"ASGI send: NUL, CR or LF in the value of header {name!r}")
+    return name, value
 
 
 def response_fields(status: int, headers: Iterable[Any], defaults: ResponseDefaults,
@@ -61,15 +81,7 @@ def response_fields(status: int, headers: Iterable[Any], defaults: ResponseDefau
     fields = [(b":status", b"%d" % status)]
     names = set()
     for pair in headers:
-        name, value = pair
-        if not isinstance(name, (bytes, bytearray)) or not isinstance(value, (bytes, bytearray)):
-            raise TypeError("ASGI send: header names and values must be bytes")
-        name = bytes(name).lower()
-        value = bytes(value).strip(b" \t")
-        if not FIELD_NAME.fullmatch(name):
-            raise ValueError(f"ASGI send: invalid header name {name!r}")
-        if FORBIDDEN_IN_VALUE.search(value):
-            raise ValueError(f"ASGI send: NUL, CR or LF in the value of header {name!r}")
+        name, value = app_field(pair)
         if name in CONNECTION_SPECIFIC:
             continue
         names.add(name)
@@ -104,6 +116,8 @@ class H2Stream:
         self.response = NOT_STARTED
         self.status_sent = 0
         self.headers: list[tuple[bytes, bytes]] | None = None
+        self.trailers_promised = False        # http.response.start said trailers follow
+        self.trailer_fields: list[tuple[bytes, bytes]] = []
         self.bytes_sent = 0
         self.receive_waiter: asyncio.Future[None] | None = None
         self.receive_since = 0                # tick at which receive() began to wait
@@ -203,23 +217,27 @@ class H2Stream:
         if kind == T_BODY:
             if self.response == NOT_STARTED:
                 raise RuntimeError("ASGI send: 'http.response.body' before 'http.response.start'")
-            if self.response == COMPLETE:
-                raise RuntimeError("ASGI send: the response is already complete")
+            if self.response >= TRAILING:
+                raise RuntimeError("ASGI send: the response body is already complete")
             body = message.get("body", b"")
             more = bool(message.get("more_body", False))
             if not isinstance(body, (bytes, bytearray, memoryview)):
                 raise TypeError(f"ASGI send: 'body' must be bytes, not {type(body).__name__}")
             if self.head_request:
                 body = b""
+            # With trailers promised, the stream ends with them, not with the body.
+            end = not more and not self.trailers_promised
             if self.response == STARTED:
-                self.send_head(end_stream=not more and not body)
-                if not more and not body:
+                self.send_head(end_stream=end and not body)
+                if end and not body:
                     self.complete()
                     return
-            if body or not more:
-                await self.send_body(body, end_stream=not more)
-            if not more:
+            if body or end:
+                await self.send_body(body, end_stream=end)
+            if end:
                 self.complete()
+            elif not more:
+                self.response = TRAILING
             elif self.protocol.writing_paused:
                 await self.protocol.drain()
             return
@@ -235,17 +253,54 @@ class H2Stream:
                 status, message.get("headers", ()), self.protocol.state.settings.response,
                 self.protocol.date())
             self.status_sent = status
+            self.trailers_promised = bool(message.get("trailers", False))
             self.response = STARTED
+            return
+        if kind == T_EARLY_HINT:
+            # RFC 8297: a 103 goes out only before the final response's head; later, the hint
+            # is dropped, as the extension allows.
+            if self.response < SENDING:
+                fields = [(b":status", b"103")]
+                fields += [app_field((b"link", link)) for link in message.get("links", ())]
+                self.send_fields(fields, end_stream=False)
+            return
+        if kind == T_TRAILERS:
+            await self.send_trailers(message)
             return
         raise RuntimeError(f"ASGI send: unexpected message type {kind!r}")
 
+    async def send_trailers(self, message: dict[str, Any]) -> None:
+        if not self.trailers_promised:
+            raise RuntimeError("ASGI send: trailers that 'http.response.start' did not promise")
+        if self.response != TRAILING:
+            raise RuntimeError("ASGI send: 'http.response.trailers' before the final body")
+        for pair in message.get("headers", ()):
+            name, value = app_field(pair)
+            if name.startswith(b":") or name in NOT_IN_TRAILERS:
+                raise ValueError(f"ASGI send: {name!r} cannot be sent as a trailer")
+            self.trailer_fields.append((name, value))
+        if message.get("more_trailers", False):
+            return
+        if accepts_trailers(self.head.headers):
+            self.send_fields(self.trailer_fields, end_stream=True)
+        else:
+            # Only a client that said "TE: trailers" gets them; for any other the stream
+            # just ends.
+            await self.send_body(b"", end_stream=True)
+        self.complete()
+
     def send_head(self, end_stream: bool) -> None:
         assert self.headers is not None
+        self.send_fields(self.headers, end_stream)
+        self.response = SENDING
+
+    def send_fields(self, fields: list[tuple[bytes, bytes]], end_stream: bool) -> None:
+        """A field section (a head, a 103 or trailers) on this stream, which no window holds
+        back (RFC 9113 §6.9)."""
         try:
-            self.protocol.conn.send_headers(self.stream_id, self.headers, end_stream)
+            self.protocol.conn.send_headers(self.stream_id, fields, end_stream)
         except ValueError:
             raise ClientDisconnected("the stream is closed") from None
-        self.response = SENDING
         self.protocol.flush()
 
     async def send_body(self, body: bytes | bytearray | memoryview, end_stream: bool) -> None:

@@ -51,7 +51,8 @@ cdef enum Response:
     NOT_STARTED = 0   # the app has not sent http.response.start
     STARTED = 1       # started; the head waits for the first body message
     SENDING = 2       # bytes of it reached the transport
-    COMPLETE = 3      # all of it went out (or the server answered in the app's place)
+    TRAILING = 3      # the body is complete; the trailers the app promised are still owed
+    COMPLETE = 4      # all of it went out (or the server answered in the app's place)
 
 
 @cython.final
@@ -76,6 +77,8 @@ cdef class RequestCycle:
     cdef object task
     cdef dict scope
     cdef double started_at     # perf_counter() at the head, read only when state.access_timed
+    cdef bint trailers_promised  # http.response.start said trailers will follow the body
+    cdef list trailer_fields   # trailers given with more_trailers, not yet written
 
     cdef void add_body(self, bytes piece)
     cdef void end_body(self)
@@ -84,6 +87,7 @@ cdef class RequestCycle:
     cdef void wake_receiver(self)
     cdef dict next_body_message(self)
     cdef void complete(self)
+    cdef object send_extension(self, object kind, dict message)
     cdef void respond_error(self, int status, str message)
     cdef void log_access(self)
     cdef void forget_task(self)

@@ -18,8 +18,8 @@ timer per request: a connection records the tick at which it became idle or bega
 
 cimport cython
 from fastasgi._parser cimport RequestParser, RequestHead
-from fastasgi._serializer cimport ResponseEncoder, error_response
-from fastasgi.protocols.connection cimport Connection
+from fastasgi._serializer cimport ResponseEncoder, early_hints, error_response
+from fastasgi.protocols.connection cimport Connection, accepts_trailers, extensions_for
 from fastasgi.protocols.state cimport ServerState
 from fastasgi.protocols.awaitables cimport DONE
 
@@ -52,6 +52,8 @@ cdef object Task = asyncio.Task
 cdef bytes CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef str T_START = "http.response.start"
 cdef str T_BODY = "http.response.body"
+cdef str T_EARLY_HINT = "http.response.early_hint"
+cdef str T_TRAILERS = "http.response.trailers"
 
 cdef int TRACE = _TRACE
 
@@ -78,7 +80,7 @@ cdef class HTTPProtocol(Connection):
         if self.state.log_trace:
             logger.log(TRACE, "%s - HTTP connection made", self.client_label)
         if self.state.settings.h2 is not None:
-            tls = transport.get_extra_info("ssl_object") if self.scheme == "https" else None
+            tls = self.ssl_object
             if (not self.state.settings.serves_http1
                     or tls is not None and tls.selected_alpn_protocol() == "h2"):
                 self.closed = True  # this protocol is done with the transport
@@ -224,7 +226,7 @@ cdef class HTTPProtocol(Connection):
                     return
         scope = self.request_scope("http", head)
         scope["method"] = head.method
-        scope["extensions"] = {}
+        scope["extensions"] = extensions_for(self)
         self.encoder.reset()
         cycle = RequestCycle.__new__(RequestCycle)
         cycle.protocol = self
@@ -513,8 +515,8 @@ cdef class RequestCycle:
         if kind == T_BODY:
             if self.response == NOT_STARTED:
                 raise RuntimeError("ASGI send: 'http.response.body' before 'http.response.start'")
-            if self.response == COMPLETE:
-                raise RuntimeError("ASGI send: the response is already complete")
+            if self.response >= TRAILING:
+                raise RuntimeError("ASGI send: the response body is already complete")
             body = message.get("body", b"")
             more = message.get("more_body", False)
             if type(body) is not bytes:
@@ -526,7 +528,10 @@ cdef class RequestCycle:
                 self.response = SENDING
                 protocol.write(out)
             if not more:
-                self.complete()
+                if self.trailers_promised:
+                    self.response = TRAILING
+                else:
+                    self.complete()
             elif protocol.writing_paused:
                 return protocol.drain()
             return DONE
@@ -540,7 +545,35 @@ cdef class RequestCycle:
                 status, message.get("headers", ()), self.head.method == "HEAD",
                 self.head.http_version == "1.1", self.keep_alive and self.body_complete,
             )
+            if message.get("trailers"):
+                self.trailers_promised = True
+                self.trailer_fields = []
+                if accepts_trailers(self.head.headers):
+                    self.encoder.c_promise_trailers()
             self.response = STARTED
+            return DONE
+        return self.send_extension(kind, message)
+
+    cdef object send_extension(self, object kind, dict message):
+        """The messages of the ASGI extensions this server advertises in the scope."""
+        if kind == T_EARLY_HINT:
+            # RFC 8297: a 103 goes out only before the final response's head, and only to an
+            # HTTP/1.1 client (RFC 9110 §15.2); otherwise the hint is dropped, as the
+            # extension allows.
+            if self.response < SENDING and self.head.http_version == "1.1":
+                self.protocol.write(early_hints(message.get("links", ())))
+            return DONE
+        if kind == T_TRAILERS:
+            if not self.trailers_promised:
+                raise RuntimeError("ASGI send: trailers that 'http.response.start' did not promise")
+            if self.response != TRAILING:
+                raise RuntimeError("ASGI send: 'http.response.trailers' before the final body")
+            self.trailer_fields.extend(message.get("headers", ()))
+            if not message.get("more_trailers", False):
+                # Written only to a client that asked for them with "TE: trailers"; for any
+                # other, this ends the chunked body (or nothing, for a Content-Length one).
+                self.protocol.write(self.encoder.c_trailers(self.trailer_fields))
+                self.complete()
             return DONE
         raise RuntimeError("ASGI send: unexpected message type %r" % (kind,))
 

@@ -94,11 +94,7 @@ class WebSocketProtocol(Connection):
         settings = self.state.settings.websocket
         assert settings is not None, "made only when --ws is not none"
         self.settings: WebSocketSettings = settings
-        self.transport = http.transport
-        self.client = http.client
-        self.server = http.server
-        self.scheme = http.scheme
-        self.client_label = http.client_label
+        self.take_over(http)
         self.head = head
         self.pending = bytearray(buffered)  # frames that came before accept
         self.codec: WebSocketCodec | None = None
