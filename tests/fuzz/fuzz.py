@@ -2,10 +2,11 @@
 
     python tests/fuzz/fuzz.py TARGET CORPUS_DIR [SEED_DIR ...] [libFuzzer flags]
 
-TARGET is ``parser``, ``chunked`` or ``websocket`` (``tests/fuzz/targets.py`` says what each
-input means and ``checks.py`` / ``websocket_checks.py`` what is checked). New inputs go to the
-first directory; a crash, an exception other than the target's own refusal or a broken invariant
-stops the run and saves the input as ``crash-*`` (or where ``-artifact_prefix`` says).
+TARGET is ``parser``, ``chunked``, ``websocket`` or ``h2`` (``tests/fuzz/targets.py`` says what
+each input means and ``checks.py``, ``websocket_checks.py`` and ``h2_checks.py`` what is
+checked). New inputs go to the first directory; a crash, an exception other than the target's
+own refusal or a broken invariant stops the run and saves the input as ``crash-*`` (or where
+``-artifact_prefix`` says).
 
 Coverage comes from the Python harness alone unless the Cython extensions are built with
 coverage instrumentation: ``tests/fuzz/run_fuzz.py`` builds them with clang
@@ -24,7 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # In import order: a module is loaded after those it cimports from.
-EXTENSIONS = ("_chunked", "_head", "_parser", "_deflate", "_websocket")
+EXTENSIONS = ("_chunked", "_head", "_parser", "_deflate", "_websocket",
+              "_huffman", "_hpack", "_h2frames", "_h2events", "_h2connection")
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
@@ -61,7 +63,7 @@ def _import_target(name: str) -> Callable[[bytes], None]:
         # there is; with one they would only slow each run down several times.
         with atheris.instrument_imports(include=["tests.fuzz", "tests.parser.events",
                                                  "tests.support.websocket_frames"]):
-            from tests.fuzz import checks, targets, websocket_checks  # noqa: F401
+            from tests.fuzz import checks, h2_checks, targets, websocket_checks  # noqa: F401
     return targets.TARGETS[name]
 
 

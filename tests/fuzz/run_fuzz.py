@@ -3,7 +3,7 @@
     python tests/fuzz/run_fuzz.py                       # CI: 20 s per target
     python tests/fuzz/run_fuzz.py --seconds 3600 --corpus tests/fuzz/corpus --targets websocket
 
-First it builds the parser and WebSocket extensions with coverage instrumentation (clang,
+First it builds the parser, WebSocket and HTTP/2 extensions with coverage instrumentation (clang,
 ``-fsanitize=fuzzer-no-link``; with ``--asan`` also AddressSanitizer, whose runtime atheris ships),
 so that libFuzzer sees the branches inside the Cython code and not only those of the Python
 harness. Then each target runs in its own process with a wall-clock budget. A crash input is
@@ -31,11 +31,12 @@ from pathlib import Path
 FUZZ_DIR = Path(__file__).resolve().parent
 ROOT = FUZZ_DIR.parents[1]
 SEEDS = FUZZ_DIR / "seeds"
-TARGETS = ("parser", "chunked", "websocket")
+TARGETS = ("parser", "chunked", "websocket", "h2")
 SOURCES = {name: f"fastasgi/{name}.pyx"
-           for name in ("_chunked", "_head", "_parser", "_deflate", "_websocket")}
+           for name in ("_chunked", "_head", "_parser", "_deflate", "_websocket",
+                        "_huffman", "_hpack", "_h2frames", "_h2events", "_h2connection")}
 # Longest input per target: past the parser's 4 KiB chunk-line cap for the chunked decoder.
-MAX_LEN = {"parser": 4096, "chunked": 8192, "websocket": 4096}
+MAX_LEN = {"parser": 4096, "chunked": 8192, "websocket": 4096, "h2": 4096}
 PER_INPUT_TIMEOUT = 10  # seconds; an input this slow is a denial of service, not bad luck
 
 

@@ -14,6 +14,9 @@ Input layouts (``make_*`` build them, ``tests/fuzz/make_seeds.py`` writes the se
 - ``websocket``: WS_PARAMS bytes (deflate settings, max_size, cuts, raw or built frames), then
   either raw bytes off the wire or a list of frame records that are masked (and compressed when
   asked) as a client would (``websocket_stream``).
+- ``h2``: H2_PARAMS bytes (mode, the server's H2Settings, cuts), then either the client's bytes
+  after its preface (``h2_checks.check_connection``) or HPACK blocks, one per cut, decoded in
+  order on one decoder (``h2_checks.check_hpack``).
 """
 
 from __future__ import annotations
@@ -172,8 +175,71 @@ def websocket_target(data: bytes) -> None:
     )
 
 
+# --- HTTP/2 -----------------------------------------------------------------------------------
+
+H2_PARAMS = 8
+HPACK_MODE = 0x80   # first params byte: the body is HPACK blocks, not a connection
+RESPOND = 0x40      # first params byte: the harness answers requests and reads bodies
+
+
+def h2_params(*, hpack: bool = False, respond: bool = False, max_concurrent_streams: int = 0,
+              initial_window_size: int = 0, max_header_list_size: int = 0,
+              max_resets: int = 0, max_control_frames: int = 0, cut_seed: int = 0,
+              cuts: int = 0) -> bytes:
+    """The H2_PARAMS prefix of an h2 input. A limit left at 0 is the server's default; a
+    small one (as the fuzzer mostly picks) brings the bounds within reach of short inputs."""
+
+    def small(value: int, unit: int, most: int) -> int:
+        assert value % unit == 0 and 0 < value // unit <= most
+        return value // unit - 1
+
+    return bytes([
+        hpack * HPACK_MODE | respond * RESPOND,
+        small(max_concurrent_streams, 1, 8) if max_concurrent_streams else 0xFF,
+        small(initial_window_size, 16, 64) if initial_window_size else 0xFF,
+        small(max_header_list_size, 16, 128) if max_header_list_size else 0xFF,
+        small(max_resets, 1, 16) if max_resets else 0xFF,
+        small(max_control_frames, 1, 16) if max_control_frames else 0xFF,
+        cut_seed & 0xFF,
+        cuts,
+    ])
+
+
+def h2_settings(b: bytes) -> dict[str, int | float]:
+    """The server's H2Settings from the params bytes: small limits half of the time."""
+    return {
+        "max_concurrent_streams": b[1] % 8 + 1 if b[1] < 128 else 100,
+        "initial_window_size": (b[2] % 64 + 1) * 16 if b[2] < 128 else 65535,
+        "max_frame_size": 16384,
+        "max_header_list_size": (b[3] % 128 + 1) * 16 if b[3] < 128 else 65536,
+        "max_resets": b[4] % 16 + 1 if b[4] < 128 else 200,
+        "reset_window": 10.0,
+        "max_control_frames": b[5] % 16 + 1 if b[5] < 128 else 1000,
+        "control_window": 10.0,
+    }
+
+
+def make_h2_input(params: bytes, body: bytes) -> bytes:
+    return params + body
+
+
+def h2_target(data: bytes) -> None:
+    from tests.fuzz import h2_checks
+
+    b = data[:H2_PARAMS].ljust(H2_PARAMS, b"\0")
+    body = data[H2_PARAMS:]
+    settings = h2_settings(b)
+    rng = random.Random(b[6])
+    cuts = [rng.randrange(len(body) + 1) for _ in range(b[7] % 12)]
+    if b[0] & HPACK_MODE:
+        h2_checks.check_hpack(checks.split(body, cuts), int(settings["max_header_list_size"]))
+    else:
+        h2_checks.check_connection(body, cuts, h2_checks.Config(settings, bool(b[0] & RESPOND)))
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "parser": parser_target,
     "chunked": chunked_target,
     "websocket": websocket_target,
+    "h2": h2_target,
 }

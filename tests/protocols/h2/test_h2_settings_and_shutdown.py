@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import threading
 from typing import Any
 
@@ -18,30 +17,9 @@ import httpx
 import hyperframe.frame
 import pytest
 
+from tests.protocols.h2.client import DEADLINE, events_until, start_client
 from tests.support import apps
 from tests.support.server import serve
-
-DEADLINE = 10.0
-
-
-def start_client(sock: socket.socket) -> h2.connection.H2Connection:
-    client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-    client.initiate_connection()
-    sock.sendall(client.data_to_send())
-    return client
-
-
-def events_until(sock: socket.socket, client: h2.connection.H2Connection,
-                 done: Any) -> list[Any]:
-    """Events until ``done(events so far)`` holds or the server closes."""
-    seen: list[Any] = []
-    while not done(seen):
-        data = sock.recv(65536)
-        if not data:
-            break
-        seen.extend(client.receive_data(data))
-        sock.sendall(client.data_to_send())
-    return seen
 
 
 def test_h2_settings_are_advertised_in_the_server_preface() -> None:
