@@ -102,8 +102,7 @@ def _client_chain(ssl_object: ssl.SSLObject) -> list[str]:
     """The client's certificates as PEM, its own first; [] when it sent none."""
     unverified_chain = getattr(ssl_object, "get_unverified_chain", None)  # Python 3.13+
     if unverified_chain is not None:
-        chain = unverified_chain() or []
-        return [ssl.DER_cert_to_PEM_cert(cert.public_bytes(ssl.ENCODING_DER)) for cert in chain]
+        return [ssl.DER_cert_to_PEM_cert(der) for der in unverified_chain()]
     der = ssl_object.getpeercert(binary_form=True)
     return [ssl.DER_cert_to_PEM_cert(der)] if der else []
 

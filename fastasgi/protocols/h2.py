@@ -40,7 +40,11 @@ from fastasgi._h2frames import ErrorCode, H2ConnectionError
 from fastasgi.http_grammar import TOKEN
 from fastasgi.logging import TRACE
 from fastasgi.protocols.connection import (
-    WRITE_STALL_TICKS, Connection, extensions_for, make_request_head)
+    WRITE_STALL_TICKS,
+    Connection,
+    extensions_for,
+    make_request_head,
+)
 from fastasgi.protocols.h2stream import H2Stream
 
 logger = logging.getLogger("fastasgi.error")

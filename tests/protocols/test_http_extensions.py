@@ -19,7 +19,6 @@ from tests.support import extension_apps
 from tests.support.server import read_response, serve
 
 
-
 def exchange(port: int, *, te_trailers: bool, requests: int = 1) -> list[list[Any]]:
     """``requests`` GETs on one connection; each one's events, as h11 reads them."""
     client = h11.Connection(h11.CLIENT)
