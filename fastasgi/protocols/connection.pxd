@@ -7,6 +7,7 @@ from fastasgi.protocols.state cimport ServerState
 cpdef RequestHead make_request_head(str method, bytes target, str path, bytes raw_path,
                                     bytes query_string, str http_version, list headers)
 cpdef bint accepts_trailers(list headers)
+cpdef void log_app_exception(object exc, bint disconnected)
 cpdef dict extensions_for(Connection connection)
 
 

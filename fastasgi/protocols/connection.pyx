@@ -48,6 +48,16 @@ cpdef dict extensions_for(Connection connection):
     return extensions
 
 
+cpdef void log_app_exception(object exc, bint disconnected):
+    """Log what a request's app raised: a bug with its traceback, unless the client had left."""
+    if disconnected:
+        # What an app raises once its client is gone (ClientDisconnected, or a framework's own
+        # exception for it) is the disconnect, not a bug.
+        logger.debug("ASGI application ended after the client disconnected: %r", exc)
+    else:
+        logger.error("Exception in ASGI application", exc_info=exc)
+
+
 cpdef bint accepts_trailers(list headers):
     """Whether the request said "TE: trailers" (RFC 9110 §10.1.4): only then do trailer fields
     go out, as the ASGI trailers extension asks."""

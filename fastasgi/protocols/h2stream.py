@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from fastasgi._h2frames import ErrorCode
 from fastasgi._serializer import NOT_IN_TRAILERS
 from fastasgi.errors import ClientDisconnected
-from fastasgi.protocols.connection import accepts_trailers
+from fastasgi.protocols.connection import accepts_trailers, log_app_exception
 from fastasgi.settings import ResponseDefaults
 
 if TYPE_CHECKING:
@@ -371,10 +371,7 @@ class H2Stream:
             protocol.state.tasks.discard(self.task)
             self.task = None
         if exc is not None:
-            if self.disconnected:
-                logger.debug("ASGI application ended after the client disconnected: %r", exc)
-            else:
-                logger.error("Exception in ASGI application", exc_info=exc)
+            log_app_exception(exc, self.disconnected)
         if self.response == COMPLETE:
             return
         if self.disconnected:

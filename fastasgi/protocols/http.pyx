@@ -19,7 +19,8 @@ timer per request: a connection records the tick at which it became idle or bega
 cimport cython
 from fastasgi._parser cimport RequestParser, RequestHead
 from fastasgi._serializer cimport ResponseEncoder, early_hints, error_response
-from fastasgi.protocols.connection cimport Connection, accepts_trailers, extensions_for
+from fastasgi.protocols.connection cimport (
+    Connection, accepts_trailers, extensions_for, log_app_exception)
 from fastasgi.protocols.state cimport ServerState
 from fastasgi.protocols.awaitables cimport DONE
 
@@ -634,12 +635,7 @@ cdef class RequestCycle:
     cdef void app_failed(self, exc):
         self.forget_task()
         if exc is not None:
-            if self.disconnected:
-                # What an app raises once its client is gone (ClientDisconnected, or a
-                # framework's own exception for it) is the disconnect, not a bug.
-                logger.debug("ASGI application ended after the client disconnected: %r", exc)
-            else:
-                logger.error("Exception in ASGI application", exc_info=exc)
+            log_app_exception(exc, self.disconnected)
         if self.response == COMPLETE:
             return
         if self.disconnected:
