@@ -57,6 +57,7 @@ cdef class ResponseEncoder:
                      bint keep_alive) except -1
     cdef bytes c_body(self, object data, bint more_body)
     cdef bint c_promise_trailers(self) except -1
+    cdef bytes c_file_head(self, long long size)
     cdef bytes c_trailers(self, object fields)
 
     cdef int _reserve(self, Py_ssize_t extra) except -1

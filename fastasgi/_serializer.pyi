@@ -97,6 +97,11 @@ class ResponseEncoder:
         An empty non-final chunk after the head is b"". data must be bytes (TypeError otherwise).
         Raises BodyLengthError or ResponseStateError; a refused call returns nothing and changes
         nothing but keep_alive."""
+    def file_head(self, size: int) -> bytes:
+        """After start(), instead of body(): the head of a response whose body is a file of
+        ``size`` bytes, which the caller writes itself; ``bytes_sent`` then says how many
+        (0 for HEAD, 204 and 304). Raises BodyLengthError if the app's Content-Length
+        differs, ResponseStateError if the response is chunked or a body went out."""
     def promise_trailers(self) -> bool:
         """After start(), before body(): trailer fields will follow the body, if the response
         can carry them (HTTP/1.1, chunked unless a Content-Length was given). True if so; the

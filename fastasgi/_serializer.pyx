@@ -342,6 +342,9 @@ cdef class ResponseEncoder:
         """The bytes to write for this body message (the head too, on the first call)."""
         return self.c_body(data, more_body)
 
+    def file_head(self, long long size):
+        return self.c_file_head(size)
+
     def promise_trailers(self):
         return self.c_promise_trailers()
 
@@ -503,6 +506,30 @@ cdef class ResponseEncoder:
         if framing == FRAME_NONE:
             return b""
         return <bytes>data
+
+    cdef bytes c_file_head(self, long long size):
+        """The head of a response whose whole body is a file of ``size`` bytes, sent by the
+        caller as it is (sendfile): framed by Content-Length, the app's or ``size``. Afterwards
+        ``bytes_sent`` is what the caller must write: ``size``, or 0 (HEAD, 204, 304)."""
+        cdef int framing = self._framing
+        if not self.started or not self._head_pending:
+            raise ResponseStateError("a file is the whole body: send it after start, alone")
+        if framing == FRAME_CHUNKED:
+            raise ResponseStateError("a file is sent with a Content-Length, not chunked")
+        if framing == FRAME_LENGTH and self._declared_length != size:
+            raise BodyLengthError(
+                f"Content-Length says {self._declared_length} bytes, the file has {size}")
+        self._head_pending = False
+        if framing == FRAME_UNDECIDED:
+            framing = FRAME_LENGTH
+            self._write_tail(framing, size)
+        else:
+            self._write_tail(framing, -1)
+        self._framing = framing
+        self._remaining = 0
+        self.complete = True
+        self.bytes_sent = 0 if framing == FRAME_NONE else size
+        return PyBytes_FromStringAndSize(self._buf, self._len)
 
     cdef bint c_promise_trailers(self) except -1:
         """Send trailer fields after the body (RFC 9112 §7.1.2), if this response can carry

@@ -33,7 +33,8 @@ cdef object logger = logging.getLogger("fastasgi.error")
 
 # The ASGI extensions every http scope offers, whichever HTTP version carries it (the values
 # say nothing, and are shared).
-cdef dict HTTP_EXTENSIONS = {"http.response.trailers": {}, "http.response.early_hint": {}}
+cdef dict HTTP_EXTENSIONS = {"http.response.pathsend": {}, "http.response.trailers": {},
+                             "http.response.early_hint": {}}
 
 
 cpdef dict extensions_for(Connection connection):

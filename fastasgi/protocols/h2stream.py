@@ -24,6 +24,7 @@ from fastasgi._h2frames import ErrorCode
 from fastasgi._serializer import NOT_IN_TRAILERS
 from fastasgi.errors import ClientDisconnected
 from fastasgi.protocols.connection import accepts_trailers, log_app_exception
+from fastasgi.protocols.filesend import open_file, read_pieces
 from fastasgi.settings import ResponseDefaults
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ T_START = "http.response.start"
 T_BODY = "http.response.body"
 T_EARLY_HINT = "http.response.early_hint"
 T_TRAILERS = "http.response.trailers"
+T_PATHSEND = "http.response.pathsend"
 
 # RFC 9113 §8.2.2: connection-specific fields have no meaning in HTTP/2; an app written for
 # HTTP/1.1 sets them freely, so they are dropped rather than refused.
@@ -267,7 +269,40 @@ class H2Stream:
         if kind == T_TRAILERS:
             await self.send_trailers(message)
             return
+        if kind == T_PATHSEND:
+            await self.send_path(message.get("path"))
+            return
         raise RuntimeError(f"ASGI send: unexpected message type {kind!r}")
+
+    async def send_path(self, path: object) -> None:
+        """The file at ``path`` as the whole body, in DATA frames within the windows."""
+        if self.response != STARTED:
+            raise RuntimeError("ASGI send: 'http.response.pathsend' is the whole body, after "
+                               "'http.response.start' and alone")
+        assert self.headers is not None
+        file, size = open_file(path)
+        try:
+            declared = [value for name, value in self.headers if name == b"content-length"]
+            if not declared:
+                self.headers.append((b"content-length", b"%d" % size))
+            elif declared != [b"%d" % size]:
+                raise ValueError(f"ASGI send: Content-Length says {declared[0]!r} bytes, "
+                                 f"the file has {size}")
+            end = not self.trailers_promised
+            if self.head_request or size == 0:
+                self.send_head(end_stream=end)
+            else:
+                self.send_head(end_stream=False)
+                sent = 0
+                async for piece in read_pieces(self.protocol.loop, file, size):
+                    sent += len(piece)
+                    await self.send_body(piece, end_stream=end and sent == size)
+        finally:
+            file.close()
+        if end:
+            self.complete()
+        else:
+            self.response = TRAILING
 
     async def send_trailers(self, message: dict[str, Any]) -> None:
         if not self.trailers_promised:

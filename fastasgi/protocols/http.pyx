@@ -34,6 +34,7 @@ from fastasgi.errors import ClientDisconnected
 from fastasgi.logging import TRACE as _TRACE
 from fastasgi.protocols.connection import WRITE_STALL_TICKS
 from fastasgi.protocols.websocket import WebSocketProtocol
+from fastasgi.protocols.filesend import open_file, send_file
 from fastasgi.protocols.h2 import SWITCHING_PROTOCOLS, prepare_h2c_upgrade, switch_to_h2
 from fastasgi._h2frames import PREFACE as _PREFACE
 
@@ -55,6 +56,7 @@ cdef str T_START = "http.response.start"
 cdef str T_BODY = "http.response.body"
 cdef str T_EARLY_HINT = "http.response.early_hint"
 cdef str T_TRAILERS = "http.response.trailers"
+cdef str T_PATHSEND = "http.response.pathsend"
 
 cdef int TRACE = _TRACE
 
@@ -557,6 +559,11 @@ cdef class RequestCycle:
 
     cdef object send_extension(self, object kind, dict message):
         """The messages of the ASGI extensions this server advertises in the scope."""
+        if kind == T_PATHSEND:
+            if self.response != STARTED:
+                raise RuntimeError("ASGI send: 'http.response.pathsend' is the whole body, "
+                                   "after 'http.response.start' and alone")
+            return self.send_path(message.get("path"))
         if kind == T_EARLY_HINT:
             # RFC 8297: a 103 goes out only before the final response's head, and only to an
             # HTTP/1.1 client (RFC 9110 §15.2); otherwise the hint is dropped, as the
@@ -577,6 +584,25 @@ cdef class RequestCycle:
                 self.complete()
             return DONE
         raise RuntimeError("ASGI send: unexpected message type %r" % (kind,))
+
+    async def send_path(self, path):
+        """The file at ``path`` as the whole body: zero-copy on a plain socket."""
+        cdef HTTPProtocol protocol = self.protocol
+        file, size = open_file(path)
+        try:
+            head = self.encoder.c_file_head(size)
+            self.response = SENDING
+            protocol.write(head)
+            if self.encoder.bytes_sent:
+                await send_file(protocol, file, size)
+        finally:
+            file.close()
+        if self.disconnected:
+            raise ClientDisconnected("the client disconnected")
+        if self.trailers_promised:
+            self.response = TRAILING
+        else:
+            self.complete()
 
     cdef void complete(self):
         self.response = COMPLETE

@@ -1,0 +1,124 @@
+"""The body of an ``http.response.pathsend`` response: a file sent as it is on disk.
+
+On a plain socket the kernel copies the file to the socket (``os.sendfile``, zero-copy); under
+TLS, or where sendfile is missing, the file is read in bounded pieces off the event loop and
+written as the socket drains. Either way at most one piece of the file is in memory, and a
+client that reads nothing is cut after the write-stall bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from typing import IO, TYPE_CHECKING
+
+from fastasgi.errors import ClientDisconnected
+from fastasgi.protocols.connection import WRITE_STALL_TICKS
+
+if TYPE_CHECKING:
+    from fastasgi.protocols.connection import Connection
+
+# Bytes read per piece where the file cannot go out zero-copy: large enough that the thread
+# hop per read is small beside the copy, small enough to stay a bounded buffer.
+PIECE = 256 * 1024
+# A socket that takes nothing for this long belongs to a client that is gone (the same bound
+# as for a response written through the transport).
+STALL_SECONDS = float(WRITE_STALL_TICKS)
+
+
+def open_file(path: object) -> tuple[IO[bytes], int]:
+    """The file named by a pathsend message, opened, and its size. A path that is not an
+    absolute str, or a file that cannot be opened, raises (the app's error)."""
+    if not isinstance(path, str):
+        raise TypeError(f"ASGI send: 'path' must be a str, not {type(path).__name__}")
+    if not os.path.isabs(path):
+        raise ValueError(f"ASGI send: 'path' must be absolute, not {path!r}")
+    file = open(path, "rb")  # noqa: SIM115 -- closed by the caller once the body is out
+    try:
+        return file, os.fstat(file.fileno()).st_size
+    except BaseException:
+        file.close()
+        raise
+
+
+async def send_file(connection: Connection, file: IO[bytes], size: int) -> None:
+    """Write ``size`` bytes of ``file`` (from its start) after what the transport holds."""
+    transport = connection.transport
+    sock = transport.get_extra_info("socket")
+    if (connection.ssl_object is None and sock is not None and hasattr(os, "sendfile")
+            and transport.get_write_buffer_size() == 0):
+        # Nothing of ours is queued in the transport (the head went straight to the socket),
+        # so the kernel may write the file next, in order.
+        await _send_zero_copy(connection, sock.fileno(), file, size)
+    else:
+        await _send_pieces(connection, file, size)
+
+
+async def _send_zero_copy(connection: Connection, socket_fd: int, file: IO[bytes],
+                          size: int) -> None:
+    loop = connection.loop
+    # NOTE: a second descriptor for the same socket: the event loop refuses to watch the one
+    # its transport owns, and the transport writes nothing while the file goes out.
+    fd = os.dup(socket_fd)
+    sent = 0
+    try:
+        while sent < size:
+            if connection.closed:
+                raise ClientDisconnected("the client disconnected")
+            try:
+                n = os.sendfile(fd, file.fileno(), sent, size - sent)
+            except BlockingIOError:
+                await _writable(loop, fd, connection)
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                connection.transport.abort()
+                raise ClientDisconnected("the client disconnected") from None
+            if n == 0:
+                # The file shrank under us: the promised length cannot be kept.
+                connection.transport.abort()
+                raise OSError(f"the file ended after {sent} of its {size} bytes")
+            sent += n
+    finally:
+        os.close(fd)
+
+
+async def _writable(loop: asyncio.AbstractEventLoop, fd: int, connection: Connection) -> None:
+    ready = loop.create_future()
+    loop.add_writer(fd, ready.set_result, None)
+    try:
+        await asyncio.wait_for(ready, STALL_SECONDS)
+    except asyncio.TimeoutError:
+        connection.transport.abort()
+        raise ClientDisconnected("the client read nothing; cut") from None
+    finally:
+        loop.remove_writer(fd)
+
+
+async def _send_pieces(connection: Connection, file: IO[bytes], size: int) -> None:
+    loop = connection.loop
+    left = size
+    while left > 0:
+        piece = await loop.run_in_executor(None, file.read, min(PIECE, left))
+        if not piece:
+            connection.transport.abort()
+            raise OSError(f"the file ended after {size - left} of its {size} bytes")
+        if connection.closed:
+            raise ClientDisconnected("the client disconnected")
+        connection.transport.write(piece)
+        left -= len(piece)
+        if connection.writing_paused:
+            await connection.drain()
+
+
+async def read_pieces(loop: asyncio.AbstractEventLoop, file: IO[bytes],
+                      size: int) -> AsyncIterator[bytes]:
+    """The file's bytes in pieces of at most PIECE, read off the event loop (for HTTP/2, whose
+    DATA frames carry them within the flow-control windows)."""
+    left = size
+    while left > 0:
+        piece = await loop.run_in_executor(None, file.read, min(PIECE, left))
+        if not piece:
+            raise OSError(f"the file ended after {size - left} of its {size} bytes")
+        left -= len(piece)
+        yield piece
