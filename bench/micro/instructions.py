@@ -14,7 +14,9 @@ Cases (inputs from ``parser_inputs.py`` where it has them):
   not copying, is the work;
 - response: ``ResponseEncoder`` ``reset``, ``start`` (200, four headers) and ``body`` (27 bytes);
 - ws-text, ws-deflate: a ``WebSocketCodec`` decoding one masked text message and encoding one,
-  plain and with permessage-deflate.
+  plain and with permessage-deflate;
+- request: the whole HTTP/1.1 request cycle of ``micro/test_protocol_bench.py`` (``HTTPProtocol``
+  on an in-memory transport, the plaintext app, a turn of a uvloop loop per request).
 
 Needs valgrind on PATH. Usage:
 
@@ -80,6 +82,31 @@ def _response_case() -> Callable[[], None]:
     return run
 
 
+def _request_case() -> Callable[[], None]:
+    import asyncio
+
+    import uvloop
+
+    from bench.micro.test_protocol_bench import REQUEST, MemoryTransport, _fastasgi_protocol
+
+    loop = uvloop.new_event_loop()
+    transport = MemoryTransport()
+    protocol = _fastasgi_protocol(loop)
+    loop.run_until_complete(asyncio.sleep(0))
+    protocol.connection_made(transport)
+
+    async def one() -> None:
+        before = transport.written
+        protocol.data_received(REQUEST)
+        while transport.written == before:
+            await asyncio.sleep(0)
+
+    def run() -> None:
+        loop.run_until_complete(one())
+
+    return run
+
+
 def _client_frame(payload: bytes, rsv1: bool) -> bytes:
     """A masked, final text frame of under 126 bytes, as a client sends it."""
     mask = b"\x9a\x4e\x13\xd7"
@@ -123,6 +150,7 @@ def _cases() -> dict[str, Callable[[], Callable[[], None]]]:
         "response": _response_case,
         "ws-text": lambda: _websocket_case(False),
         "ws-deflate": lambda: _websocket_case(True),
+        "request": _request_case,
     }
 
 
