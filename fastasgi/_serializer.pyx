@@ -550,9 +550,6 @@ cdef class ResponseEncoder:
         cdef list lines
         if not self.complete:
             raise ResponseStateError("trailers before the last body message")
-        if not self._trailers:
-            return b""
-        self._trailers = False
         lines = [b"0\r\n"]
         for item in fields:
             try:
@@ -564,6 +561,9 @@ cdef class ResponseEncoder:
             if name.lower() in NOT_IN_TRAILERS:
                 raise InvalidHeader(f"{name!r} cannot be sent as a trailer (RFC 9110 §6.5.1)")
             lines.append(b"%s: %s\r\n" % (name, value))
+        if not self._trailers:
+            return b""  # checked all the same: an app's mistake shows whoever the client is
+        self._trailers = False
         lines.append(b"\r\n")
         return b"".join(lines)
 
