@@ -135,6 +135,18 @@ def test_peer_header_table_size_reaches_the_encoder():
     assert out[0].block[0] == 0x20                  # a table size update to 0 opens the block
 
 
+def test_peer_header_table_size_takes_any_32_bit_value():
+    # Found by fuzzing: 2**32-1 (allowed, RFC 9113 §6.5.2) escaped receive_data as ValueError.
+    server = raw_connected()
+    server.receive_data(encode_settings([(0x1, 2**32 - 1)]))
+    frames = sent_frames(server)
+    assert len(frames) == 1 and isinstance(frames[0], SettingsFrame) and frames[0].ack
+    [request] = server.receive_data(raw_headers(1, REQUEST, True))
+    assert isinstance(request, RequestReceived)
+    server.send_headers(1, [(b":status", b"200")], end_stream=True)
+    assert sent_frames(server)[0].block == b"\x88"   # no table size update: still 4096
+
+
 def test_enable_push_other_than_0_or_1_is_protocol_error():
     server = raw_connected()
     server.receive_data(encode_settings([(0x2, 2)]))
