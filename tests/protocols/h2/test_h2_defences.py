@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from h2.errors import ErrorCodes
 from hyperframe.frame import (
     ContinuationFrame,
@@ -71,6 +72,28 @@ def test_rapid_reset_ends_the_connection_with_enhance_your_calm() -> None:
         client.send(client.headers(last), RstStreamFrame(last, ErrorCodes.CANCEL))
         goaway = assert_calm_goaway(client)
         assert goaway.last_stream_id == last
+        assert_still_serving(srv)
+
+
+@pytest.mark.parametrize("fields", [
+    [*REQUEST[:2], (":path", "no-slash"), REQUEST[3]],
+    [(":method", "G T"), *REQUEST[1:]],
+    [*REQUEST, ("content-length", "12")],              # with END_STREAM: no body comes
+    [*REQUEST, ("content-length", "x")],
+], ids=["path", "method", "length-without-body", "bad-length"])
+def test_malformed_requests_count_as_stream_errors(fields: list[tuple[str, str]]) -> None:
+    # Each such request is reset with PROTOCOL_ERROR, a stream error the client provoked: they
+    # count against the same bound as its resets. One at a time, so that no stream is refused
+    # for concurrency instead.
+    with serve(apps.hello) as srv, RawClient.open(srv) as client:
+        for stream_id in range(1, 2 * DEFAULT_MAX_RESETS, 2):
+            client.send(client.headers(stream_id, fields))
+            frames = client.frames_until(lambda f: isinstance(f, RstStreamFrame))
+            assert not of_type(frames, GoAwayFrame)
+            assert (frames[-1].stream_id, frames[-1].error_code) == (
+                stream_id, ErrorCodes.PROTOCOL_ERROR)
+        client.send(client.headers(2 * DEFAULT_MAX_RESETS + 1, fields))
+        assert_calm_goaway(client)
         assert_still_serving(srv)
 
 
