@@ -1,6 +1,7 @@
 """The HTTP/2 defences against abusive clients, over a real socket to a running server: Rapid
-Reset (CVE-2023-44487), CONTINUATION, PING, SETTINGS and empty-DATA floods, HPACK bombs and
-table-size updates beyond our limit, and a client that never opens its flow-control window.
+Reset (CVE-2023-44487) and its cousin, a stream of malformed requests; CONTINUATION, PING,
+SETTINGS and empty-DATA floods; HPACK bombs and table-size updates beyond our limit; and a
+client that never opens its flow-control window.
 
 The bounds are the core's (``fastasgi._h2connection``): each flood is sent up to its bound,
 where the connection must still answer, and then one frame past it, where it must end with
@@ -25,6 +26,7 @@ from hyperframe.frame import (
 )
 
 from fastasgi._h2connection import (
+    DEFAULT_MAX_CONCURRENT_STREAMS,
     DEFAULT_MAX_CONTROL_FRAMES,
     DEFAULT_MAX_FRAME_SIZE,
     DEFAULT_MAX_HEADER_LIST_SIZE,
@@ -83,15 +85,20 @@ def test_rapid_reset_ends_the_connection_with_enhance_your_calm() -> None:
 ], ids=["path", "method", "length-without-body", "bad-length"])
 def test_malformed_requests_count_as_stream_errors(fields: list[tuple[str, str]]) -> None:
     # Each such request is reset with PROTOCOL_ERROR, a stream error the client provoked: they
-    # count against the same bound as its resets. One at a time, so that no stream is refused
-    # for concurrency instead.
+    # count against the same bound as its resets. In batches within the concurrency limit, so
+    # that no stream is refused for concurrency instead.
+    stream_ids = list(range(1, 2 * DEFAULT_MAX_RESETS, 2))
+    batch = DEFAULT_MAX_CONCURRENT_STREAMS // 2
     with serve(apps.hello) as srv, RawClient.open(srv) as client:
-        for stream_id in range(1, 2 * DEFAULT_MAX_RESETS, 2):
-            client.send(client.headers(stream_id, fields))
-            frames = client.frames_until(lambda f: isinstance(f, RstStreamFrame))
-            assert not of_type(frames, GoAwayFrame)
-            assert (frames[-1].stream_id, frames[-1].error_code) == (
-                stream_id, ErrorCodes.PROTOCOL_ERROR)
+        for start in range(0, len(stream_ids), batch):
+            sent = stream_ids[start:start + batch]
+            client.send(*[client.headers(stream_id, fields) for stream_id in sent])
+            resets = []
+            while len(resets) < len(sent):
+                frames = client.frames_until(lambda f: isinstance(f, RstStreamFrame))
+                assert not of_type(frames, GoAwayFrame)
+                resets.append((frames[-1].stream_id, frames[-1].error_code))
+            assert resets == [(stream_id, ErrorCodes.PROTOCOL_ERROR) for stream_id in sent]
         client.send(client.headers(2 * DEFAULT_MAX_RESETS + 1, fields))
         assert_calm_goaway(client)
         assert_still_serving(srv)
