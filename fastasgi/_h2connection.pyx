@@ -223,11 +223,7 @@ cdef class H2Connection:
                 try:
                     frame = self._reader.next_frame()
                 except H2StreamError as exc:
-                    if exc.frame is not None:      # its field block must still reach HPACK
-                        self._on_headers(exc.frame, True)
-                    if exc.stream_id > self.last_stream_id and exc.stream_id % 2:
-                        self.last_stream_id = exc.stream_id
-                    self._stream_error(exc.stream_id, exc.code)
+                    self._on_stream_error(exc)
                     continue
                 if frame is None:
                     break
@@ -237,6 +233,22 @@ cdef class H2Connection:
         events = self._events
         self._events = []
         return events
+
+    cdef int _on_stream_error(self, exc) except -1:
+        """A stream error the reader found. RST_STREAM never goes to an idle stream (§5.1):
+        an even id is one no client opens, and a WINDOW_UPDATE on an idle stream is a
+        connection error whatever its increment."""
+        cdef unsigned int stream_id = exc.stream_id
+        if stream_id % 2 == 0:
+            raise H2ConnectionError(exc.code, f"{exc.args[0]} on an even stream id (§5.1.1)")
+        if type(exc.frame) is WindowUpdateFrame:
+            if stream_id not in self._reset_by_us:
+                self._stream(stream_id)             # idle: connection error
+        elif exc.frame is not None:                 # its field block must still reach HPACK
+            self._on_headers(exc.frame, True)
+        if stream_id > self.last_stream_id:         # reset now: later frames find it closed
+            self.last_stream_id = stream_id
+        return self._stream_error(stream_id, exc.code)
 
     cdef int _handle(self, frame) except -1:
         cdef type kind = type(frame)
