@@ -78,6 +78,7 @@ cdef class H2Connection:
     cdef int _on_window_update(self, frame) except -1
     cdef int _on_rst_stream(self, frame) except -1
     cdef int _stream_error(self, unsigned int stream_id, unsigned int code) except -1
+    cdef int _on_stream_error(self, exc) except -1
     cdef int _respond_and_reset(self, unsigned int stream_id, bytes status,
                                 bint request_ended) except -1
     cdef int _connection_error(self, unsigned int code, str message) except -1

@@ -26,6 +26,8 @@ cimport cython
 
 import time
 
+from fastasgi._chars cimport fill_token
+
 from fastasgi._h2frames cimport (
     CANCEL, COMPRESSION_ERROR, ENABLE_PUSH, ENHANCE_YOUR_CALM, FLOW_CONTROL_ERROR,
     HEADER_TABLE_SIZE, INITIAL_WINDOW_SIZE, MAX_CONCURRENT_STREAMS, MAX_FRAME_SIZE,
@@ -63,6 +65,8 @@ cdef long long _SPEC_INITIAL_WINDOW = 65535      # §6.5.2, §6.9.2: before SETT
 cdef frozenset _CONNECTION_FIELDS = frozenset(
     (b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade"))
 cdef frozenset _REQUEST_PSEUDO = frozenset((b":method", b":scheme", b":path", b":authority"))
+cdef unsigned char _TOKEN[256]      # tchar (RFC 9110 §5.6.2): what a method is made of
+fill_token(_TOKEN)
 
 
 @cython.final
@@ -141,6 +145,33 @@ cdef str _malformed(list headers, bint trailers):
     return None
 
 
+cdef str _invalid_request(list headers, bint end_stream):
+    """Why a request other than CONNECT is malformed beyond the field rules (§8.1.1, §8.3.1),
+    or None. Found here rather than by the caller, so that it counts as a stream error the
+    client provoked (max_resets) before the connection reads on."""
+    cdef bytes name, value
+    cdef bint length_seen = False
+    cdef unsigned char c
+    for name, value in headers:
+        if name == b":path":
+            if value != b"*" and value[:1] != b"/":
+                return ":path neither origin-form nor '*' (§8.3.1)"
+        elif name == b":method":
+            if not value:
+                return "empty :method"
+            for c in value:
+                if not _TOKEN[c]:
+                    return ":method is not a token (RFC 9110 §9.1)"
+        elif name == b"content-length":
+            # 18 digits: any length an int64 holds; a longer one is no real body
+            if length_seen or not value.isdigit() or len(value) > 18:
+                return "content-length invalid or repeated (§8.1.1)"
+            length_seen = True
+            if end_stream and value.strip(b"0"):
+                return "content-length on a request that ends with its head (§8.1.1)"
+    return None
+
+
 @cython.final
 cdef class H2Connection:
     def __init__(self, H2Settings settings not None, *, clock=time.monotonic):
@@ -192,11 +223,7 @@ cdef class H2Connection:
                 try:
                     frame = self._reader.next_frame()
                 except H2StreamError as exc:
-                    if exc.frame is not None:      # its field block must still reach HPACK
-                        self._on_headers(exc.frame, True)
-                    if exc.stream_id > self.last_stream_id and exc.stream_id % 2:
-                        self.last_stream_id = exc.stream_id
-                    self._stream_error(exc.stream_id, exc.code)
+                    self._on_stream_error(exc)
                     continue
                 if frame is None:
                     break
@@ -206,6 +233,22 @@ cdef class H2Connection:
         events = self._events
         self._events = []
         return events
+
+    cdef int _on_stream_error(self, exc) except -1:
+        """A stream error the reader found. RST_STREAM never goes to an idle stream (§5.1):
+        an even id is one no client opens, and a WINDOW_UPDATE on an idle stream is a
+        connection error whatever its increment."""
+        cdef unsigned int stream_id = exc.stream_id
+        if stream_id % 2 == 0:
+            raise H2ConnectionError(exc.code, f"{exc.args[0]} on an even stream id (§5.1.1)")
+        if type(exc.frame) is WindowUpdateFrame:
+            if stream_id not in self._reset_by_us:
+                self._stream(stream_id)             # idle: connection error
+        elif exc.frame is not None:                 # its field block must still reach HPACK
+            self._on_headers(exc.frame, True)
+        if stream_id > self.last_stream_id:         # reset now: later frames find it closed
+            self.last_stream_id = stream_id
+        return self._stream_error(stream_id, exc.code)
 
     cdef int _handle(self, frame) except -1:
         cdef type kind = type(frame)
@@ -331,9 +374,8 @@ cdef class H2Connection:
             return self._respond_and_reset(stream_id, b"501", end_stream)
         if b":method" not in pseudo or b":scheme" not in pseudo or b":path" not in pseudo:
             return self._stream_error(stream_id, PROTOCOL_ERROR)
-        for name, value in headers:
-            if name == b":path" and not value:
-                return self._stream_error(stream_id, PROTOCOL_ERROR)   # §8.3.1
+        if _invalid_request(headers, end_stream) is not None:
+            return self._stream_error(stream_id, PROTOCOL_ERROR)
         stream.request_seen = True
         self._events.append(RequestReceived(stream_id, headers, end_stream))
         return 0

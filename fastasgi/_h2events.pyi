@@ -7,7 +7,9 @@ Headers: TypeAlias = list[tuple[bytes, bytes]]
 class RequestReceived:
     stream_id: int
     headers: Headers
-    """As decoded, pseudo-header fields first; validated per RFC 9113 §8.2-8.3."""
+    """As decoded, pseudo-header fields first; validated per RFC 9113 §8.1.1 and §8.2-8.3
+    (:method a token, :path origin-form or '*', at most one content-length, all digits, and
+    zero when end_stream)."""
     end_stream: bool
 
 class DataReceived:

@@ -81,7 +81,8 @@ class H2ConnectionError(H2Error):
 
 class H2StreamError(H2Error):
     """Send RST_STREAM with ``code`` on ``stream_id``; reading goes on. ``frame`` is set when
-    it carries a field block the HPACK decoder must still see."""
+    it carries a field block the HPACK decoder must still see (HEADERS), or when its stream
+    may be idle, which makes it a connection error (WINDOW_UPDATE, RFC 9113 §5.1)."""
 
 class _FrameBase:
     """Not a runtime class: the fields every frame has."""

@@ -60,7 +60,9 @@ class H2ConnectionError(H2Error):
 
 class H2StreamError(H2Error):
     """A stream error (§5.4.2): send RST_STREAM with ``code`` on ``stream_id``. ``frame`` is
-    the offending frame when its field block must still reach the HPACK decoder, else None."""
+    the offending frame when the connection must still see it, else None: a HEADERS, whose
+    field block must reach the HPACK decoder; a WINDOW_UPDATE, whose stream may be idle, where
+    it is a connection error instead (§5.1)."""
 
 
 # --- frames -----------------------------------------------------------------------------------
@@ -385,7 +387,7 @@ cdef class FrameReader:
             if update.increment == 0:
                 if not stream_id:
                     self._fail(PROTOCOL_ERROR, "WINDOW_UPDATE of 0 on the connection")
-                raise H2StreamError(PROTOCOL_ERROR, "WINDOW_UPDATE of 0", stream_id)
+                raise H2StreamError(PROTOCOL_ERROR, "WINDOW_UPDATE of 0", stream_id, update)
             return update
         # CONTINUATION (§6.10); its place in the sequence was checked by next_frame().
         continuation = ContinuationFrame.__new__(ContinuationFrame)

@@ -310,8 +310,9 @@ cdef class Encoder:
     cpdef set_peer_table_size(self, Py_ssize_t size):
         """Apply the peer's SETTINGS_HEADER_TABLE_SIZE. The table becomes the smaller of it
         and ``max_table_size``; the change is announced at the start of the next block, with
-        the smallest size reached in between announced first (§4.2)."""
-        if not 0 <= size <= MAX_INTEGER:
+        the smallest size reached in between announced first (§4.2). Any 32-bit value is a
+        valid setting (RFC 9113 §6.5.2); beyond ``max_table_size`` it changes nothing."""
+        if size < 0:
             raise ValueError("table size out of range")
         size = min(size, self.max_table_size)
         if self._final_pending < 0 and size == self.table.max_size:

@@ -37,7 +37,6 @@ from fastasgi._h2events import (
     WindowUpdated,
 )
 from fastasgi._h2frames import ErrorCode, H2ConnectionError
-from fastasgi.http_grammar import TOKEN
 from fastasgi.logging import TRACE
 from fastasgi.protocols.connection import (
     WRITE_STALL_TICKS,
@@ -57,11 +56,6 @@ SWITCHING_PROTOCOLS = (b"HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade
 # that goes on as stream 1.
 UPGRADE_HOP_FIELDS = frozenset((b"connection", b"upgrade", b"http2-settings", b"keep-alive",
                                 b"proxy-connection", b"te", b"transfer-encoding"))
-
-
-class MalformedRequest(Exception):
-    """A request §8.1.1 or §8.3 calls malformed that the core let through: the stream is reset
-    with PROTOCOL_ERROR."""
 
 
 class H2Protocol(Connection):
@@ -162,16 +156,8 @@ class H2Protocol(Connection):
     # -- streams ---------------------------------------------------------------------------
 
     def request_received(self, event: RequestReceived) -> None:
-        stream_id = event.stream_id
-        try:
-            head, content_length = self.request_head(event.headers)
-            if event.end_stream and content_length:
-                raise MalformedRequest("content-length on a request without a body")
-        except MalformedRequest as exc:
-            logger.debug("Malformed HTTP/2 request from %s: %s", self.client_label, exc)
-            self.conn.reset_stream(stream_id, ErrorCode.PROTOCOL_ERROR)
-            return
-        self.open_stream(stream_id, head, event.end_stream, content_length)
+        head, content_length = self.request_head(event.headers)
+        self.open_stream(event.stream_id, head, event.end_stream, content_length)
 
     def open_stream(self, stream_id: int, head: Any, end_stream: bool,
                     content_length: int | None) -> None:
@@ -201,9 +187,10 @@ class H2Protocol(Connection):
             state.tasks.add(task)
 
     def request_head(self, fields: list[tuple[bytes, bytes]]) -> tuple[Any, int | None]:
-        """The head of a request from its field section (validated by the core, §8.2-8.3):
-        pseudo-header fields to method and target, ``:authority`` as Host when the request
-        has none, cookie fields joined into one (§8.2.3)."""
+        """The head of a request from its field section (validated by the core: §8.1.1,
+        §8.2-8.3, a token for :method, origin-form or '*' for :path, one well-formed
+        content-length): pseudo-header fields to method and target, ``:authority`` as Host when
+        the request has none, cookie fields joined into one (§8.2.3)."""
         method = path = authority = b""
         headers: list[tuple[bytes, bytes]] = []
         cookies: list[bytes] = []
@@ -224,8 +211,6 @@ class H2Protocol(Connection):
             if name == b"host":
                 has_host = True
             elif name == b"content-length":
-                if content_length is not None or not value.isdigit() or len(value) > 18:
-                    raise MalformedRequest("invalid or repeated content-length")
                 content_length = int(value)
             headers.append((name, value))
         if cookies:
@@ -233,10 +218,6 @@ class H2Protocol(Connection):
         if authority and not has_host:
             headers.insert(0, (b"host", authority))
         method_text = method.decode("latin-1")
-        if not TOKEN.fullmatch(method_text):
-            raise MalformedRequest("invalid :method")
-        if path != b"*" and path[:1] != b"/":
-            raise MalformedRequest(":path neither origin-form nor '*' (§8.3.1)")
         raw_path, _, query_string = path.partition(b"?")
         decoded = unquote_to_bytes(raw_path).decode("utf-8", "replace")
         head = make_request_head(method_text, path, decoded, raw_path, query_string,

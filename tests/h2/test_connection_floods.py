@@ -43,6 +43,17 @@ def test_rapid_reset_ends_the_connection_with_enhance_your_calm():
         ErrorCode.ENHANCE_YOUR_CALM]
 
 
+def test_malformed_requests_count_as_resets():
+    server = raw_connected(max_resets=10, reset_window=1.0)
+    encoder = Encoder()
+    bad = [(b":method", b"GET"), (b":scheme", b"https"), (b":path", b"no-slash")]
+    for stream_id in range(1, 21, 2):               # ten stream errors: at the bound
+        server.receive_data(raw_headers(stream_id, bad, True, encoder))
+    assert not server.closed
+    server.receive_data(raw_headers(21, bad, True, encoder))
+    assert server.closed and goaway_code(server) == ErrorCode.ENHANCE_YOUR_CALM
+
+
 def test_resets_spread_over_time_are_allowed():
     clock = FakeClock()
     server, client = connected(clock, max_resets=10, reset_window=1.0)

@@ -2,11 +2,13 @@
 
 import h2.events
 import h2.settings
+import pytest
 
 from fastasgi._h2events import DataReceived, RequestReceived, StreamReset, WindowUpdated
 from fastasgi._h2frames import (
     DataFrame,
     ErrorCode,
+    GoAwayFrame,
     SettingsFrame,
     encode_data,
     encode_settings,
@@ -135,6 +137,18 @@ def test_peer_header_table_size_reaches_the_encoder():
     assert out[0].block[0] == 0x20                  # a table size update to 0 opens the block
 
 
+def test_peer_header_table_size_takes_any_32_bit_value():
+    # Found by fuzzing: 2**32-1 (allowed, RFC 9113 §6.5.2) escaped receive_data as ValueError.
+    server = raw_connected()
+    server.receive_data(encode_settings([(0x1, 2**32 - 1)]))
+    frames = sent_frames(server)
+    assert len(frames) == 1 and isinstance(frames[0], SettingsFrame) and frames[0].ack
+    [request] = server.receive_data(raw_headers(1, REQUEST, True))
+    assert isinstance(request, RequestReceived)
+    server.send_headers(1, [(b":status", b"200")], end_stream=True)
+    assert sent_frames(server)[0].block == b"\x88"   # no table size update: still 4096
+
+
 def test_enable_push_other_than_0_or_1_is_protocol_error():
     server = raw_connected()
     server.receive_data(encode_settings([(0x2, 2)]))
@@ -162,6 +176,33 @@ def test_window_update_of_zero_is_protocol_error():
     server = raw_connected()
     server.receive_data(raw_frame(0x8, 0, 0, b"\x00\x00\x00\x00"))
     assert server.closed and goaway_code(server) == ErrorCode.PROTOCOL_ERROR
+
+
+def test_window_update_of_zero_on_an_open_stream_resets_only_that_stream():
+    server = raw_connected()
+    server.receive_data(raw_headers(1, POST, end_stream=False))
+    server.receive_data(raw_frame(0x8, 0, 1, b"\x00\x00\x00\x00"))
+    assert rst_codes(sent_frames(server)) == {1: ErrorCode.PROTOCOL_ERROR}
+    assert not server.closed
+
+
+@pytest.mark.parametrize("stream_id", [3, 2])
+def test_window_update_of_zero_on_an_idle_stream_is_a_connection_error(stream_id):
+    # Found by fuzzing: it was answered with RST_STREAM, which never goes to an idle stream
+    # (RFC 9113 §5.1), on an even id too.
+    server = raw_connected()
+    server.receive_data(raw_frame(0x8, 0, stream_id, b"\x00\x00\x00\x00"))
+    frames = sent_frames(server)
+    assert [type(f) for f in frames] == [GoAwayFrame]     # no RST_STREAM before it
+    assert server.closed and frames[0].error_code == ErrorCode.PROTOCOL_ERROR
+
+
+def test_stream_error_on_an_even_stream_is_a_connection_error():
+    server = raw_connected()
+    server.receive_data(raw_frame(0x2, 0, 2, b"\x00\x00\x00\x01"))   # PRIORITY of 4 octets
+    frames = sent_frames(server)
+    assert [type(f) for f in frames] == [GoAwayFrame]
+    assert server.closed and frames[0].error_code == ErrorCode.FRAME_SIZE_ERROR
 
 
 def test_window_over_2_31_minus_1_is_flow_control_error():

@@ -222,10 +222,19 @@ def test_streams_beyond_max_concurrent_are_refused():
         REQUEST + [(b":path", b"/again")],
         [(b":method", b"GET"), (b":scheme", b"https"), (b":path", b"")],
         REQUEST + [(b"x-bad", b"a\r\nb")],
+        [(b":method", b"GET"), (b":scheme", b"https"), (b":path", b"index.html")],
+        [(b":method", b"G T"), (b":scheme", b"https"), (b":path", b"/")],
+        [(b":method", b""), (b":scheme", b"https"), (b":path", b"/")],
+        REQUEST + [(b"content-length", b"5")],            # END_STREAM: no body follows
+        REQUEST + [(b"content-length", b"-1")],
+        REQUEST + [(b"content-length", b"0"), (b"content-length", b"0")],
+        REQUEST + [(b"content-length", b"1" * 19)],
     ],
     ids=["uppercase", "connection", "transfer-encoding", "upgrade", "te-gzip", "no-path",
          "no-scheme", "response-pseudo", "pseudo-after-regular", "repeated-pseudo",
-         "empty-path", "crlf-in-value"],
+         "empty-path", "crlf-in-value", "path-not-origin-form", "method-not-token",
+         "empty-method", "length-without-body", "negative-length", "repeated-length",
+         "length-too-long"],
 )
 def test_malformed_request_is_reset_with_protocol_error(headers):
     server = raw_connected()
@@ -235,6 +244,22 @@ def test_malformed_request_is_reset_with_protocol_error(headers):
     assert rst_codes(sent_frames(server)) == {1: ErrorCode.PROTOCOL_ERROR}
     events = server.receive_data(raw_headers(3, REQUEST + [(b"te", b"trailers")], True, encoder))
     assert isinstance(events[0], RequestReceived)
+
+
+@pytest.mark.parametrize(
+    ("headers", "end_stream"),
+    [
+        ([(b":method", b"OPTIONS"), (b":scheme", b"https"), (b":path", b"*")], True),
+        (REQUEST + [(b"content-length", b"000")], True),
+        ([(b":method", b"POST"), *REQUEST[1:], (b"content-length", b"12")], False),
+        ([(b":method", b"M-SEARCH"), *REQUEST[1:]], True),
+    ],
+    ids=["asterisk", "zero-length-without-body", "length-with-body", "extension-method"],
+)
+def test_requests_at_the_edge_of_the_rules_are_received(headers, end_stream):
+    server = raw_connected()
+    [event] = server.receive_data(raw_headers(1, headers, end_stream))
+    assert isinstance(event, RequestReceived) and event.headers == headers
 
 
 def test_connect_is_refused_with_501():

@@ -192,6 +192,15 @@ def test_encoder_never_grows_past_its_own_maximum():
     assert encoder.table.max_size == 1024
 
 
+def test_encoder_takes_any_32_bit_peer_table_size():
+    # RFC 9113 §6.5.2 sets no bound on SETTINGS_HEADER_TABLE_SIZE (found by fuzzing: a value
+    # above 2**31-1 escaped the connection as ValueError).
+    encoder = Encoder()
+    encoder.set_peer_table_size(2**32 - 1)
+    assert encoder.encode([]) == b""                    # still the default 4096: no update
+    assert encoder.table.max_size == 4096
+
+
 def test_encoder_skips_indexing_an_entry_that_would_flush_the_table():
     encoder = Encoder()
     encoder.encode([(b"x-big", b"v" * 4000)])

@@ -1,6 +1,7 @@
 """The HTTP/2 defences against abusive clients, over a real socket to a running server: Rapid
-Reset (CVE-2023-44487), CONTINUATION, PING, SETTINGS and empty-DATA floods, HPACK bombs and
-table-size updates beyond our limit, and a client that never opens its flow-control window.
+Reset (CVE-2023-44487) and its cousin, a stream of malformed requests; CONTINUATION, PING,
+SETTINGS and empty-DATA floods; HPACK bombs and table-size updates beyond our limit; and a
+client that never opens its flow-control window.
 
 The bounds are the core's (``fastasgi._h2connection``): each flood is sent up to its bound,
 where the connection must still answer, and then one frame past it, where it must end with
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from h2.errors import ErrorCodes
 from hyperframe.frame import (
     ContinuationFrame,
@@ -24,6 +26,7 @@ from hyperframe.frame import (
 )
 
 from fastasgi._h2connection import (
+    DEFAULT_MAX_CONCURRENT_STREAMS,
     DEFAULT_MAX_CONTROL_FRAMES,
     DEFAULT_MAX_FRAME_SIZE,
     DEFAULT_MAX_HEADER_LIST_SIZE,
@@ -71,6 +74,33 @@ def test_rapid_reset_ends_the_connection_with_enhance_your_calm() -> None:
         client.send(client.headers(last), RstStreamFrame(last, ErrorCodes.CANCEL))
         goaway = assert_calm_goaway(client)
         assert goaway.last_stream_id == last
+        assert_still_serving(srv)
+
+
+@pytest.mark.parametrize("fields", [
+    [*REQUEST[:2], (":path", "no-slash"), REQUEST[3]],
+    [(":method", "G T"), *REQUEST[1:]],
+    [*REQUEST, ("content-length", "12")],              # with END_STREAM: no body comes
+    [*REQUEST, ("content-length", "x")],
+], ids=["path", "method", "length-without-body", "bad-length"])
+def test_malformed_requests_count_as_stream_errors(fields: list[tuple[str, str]]) -> None:
+    # Each such request is reset with PROTOCOL_ERROR, a stream error the client provoked: they
+    # count against the same bound as its resets. In batches within the concurrency limit, so
+    # that no stream is refused for concurrency instead.
+    stream_ids = list(range(1, 2 * DEFAULT_MAX_RESETS, 2))
+    batch = DEFAULT_MAX_CONCURRENT_STREAMS // 2
+    with serve(apps.hello) as srv, RawClient.open(srv) as client:
+        for start in range(0, len(stream_ids), batch):
+            sent = stream_ids[start:start + batch]
+            client.send(*[client.headers(stream_id, fields) for stream_id in sent])
+            resets = []
+            while len(resets) < len(sent):
+                frames = client.frames_until(lambda f: isinstance(f, RstStreamFrame))
+                assert not of_type(frames, GoAwayFrame)
+                resets.append((frames[-1].stream_id, frames[-1].error_code))
+            assert resets == [(stream_id, ErrorCodes.PROTOCOL_ERROR) for stream_id in sent]
+        client.send(client.headers(2 * DEFAULT_MAX_RESETS + 1, fields))
+        assert_calm_goaway(client)
         assert_still_serving(srv)
 
 

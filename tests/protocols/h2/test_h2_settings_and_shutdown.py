@@ -17,7 +17,7 @@ import httpx
 import hyperframe.frame
 import pytest
 
-from tests.protocols.h2.client import DEADLINE, events_until, start_client
+from tests.protocols.h2.client import DEADLINE, RawClient, events_until, start_client
 from tests.support import apps
 from tests.support.server import serve
 
@@ -35,6 +35,19 @@ def test_h2_settings_are_advertised_in_the_server_preface() -> None:
     assert remote[h2.settings.SettingCodes.MAX_FRAME_SIZE] == 32768
     assert remote[h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE] == 4096
     assert remote[h2.settings.SettingCodes.ENABLE_PUSH] == 0
+
+
+def test_a_client_header_table_size_above_2_31_is_taken() -> None:
+    # Any 32-bit value is a valid SETTINGS_HEADER_TABLE_SIZE (RFC 9113 §6.5.2); 2**32-1 once
+    # escaped the core as ValueError and cost the client its connection.
+    with serve(apps.hello) as srv, RawClient.open(srv, settings={
+            hyperframe.frame.SettingsFrame.HEADER_TABLE_SIZE: 2**32 - 1}) as client:
+        client.send(client.headers(1))
+        frames = client.frames_until(lambda f: isinstance(f, hyperframe.frame.DataFrame)
+                                     and "END_STREAM" in f.flags)
+    assert dict(client.responses[1])[":status"] == "200"
+    assert b"".join(f.data for f in frames if isinstance(f, hyperframe.frame.DataFrame)) == (
+        b"Hello, world!")
 
 
 def test_streams_beyond_max_concurrent_streams_are_refused() -> None:

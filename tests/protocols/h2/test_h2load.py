@@ -3,7 +3,8 @@ knowledge): every request must succeed with a 2xx. Nothing here measures speed; 
 client that multiplexes streams as browsers and proxies do.
 
 Needs the h2load binary: $H2LOAD, or h2load on PATH (Debian: nghttp2-client; .ci/run installs
-it); without it the test is skipped, or fails when $CI says it runs on CI."""
+it); without it the test is skipped, or fails when $CI says it runs on CI. Marked ``h2load``:
+where the binary cannot be provided, deselect it with ``-m "not h2load"``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import pytest
 
 from tests.support import apps
 from tests.support.server import serve
+
+pytestmark = pytest.mark.h2load
 
 REQUESTS = 2000
 CONNECTIONS = 4
