@@ -26,7 +26,20 @@ from pathlib import Path
 
 from bench import machine
 from bench.e2e.cpu_usage import CpuSample, others_share
-from bench.e2e.servers import ServerProcess, baseline_root, pinned, start_server
+from bench.e2e.rounds import (
+    markdown_table,
+    others_cpu_text,
+    ratio_pairs,
+    round_order,
+    spread,
+)
+from bench.e2e.servers import (
+    ServerProcess,
+    baseline_root,
+    command_for_report,
+    pinned,
+    start_server,
+)
 from bench.exclusive import exclusive_machine
 from bench.options import REPORTS, HttpBenchConfig, add_options, from_options, report_path
 
@@ -131,16 +144,10 @@ class AppResult:
         return statistics.median(r.latency_p99_ms for r in self.runs[server])
 
     def spread(self, server: str) -> float:
-        """(max - min) / median of the rounds: how much the machine moved under this server."""
-        rps = [r.requests_per_s for r in self.runs[server]]
-        return (max(rps) - min(rps)) / statistics.median(rps)
+        return spread([r.requests_per_s for r in self.runs[server]])
 
     def others_cpu(self, server: str) -> str:
-        """Median and max share of the CPUs that other processes used during the rounds."""
-        shares = [r.others_cpu for r in self.runs[server] if r.others_cpu is not None]
-        if not shares:
-            return "n/a"
-        return f"{statistics.median(shares):.0%} ({max(shares):.0%})"
+        return others_cpu_text([r.others_cpu for r in self.runs[server]])
 
     def errors(self, server: str) -> int:
         return sum(r.non_2xx + r.socket_errors for r in self.runs[server])
@@ -175,8 +182,7 @@ def _run_app_exclusive(
         groups = {s.process.pid for s in started}  # each server leads its own process group
         machine_cpus = os.cpu_count() or 1
         for round_index in range(config.rounds):
-            first = round_index % len(started)
-            for server in started[first:] + started[:first]:
+            for server in round_order(started, round_index):
                 before = CpuSample.take(groups)
                 result = run_wrk(server.url, config, config.duration, wrk_cpu)
                 result.others_cpu = others_share(before, CpuSample.take(groups), machine_cpus)
@@ -200,11 +206,6 @@ def _run_app_exclusive(
         logs.cleanup()
 
 
-def ratio_pairs(servers: list[str]) -> list[tuple[str, str]]:
-    """The ratios a report shows: the first server listed against each of the others."""
-    return [(servers[0], other) for other in servers[1:]]
-
-
 def results_table(results: list[AppResult], servers: list[str]) -> str:
     """A Markdown table: median req/s per server and app, and the ratios."""
     pairs = ratio_pairs(servers)
@@ -214,7 +215,7 @@ def results_table(results: list[AppResult], servers: list[str]) -> str:
         row = [result.app, *(f"{result.median_rps(s):,.0f}" for s in servers)]
         row += [f"{result.median_rps(a) / result.median_rps(b):.2f}" for a, b in pairs]
         rows.append(row)
-    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+    return markdown_table(rows)
 
 
 def detail_table(results: list[AppResult], servers: list[str]) -> str:
@@ -236,7 +237,7 @@ def detail_table(results: list[AppResult], servers: list[str]) -> str:
                     result.others_cpu(server),
                 ]
             )
-    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+    return markdown_table(rows)
 
 
 def render_report(
@@ -281,12 +282,7 @@ def render_report(
     ]
     for result in results:
         for server in config.servers:
-            # A report names no machine's paths: the interpreter is "python", the baseline's
-            # "$FASTASGI_BASELINE/.venv/bin/python".
-            line = shlex.join(result.commands[server]).replace(sys.executable, "python")
-            if server == "fastasgi-baseline":
-                line = line.replace(str(baseline_root()), "$FASTASGI_BASELINE")
-            lines.append(line)
+            lines.append(command_for_report(result.commands[server]))
     lines.append(
         shlex.join(wrk_command("http://127.0.0.1:PORT/", config, config.duration, wrk_cpu))
     )

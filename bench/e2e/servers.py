@@ -6,6 +6,7 @@ Each is started in a new session so that stopping it reaches the worker processe
 """
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -76,6 +77,16 @@ SERVERS: dict[str, Callable[[str, int], list[str]]] = {
     "uvicorn": _uvicorn,
     "granian": _granian,
 }
+
+
+def command_for_report(command: list[str]) -> str:
+    """``command`` as a report shows it, naming no machine's paths: the interpreter is "python",
+    the baseline's "$FASTASGI_BASELINE/.venv/bin/python"."""
+    line = shlex.join(command)
+    root = os.environ.get(BASELINE_VARIABLE)
+    if root:
+        line = line.replace(str(Path(root).resolve()), "$FASTASGI_BASELINE")
+    return line.replace(sys.executable, "python")
 
 
 def free_port() -> int:
