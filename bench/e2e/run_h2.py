@@ -37,6 +37,7 @@ from bench.e2e.servers import (
     HOST,
     START_TIMEOUT,
     ServerProcess,
+    baseline_description,
     command_for_report,
     pinned,
     start_server,
@@ -375,6 +376,7 @@ def render_report(results: list[AppResult], config: H2BenchConfig,
             if server_cpu is not None
             else "No CPU pinning (taskset missing, fewer than two CPUs, or pinning turned off)."
         ),
+        *baseline_description(config.servers),
         "",
         "Requests/s, and the first server's over each other's:",
         "",

@@ -35,7 +35,7 @@ from bench.e2e.rounds import (
 )
 from bench.e2e.servers import (
     ServerProcess,
-    baseline_root,
+    baseline_description,
     command_for_report,
     pinned,
     start_server,
@@ -259,7 +259,7 @@ def render_report(
             if server_cpu is not None
             else "No CPU pinning (taskset missing, fewer than two CPUs, or pinning turned off)."
         ),
-        *_baseline_line(config.servers),
+        *baseline_description(config.servers),
         "",
         results_table(results, config.servers),
         "",
@@ -301,17 +301,6 @@ def _parse_args(argv: list[str] | None) -> HttpBenchConfig:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_options(HttpBenchConfig, parser.add_argument)
     return from_options(HttpBenchConfig, parser.parse_args(argv))
-
-
-def _baseline_line(servers: list[str]) -> list[str]:
-    """Which build fastasgi-baseline was, when it ran."""
-    if "fastasgi-baseline" not in servers:
-        return []
-    commit = subprocess.run(
-        ["git", "-C", str(baseline_root()), "log", "-1", "--format=%h %s"],
-        capture_output=True, text=True, check=False,
-    ).stdout.strip()
-    return [f"fastasgi-baseline: the same server built from commit {commit or '(unknown)'}."]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -95,9 +95,21 @@ def _hypercorn(target: str, port: int) -> list[str]:
 
 H2_SERVERS: dict[str, Callable[[str, int], list[str]]] = {
     "fastasgi": _fastasgi,
+    "fastasgi-baseline": _fastasgi_baseline,  # a checkout with HTTP/2 (after commit 10fb5ad)
     "granian": _granian_h2,
     "hypercorn": _hypercorn,
 }
+
+
+def baseline_description(servers: list[str]) -> list[str]:
+    """A report's line on which build fastasgi-baseline was, when it ran."""
+    if "fastasgi-baseline" not in servers:
+        return []
+    commit = subprocess.run(
+        ["git", "-C", str(baseline_root()), "log", "-1", "--format=%h %s"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()
+    return [f"fastasgi-baseline: the same server built from commit {commit or '(unknown)'}."]
 
 
 def command_for_report(command: list[str]) -> str:
