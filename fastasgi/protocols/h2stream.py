@@ -246,7 +246,9 @@ class H2Stream:
         except ValueError:
             raise ClientDisconnected("the stream is closed") from None
         self.response = SENDING
-        self.protocol.flush()
+        # The head goes out with the first DATA frame, or with the other streams' frames when
+        # it ends the stream.
+        self.protocol.flush_soon()
 
     async def send_body(self, body: bytes | bytearray | memoryview, end_stream: bool) -> None:
         """Send ``body`` as the client's windows allow, waiting for WINDOW_UPDATEs."""
@@ -267,6 +269,9 @@ class H2Stream:
                 raise ClientDisconnected("the stream is closed") from None
             sent += n
             self.bytes_sent += n
+            if sent >= total and end_stream:
+                protocol.flush_soon()  # the stream's last frame: it can wait for the others'
+                return
             protocol.flush()
             if sent >= total:
                 return
