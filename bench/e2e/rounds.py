@@ -38,6 +38,15 @@ def others_cpu_text(shares: Sequence[float | None]) -> str:
     return f"{statistics.median(known):.0%} ({max(known):.0%})"
 
 
+def cpu_us_text(value: float | None) -> str:
+    """A server's CPU time per request in µs, or n/a where /proc could not tell."""
+    return f"{value:.0f}" if value is not None else "n/a"
+
+
+def ratio_text(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}" if a and b else "n/a"
+
+
 def markdown_table(rows: list[list[str]]) -> str:
     """A Markdown table: the first row is the header, the second the alignment row."""
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)

@@ -31,7 +31,15 @@ from pathlib import Path
 from bench import machine
 from bench.apps import APPS
 from bench.e2e.cpu_usage import CpuSample, others_share, servers_cpu_seconds
-from bench.e2e.rounds import markdown_table, others_cpu_text, ratio_pairs, round_order, spread
+from bench.e2e.rounds import (
+    cpu_us_text,
+    markdown_table,
+    others_cpu_text,
+    ratio_pairs,
+    ratio_text,
+    round_order,
+    spread,
+)
 from bench.e2e.servers import (
     H2_SERVERS,
     HOST,
@@ -277,14 +285,6 @@ def _run_summary(result: H2loadResult) -> str:
     return f"{result.requests_per_s:,.0f} req/s, {cpu}{failures}"
 
 
-def _cpu_text(value: float | None) -> str:
-    return f"{value:.0f}" if value is not None else "n/a"
-
-
-def _ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.2f}" if a and b else "n/a"
-
-
 def results_table(results: list[AppResult], servers: list[str]) -> str:
     """Median req/s per server, app and scenario, and the ratios of the first server's to the
     others' (higher: the first serves more)."""
@@ -296,7 +296,7 @@ def results_table(results: list[AppResult], servers: list[str]) -> str:
         for scenario in result.runs:
             row = [result.app, scenario,
                    *(f"{result.median_rps(scenario, s):,.0f}" for s in servers)]
-            row += [_ratio(result.median_rps(scenario, a), result.median_rps(scenario, b))
+            row += [ratio_text(result.median_rps(scenario, a), result.median_rps(scenario, b))
                     for a, b in pairs]
             rows.append(row)
     return markdown_table(rows)
@@ -312,8 +312,9 @@ def cpu_table(results: list[AppResult], servers: list[str]) -> str:
     for result in results:
         for scenario in result.runs:
             row = [result.app, scenario,
-                   *(_cpu_text(result.median_cpu_us(scenario, s)) for s in servers)]
-            row += [_ratio(result.median_cpu_us(scenario, b), result.median_cpu_us(scenario, a))
+                   *(cpu_us_text(result.median_cpu_us(scenario, s)) for s in servers)]
+            row += [ratio_text(result.median_cpu_us(scenario, b),
+                               result.median_cpu_us(scenario, a))
                     for a, b in pairs]
             rows.append(row)
     return markdown_table(rows)
@@ -330,7 +331,7 @@ def detail_table(results: list[AppResult], servers: list[str]) -> str:
             for server in servers:
                 runs = per_server[server]
                 per_round = ", ".join(
-                    f"{r.requests_per_s:,.0f} ({_cpu_text(r.server_cpu_us)})" for r in runs
+                    f"{r.requests_per_s:,.0f} ({cpu_us_text(r.server_cpu_us)})" for r in runs
                 )
                 mean_ms = statistics.median(r.mean_request_ms for r in runs)
                 rows.append([

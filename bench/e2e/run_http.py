@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import machine
-from bench.e2e.cpu_usage import CpuSample, others_share
+from bench.e2e.cpu_usage import CpuSample, others_share, servers_cpu_seconds
 from bench.e2e.rounds import (
+    cpu_us_text,
     markdown_table,
     others_cpu_text,
     ratio_pairs,
+    ratio_text,
     round_order,
     spread,
 )
@@ -60,6 +62,9 @@ class WrkResult:
     socket_errors: int
     # Share of the machine's CPUs other processes used during the run (None: not measurable).
     others_cpu: float | None = None
+    # Server CPU time (user + system, all its processes) per request over the run, in µs: on a
+    # shared machine it moves less than requests/s, which a neighbour's load lowers directly.
+    server_cpu_us: float | None = None
 
     @property
     def clean(self) -> bool:
@@ -140,6 +145,10 @@ class AppResult:
     def median_rps(self, server: str) -> float:
         return statistics.median(r.requests_per_s for r in self.runs[server])
 
+    def median_cpu_us(self, server: str) -> float | None:
+        known = [r.server_cpu_us for r in self.runs[server] if r.server_cpu_us is not None]
+        return statistics.median(known) if known else None
+
     def median_p99_ms(self, server: str) -> float:
         return statistics.median(r.latency_p99_ms for r in self.runs[server])
 
@@ -184,8 +193,12 @@ def _run_app_exclusive(
         for round_index in range(config.rounds):
             for server in round_order(started, round_index):
                 before = CpuSample.take(groups)
+                server_before = servers_cpu_seconds({server.process.pid})
                 result = run_wrk(server.url, config, config.duration, wrk_cpu)
+                server_after = servers_cpu_seconds({server.process.pid})
                 result.others_cpu = others_share(before, CpuSample.take(groups), machine_cpus)
+                if result.requests:
+                    result.server_cpu_us = (server_after - server_before) / result.requests * 1e6
                 runs[server.name].append(result)
                 failures = (
                     ""
@@ -195,6 +208,7 @@ def _run_app_exclusive(
                 progress(
                     f"{app} round {round_index + 1}/{config.rounds} {server.name}: "
                     f"{result.requests_per_s:,.0f} req/s, "
+                    f"{cpu_us_text(result.server_cpu_us)} µs CPU/request, "
                     f"p99 {result.latency_p99_ms:.2f} ms{failures}"
                 )
                 if server.process.poll() is not None:
@@ -218,14 +232,31 @@ def results_table(results: list[AppResult], servers: list[str]) -> str:
     return markdown_table(rows)
 
 
+def cpu_table(results: list[AppResult], servers: list[str]) -> str:
+    """Median server CPU µs per request, and how many times the first server's each other's is
+    (above 1: the first spends less)."""
+    pairs = ratio_pairs(servers)
+    header = ["app", *(f"{s} µs" for s in servers), *(f"{b}/{a}" for a, b in pairs)]
+    rows = [header, ["---"] + ["---:"] * (len(header) - 1)]
+    for result in results:
+        row = [result.app, *(cpu_us_text(result.median_cpu_us(s)) for s in servers)]
+        row += [ratio_text(result.median_cpu_us(b), result.median_cpu_us(a)) for a, b in pairs]
+        rows.append(row)
+    return markdown_table(rows)
+
+
 def detail_table(results: list[AppResult], servers: list[str]) -> str:
     rows = [
-        ["app", "server", "req/s per round", "spread", "median p99 latency", "errors", "others"],
+        ["app", "server", "req/s (CPU µs/request) per round", "spread", "median p99 latency",
+         "errors", "others"],
         ["---", "---", "---", "---:", "---:", "---:", "---"],
     ]
     for result in results:
         for server in servers:
-            per_round = ", ".join(f"{r.requests_per_s:,.0f}" for r in result.runs[server])
+            per_round = ", ".join(
+                f"{r.requests_per_s:,.0f} ({cpu_us_text(r.server_cpu_us)})"
+                for r in result.runs[server]
+            )
             rows.append(
                 [
                     result.app,
@@ -262,6 +293,13 @@ def render_report(
         *baseline_description(config.servers),
         "",
         results_table(results, config.servers),
+        "",
+        (
+            "Server CPU time (user + system, all its processes) per request, in µs, over each "
+            "wrk run; each other server's over the first's (above 1: the first spends less):"
+        ),
+        "",
+        cpu_table(results, config.servers),
         "",
         "## Per round",
         "",
@@ -315,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     results = [run_app(app, config, progress=print) for app in config.apps]
     print()
     print(results_table(results, config.servers))
+    print()
+    print(cpu_table(results, config.servers))
     if config.report:
         path = write_report(render_report(results, config, when), when)
         print(f"\nreport: {path}")
