@@ -255,7 +255,9 @@ def _run_app_exclusive(
             check_h2(server)
             for scenario in config.scenarios if config.warmup else ():
                 run_h2load(server, scenario, config.warmup, client_cpu)
-        runs = {sc: {s.name: [] for s in started} for sc in config.scenarios}
+        runs: dict[str, dict[str, list[H2loadResult]]] = {
+            sc: {s.name: [] for s in started} for sc in config.scenarios
+        }
         groups = {s.process.pid for s in started}  # each server leads its own process group
         machine_cpus = os.cpu_count() or 1
         for round_index in range(config.rounds):
