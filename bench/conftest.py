@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bench.e2e.run_h2 import H2LOAD_INSTALL
 from bench.e2e.run_http import (
     WRK_INSTALL,
     AppResult,
@@ -18,12 +19,20 @@ from bench.e2e.run_http import (
     results_table,
     write_report,
 )
-from bench.options import HttpBenchConfig, WebSocketBenchConfig, add_options, from_options
+from bench.options import (
+    H2BenchConfig,
+    HttpBenchConfig,
+    WebSocketBenchConfig,
+    add_options,
+    from_options,
+)
 
 PARSER_TIMINGS = pytest.StashKey[dict[tuple[str, str], float]]()
 HTTP_RESULTS = pytest.StashKey[list[AppResult]]()
-# Prefixes of the end-to-end options on pytest's command line: --http-rounds, --ws-rounds.
+# Prefixes of the end-to-end options on pytest's command line: --http-rounds, --h2-rounds,
+# --ws-rounds.
 HTTP = "http-"
+H2 = "h2-"
 WEBSOCKET = "ws-"
 # ours / httptools on the browser GET we aim for.
 PARSER_GOAL = 0.5
@@ -38,6 +47,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         prefix=HTTP,
     )
     add_options(
+        H2BenchConfig,
+        parser.getgroup(
+            "fastasgi-h2", "end-to-end HTTP/2 benchmark (bench/e2e/run_h2.py)"
+        ).addoption,
+        prefix=H2,
+    )
+    add_options(
         WebSocketBenchConfig,
         parser.getgroup(
             "fastasgi-websocket", "end-to-end WebSocket benchmark (bench/e2e/run_websocket.py)"
@@ -48,6 +64,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def http_config(config: pytest.Config) -> HttpBenchConfig:
     bench_config = from_options(HttpBenchConfig, config.option, prefix=HTTP)
+    try:
+        bench_config.validate()
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return bench_config
+
+
+def h2_config(config: pytest.Config) -> H2BenchConfig:
+    bench_config = from_options(H2BenchConfig, config.option, prefix=H2)
     try:
         bench_config.validate()
     except ValueError as exc:
@@ -79,11 +104,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     bench_config = http_config(config)
     one_app = HttpBenchConfig(**{**vars(bench_config), "apps": bench_config.apps[:1]})
     websocket_bound = websocket_config(config).wall_time_bound()
+    h2_bound = h2_config(config).wall_time_bound()
     for item in items:
         if "http_app" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.timeout(one_app.wall_time_bound()))
         if "websocket_bench" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.timeout(websocket_bound))
+        if "h2_bench" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(h2_bound))
 
 
 @pytest.fixture
@@ -101,6 +129,19 @@ def http_bench(request: pytest.FixtureRequest) -> HttpBenchConfig:
             pytrace=False,
         )
     return http_config(request.config)
+
+
+@pytest.fixture
+def h2_bench(request: pytest.FixtureRequest) -> H2BenchConfig:
+    """The end-to-end HTTP/2 configuration from the --h2-* options; fails when h2load or nghttp
+    is missing."""
+    if shutil.which("h2load") is None or shutil.which("nghttp") is None:
+        pytest.fail(
+            f"the HTTP/2 benchmark needs h2load and nghttp on PATH; install with: "
+            f"{H2LOAD_INSTALL}",
+            pytrace=False,
+        )
+    return h2_config(request.config)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("uvloop", "httptools", "h11", "uvicorn", "granian", "pytest-benchmark")
+PACKAGES = ("uvloop", "httptools", "h11", "uvicorn", "granian", "hypercorn", "pytest-benchmark")
 
 
 def _run(command: list[str]) -> str:

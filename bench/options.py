@@ -1,6 +1,6 @@
 """The options of the end-to-end benchmarks, each defined once.
 
-A field of ``HttpBenchConfig`` or ``WebSocketBenchConfig`` is one option: its default, its help
+A field of ``HttpBenchConfig``, ``H2BenchConfig`` or ``WebSocketBenchConfig`` is one option: its default, its help
 text and its flag. The command-line runners (``python -m bench.e2e.run_http --rounds 5``) and
 pytest (``pytest bench/e2e --http-rounds 5``, options added by bench/conftest.py) both derive their
 flags from these fields and build the same object from what was parsed, so the two ways of running
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.apps import APPS
-from bench.e2e.servers import SERVERS
+from bench.e2e.servers import H2_SERVERS, SERVERS
 from bench.exclusive import WAIT_TIMEOUT
 
 REPORTS = Path(__file__).resolve().parent / "reports"
@@ -29,7 +29,7 @@ REPORTS = Path(__file__).resolve().parent / "reports"
 SERVER_CPU = 0
 CLIENT_CPU = 1
 
-Options = TypeVar("Options", "HttpBenchConfig", "WebSocketBenchConfig")
+Options = TypeVar("Options", "HttpBenchConfig", "H2BenchConfig", "WebSocketBenchConfig")
 
 
 def flag(help: str) -> dict[str, str]:
@@ -129,6 +129,67 @@ class HttpBenchConfig:
     def wall_time_bound(self) -> float:
         """Seconds a whole run may take, for test timeouts: wrk time plus start/stop slack."""
         per_app = len(self.servers) * (self.warmup + self.rounds * self.duration + 2 * 30)
+        return float(len(self.apps) * (per_app + WAIT_TIMEOUT) + 60)
+
+
+def parse_scenario(text: str) -> tuple[int, int]:
+    """``"64x10"``: (64 connections, 10 concurrent streams on each)."""
+    connections, sep, streams = text.partition("x")
+    if not (sep and connections.isdigit() and streams.isdigit()):
+        raise ValueError(f"a scenario is <connections>x<streams>, like 64x10; not {text!r}")
+    if int(connections) < 1 or int(streams) < 1:
+        raise ValueError(f"scenario {text!r}: connections and streams must be >= 1")
+    return int(connections), int(streams)
+
+
+@dataclass
+class H2BenchConfig:
+    """bench/e2e/run_h2.py: requests/s of ``GET /`` over h2c with h2load, every server side by
+    side."""
+
+    servers: list[str] = field(
+        default_factory=lambda: ["fastasgi", "granian", "hypercorn"],
+        metadata=flag("servers; the first is compared with each other one"),
+    )
+    apps: list[str] = field(
+        default_factory=lambda: ["plaintext", "json"], metadata=flag("apps of bench/apps.py")
+    )
+    scenarios: list[str] = field(
+        default_factory=lambda: ["64x10", "1x100"],
+        metadata=flag("h2load loads, <connections>x<concurrent streams per connection>"),
+    )
+    rounds: int = field(
+        default=3,
+        metadata=flag("h2load runs per server, app and scenario, interleaved; the median is "
+                      "reported"),
+    )
+    duration: int = field(default=10, metadata=flag("seconds per h2load run"))
+    warmup: int = field(
+        default=2, metadata=flag("seconds of h2load per server and scenario before the rounds")
+    )
+    pin: bool = field(default=True, metadata=flag("pin the server to CPU 0 and h2load to CPU 1"))
+    report: bool = field(default=True, metadata=flag("write a report to bench/reports/"))
+
+    def validate(self) -> None:
+        _check_servers(self.servers, H2_SERVERS)
+        for name in self.apps:
+            if name not in APPS:
+                raise ValueError(f"unknown app {name!r}; known: {', '.join(APPS)}")
+        if not self.servers or not self.apps or not self.scenarios:
+            raise ValueError("at least one server, one app and one scenario are needed")
+        for scenario in self.scenarios:
+            parse_scenario(scenario)
+        if self.rounds < 1 or self.duration < 1 or self.warmup < 0:
+            raise ValueError("rounds and duration must be >= 1, warmup >= 0")
+
+    def cpus(self) -> tuple[int | None, int | None]:
+        """(server CPU, h2load CPU), or (None, None) when pinning is off or impossible."""
+        return pinned_cpus(self.pin)
+
+    def wall_time_bound(self) -> float:
+        """Seconds a whole run may take, for test timeouts: h2load time plus start/stop slack."""
+        per_scenario = self.warmup + self.rounds * (self.duration + 30)
+        per_app = len(self.servers) * (len(self.scenarios) * per_scenario + 60)
         return float(len(self.apps) * (per_app + WAIT_TIMEOUT) + 60)
 
 

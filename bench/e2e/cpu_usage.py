@@ -68,7 +68,9 @@ def start_time(pid: int) -> int | None:
     return int(stat[stat.rindex(")") + 2 :].split()[19])
 
 
-def _servers_cpu_seconds(roots: set[int]) -> float:
+def servers_cpu_seconds(roots: set[int]) -> float:
+    """User + system CPU seconds the servers started as ``roots`` have used so far (their live
+    processes and threads); a difference of two readings is what they spent in between."""
     table = _process_table()
     return sum(table[pid][2] for pid in server_processes(roots) if pid in table) / _TICK
 
@@ -90,7 +92,7 @@ class CpuSample:
         busy = _machine_busy_seconds()
         if busy is None:
             return None
-        ours = _servers_cpu_seconds(server_pids) + _own_and_children_seconds()
+        ours = servers_cpu_seconds(server_pids) + _own_and_children_seconds()
         return cls(time.monotonic(), busy, ours)
 
 

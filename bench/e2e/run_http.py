@@ -25,8 +25,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import machine
-from bench.e2e.cpu_usage import CpuSample, others_share
-from bench.e2e.servers import ServerProcess, baseline_root, pinned, start_server
+from bench.e2e.cpu_usage import CpuSample, others_share, servers_cpu_seconds
+from bench.e2e.rounds import (
+    cpu_us_text,
+    markdown_table,
+    others_cpu_text,
+    ratio_pairs,
+    ratio_text,
+    round_order,
+    spread,
+)
+from bench.e2e.servers import (
+    ServerProcess,
+    baseline_description,
+    command_for_report,
+    pinned,
+    start_server,
+)
 from bench.exclusive import exclusive_machine
 from bench.options import REPORTS, HttpBenchConfig, add_options, from_options, report_path
 
@@ -47,6 +62,9 @@ class WrkResult:
     socket_errors: int
     # Share of the machine's CPUs other processes used during the run (None: not measurable).
     others_cpu: float | None = None
+    # Server CPU time (user + system, all its processes) per request over the run, in µs: on a
+    # shared machine it moves less than requests/s, which a neighbour's load lowers directly.
+    server_cpu_us: float | None = None
 
     @property
     def clean(self) -> bool:
@@ -127,20 +145,18 @@ class AppResult:
     def median_rps(self, server: str) -> float:
         return statistics.median(r.requests_per_s for r in self.runs[server])
 
+    def median_cpu_us(self, server: str) -> float | None:
+        known = [r.server_cpu_us for r in self.runs[server] if r.server_cpu_us is not None]
+        return statistics.median(known) if known else None
+
     def median_p99_ms(self, server: str) -> float:
         return statistics.median(r.latency_p99_ms for r in self.runs[server])
 
     def spread(self, server: str) -> float:
-        """(max - min) / median of the rounds: how much the machine moved under this server."""
-        rps = [r.requests_per_s for r in self.runs[server]]
-        return (max(rps) - min(rps)) / statistics.median(rps)
+        return spread([r.requests_per_s for r in self.runs[server]])
 
     def others_cpu(self, server: str) -> str:
-        """Median and max share of the CPUs that other processes used during the rounds."""
-        shares = [r.others_cpu for r in self.runs[server] if r.others_cpu is not None]
-        if not shares:
-            return "n/a"
-        return f"{statistics.median(shares):.0%} ({max(shares):.0%})"
+        return others_cpu_text([r.others_cpu for r in self.runs[server]])
 
     def errors(self, server: str) -> int:
         return sum(r.non_2xx + r.socket_errors for r in self.runs[server])
@@ -175,11 +191,14 @@ def _run_app_exclusive(
         groups = {s.process.pid for s in started}  # each server leads its own process group
         machine_cpus = os.cpu_count() or 1
         for round_index in range(config.rounds):
-            first = round_index % len(started)
-            for server in started[first:] + started[:first]:
+            for server in round_order(started, round_index):
                 before = CpuSample.take(groups)
+                server_before = servers_cpu_seconds({server.process.pid})
                 result = run_wrk(server.url, config, config.duration, wrk_cpu)
+                server_after = servers_cpu_seconds({server.process.pid})
                 result.others_cpu = others_share(before, CpuSample.take(groups), machine_cpus)
+                if result.requests:
+                    result.server_cpu_us = (server_after - server_before) / result.requests * 1e6
                 runs[server.name].append(result)
                 failures = (
                     ""
@@ -189,6 +208,7 @@ def _run_app_exclusive(
                 progress(
                     f"{app} round {round_index + 1}/{config.rounds} {server.name}: "
                     f"{result.requests_per_s:,.0f} req/s, "
+                    f"{cpu_us_text(result.server_cpu_us)} µs CPU/request, "
                     f"p99 {result.latency_p99_ms:.2f} ms{failures}"
                 )
                 if server.process.poll() is not None:
@@ -200,11 +220,6 @@ def _run_app_exclusive(
         logs.cleanup()
 
 
-def ratio_pairs(servers: list[str]) -> list[tuple[str, str]]:
-    """The ratios a report shows: the first server listed against each of the others."""
-    return [(servers[0], other) for other in servers[1:]]
-
-
 def results_table(results: list[AppResult], servers: list[str]) -> str:
     """A Markdown table: median req/s per server and app, and the ratios."""
     pairs = ratio_pairs(servers)
@@ -214,17 +229,34 @@ def results_table(results: list[AppResult], servers: list[str]) -> str:
         row = [result.app, *(f"{result.median_rps(s):,.0f}" for s in servers)]
         row += [f"{result.median_rps(a) / result.median_rps(b):.2f}" for a, b in pairs]
         rows.append(row)
-    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+    return markdown_table(rows)
+
+
+def cpu_table(results: list[AppResult], servers: list[str]) -> str:
+    """Median server CPU µs per request, and how many times the first server's each other's is
+    (above 1: the first spends less)."""
+    pairs = ratio_pairs(servers)
+    header = ["app", *(f"{s} µs" for s in servers), *(f"{b}/{a}" for a, b in pairs)]
+    rows = [header, ["---"] + ["---:"] * (len(header) - 1)]
+    for result in results:
+        row = [result.app, *(cpu_us_text(result.median_cpu_us(s)) for s in servers)]
+        row += [ratio_text(result.median_cpu_us(b), result.median_cpu_us(a)) for a, b in pairs]
+        rows.append(row)
+    return markdown_table(rows)
 
 
 def detail_table(results: list[AppResult], servers: list[str]) -> str:
     rows = [
-        ["app", "server", "req/s per round", "spread", "median p99 latency", "errors", "others"],
+        ["app", "server", "req/s (CPU µs/request) per round", "spread", "median p99 latency",
+         "errors", "others"],
         ["---", "---", "---", "---:", "---:", "---:", "---"],
     ]
     for result in results:
         for server in servers:
-            per_round = ", ".join(f"{r.requests_per_s:,.0f}" for r in result.runs[server])
+            per_round = ", ".join(
+                f"{r.requests_per_s:,.0f} ({cpu_us_text(r.server_cpu_us)})"
+                for r in result.runs[server]
+            )
             rows.append(
                 [
                     result.app,
@@ -236,7 +268,7 @@ def detail_table(results: list[AppResult], servers: list[str]) -> str:
                     result.others_cpu(server),
                 ]
             )
-    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+    return markdown_table(rows)
 
 
 def render_report(
@@ -258,9 +290,16 @@ def render_report(
             if server_cpu is not None
             else "No CPU pinning (taskset missing, fewer than two CPUs, or pinning turned off)."
         ),
-        *_baseline_line(config.servers),
+        *baseline_description(config.servers),
         "",
         results_table(results, config.servers),
+        "",
+        (
+            "Server CPU time (user + system, all its processes) per request, in µs, over each "
+            "wrk run; each other server's over the first's (above 1: the first spends less):"
+        ),
+        "",
+        cpu_table(results, config.servers),
         "",
         "## Per round",
         "",
@@ -281,12 +320,7 @@ def render_report(
     ]
     for result in results:
         for server in config.servers:
-            # A report names no machine's paths: the interpreter is "python", the baseline's
-            # "$FASTASGI_BASELINE/.venv/bin/python".
-            line = shlex.join(result.commands[server]).replace(sys.executable, "python")
-            if server == "fastasgi-baseline":
-                line = line.replace(str(baseline_root()), "$FASTASGI_BASELINE")
-            lines.append(line)
+            lines.append(command_for_report(result.commands[server]))
     lines.append(
         shlex.join(wrk_command("http://127.0.0.1:PORT/", config, config.duration, wrk_cpu))
     )
@@ -307,17 +341,6 @@ def _parse_args(argv: list[str] | None) -> HttpBenchConfig:
     return from_options(HttpBenchConfig, parser.parse_args(argv))
 
 
-def _baseline_line(servers: list[str]) -> list[str]:
-    """Which build fastasgi-baseline was, when it ran."""
-    if "fastasgi-baseline" not in servers:
-        return []
-    commit = subprocess.run(
-        ["git", "-C", str(baseline_root()), "log", "-1", "--format=%h %s"],
-        capture_output=True, text=True, check=False,
-    ).stdout.strip()
-    return [f"fastasgi-baseline: the same server built from commit {commit or '(unknown)'}."]
-
-
 def main(argv: list[str] | None = None) -> int:
     config = _parse_args(argv)
     try:
@@ -330,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     results = [run_app(app, config, progress=print) for app in config.apps]
     print()
     print(results_table(results, config.servers))
+    print()
+    print(cpu_table(results, config.servers))
     if config.report:
         path = write_report(render_report(results, config, when), when)
         print(f"\nreport: {path}")

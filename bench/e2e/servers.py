@@ -6,6 +6,7 @@ Each is started in a new session so that stopping it reaches the worker processe
 """
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -42,12 +43,12 @@ def _uvicorn(target: str, port: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", target, *flags.split()]
 
 
-def _granian(target: str, port: int) -> list[str]:
+def _granian(target: str, port: int, http: str = "1") -> list[str]:
     # NOTE: --http 1 because the other two speak HTTP/1.1 only; "auto" would also sniff every
     # connection for an HTTP/2 preface.
     flags = (
         f"--interface asgi --host {HOST} --port {port} --workers 1 --runtime-threads 1"
-        " --loop uvloop --http 1 --no-ws --no-access-log --log-level warning"
+        f" --loop uvloop --http {http} --no-ws --no-access-log --log-level warning"
     )
     return [sys.executable, "-m", "granian", *flags.split(), target]
 
@@ -76,6 +77,49 @@ SERVERS: dict[str, Callable[[str, int], list[str]]] = {
     "uvicorn": _uvicorn,
     "granian": _granian,
 }
+
+
+# HTTP/2 over cleartext (h2c), the client speaking HTTP/2 from its first byte ("prior knowledge").
+# fastasgi serves it on its plain port by default, hypercorn too; granian only with --http 2.
+
+
+def _granian_h2(target: str, port: int) -> list[str]:
+    return _granian(target, port, http="2")
+
+
+def _hypercorn(target: str, port: int) -> list[str]:
+    # One worker on uvloop; hypercorn logs no access by default (no --access-logfile).
+    flags = f"--bind {HOST}:{port} --workers 1 --worker-class uvloop --log-level warning"
+    return [sys.executable, "-m", "hypercorn", *flags.split(), target]
+
+
+H2_SERVERS: dict[str, Callable[[str, int], list[str]]] = {
+    "fastasgi": _fastasgi,
+    "fastasgi-baseline": _fastasgi_baseline,  # a checkout with HTTP/2 (after commit 10fb5ad)
+    "granian": _granian_h2,
+    "hypercorn": _hypercorn,
+}
+
+
+def baseline_description(servers: list[str]) -> list[str]:
+    """A report's line on which build fastasgi-baseline was, when it ran."""
+    if "fastasgi-baseline" not in servers:
+        return []
+    commit = subprocess.run(
+        ["git", "-C", str(baseline_root()), "log", "-1", "--format=%h %s"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()
+    return [f"fastasgi-baseline: the same server built from commit {commit or '(unknown)'}."]
+
+
+def command_for_report(command: list[str]) -> str:
+    """``command`` as a report shows it, naming no machine's paths: the interpreter is "python",
+    the baseline's "$FASTASGI_BASELINE/.venv/bin/python"."""
+    line = shlex.join(command)
+    root = os.environ.get(BASELINE_VARIABLE)
+    if root:
+        line = line.replace(str(Path(root).resolve()), "$FASTASGI_BASELINE")
+    return line.replace(sys.executable, "python")
 
 
 def free_port() -> int:
@@ -197,17 +241,22 @@ class ServerProcess:
 
 
 def start_server(
-    name: str, app: str, cpu: int | None, log_dir: Path | None = None
+    name: str,
+    app: str,
+    cpu: int | None,
+    log_dir: Path | None = None,
+    commands: dict[str, Callable[[str, int], list[str]]] = SERVERS,
 ) -> ServerProcess:
-    """Start server ``name`` serving ``bench.apps`` app ``app`` on a free port, pinned to ``cpu``.
+    """Start server ``name`` of ``commands`` serving ``bench.apps`` app ``app`` on a free port,
+    pinned to ``cpu``.
 
     Returns once the process is spawned; call wait_ready() before sending load."""
-    if name not in SERVERS:
-        raise ValueError(f"unknown server {name!r}; known: {', '.join(SERVERS)}")
+    if name not in commands:
+        raise ValueError(f"unknown server {name!r}; known: {', '.join(commands)}")
     if app not in APPS:
         raise ValueError(f"unknown app {app!r}; known: {', '.join(APPS)}")
     port = free_port()
-    command = pinned(SERVERS[name](f"bench.apps:{APPS[app][0]}", port), cpu)
+    command = pinned(commands[name](f"bench.apps:{APPS[app][0]}", port), cpu)
     log_dir = log_dir or Path(tempfile.gettempdir())
     log_path = log_dir / f"bench-{name}-{app}-{port}.log"
     root = baseline_root() if name == "fastasgi-baseline" else REPO

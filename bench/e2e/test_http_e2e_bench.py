@@ -8,7 +8,8 @@ where bench/conftest.py also writes bench/reports/<date>T<time>-http.md.
 
 from typing import Any
 
-from bench.e2e.run_http import AppResult, HttpBenchConfig, ratio_pairs, run_app
+from bench.e2e.rounds import ratio_pairs
+from bench.e2e.run_http import AppResult, HttpBenchConfig, run_app
 
 
 def test_http_throughput(

@@ -336,7 +336,9 @@ class H2Stream:
             self.protocol.conn.send_headers(self.stream_id, fields, end_stream)
         except ValueError:
             raise ClientDisconnected("the stream is closed") from None
-        self.protocol.flush()
+        # A head goes out with the first DATA frame, and a section that ends the stream with
+        # the other streams' frames (flush_soon); neither waits longer than this loop turn.
+        self.protocol.flush_soon()
 
     async def send_body(self, body: bytes | bytearray | memoryview, end_stream: bool) -> None:
         """Send ``body`` as the client's windows allow, waiting for WINDOW_UPDATEs."""
@@ -357,6 +359,9 @@ class H2Stream:
                 raise ClientDisconnected("the stream is closed") from None
             sent += n
             self.bytes_sent += n
+            if sent >= total and end_stream:
+                protocol.flush_soon()  # the stream's last frame: it can wait for the others'
+                return
             protocol.flush()
             if sent >= total:
                 return
