@@ -265,6 +265,7 @@ class H2Stream:
                 fields = [(b":status", b"103")]
                 fields += [app_field((b"link", link)) for link in message.get("links", ())]
                 self.send_fields(fields, end_stream=False)
+                self.protocol.flush()  # a hint is for the time the app takes before its answer
             return
         if kind == T_TRAILERS:
             await self.send_trailers(message)
