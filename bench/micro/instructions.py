@@ -16,7 +16,9 @@ Cases (inputs from ``parser_inputs.py`` where it has them):
 - ws-text, ws-deflate: a ``WebSocketCodec`` decoding one masked text message and encoding one,
   plain and with permessage-deflate;
 - request: the whole HTTP/1.1 request cycle of ``micro/test_protocol_bench.py`` (``HTTPProtocol``
-  on an in-memory transport, the plaintext app, a turn of a uvloop loop per request).
+  on an in-memory transport, the plaintext app, a turn of a uvloop loop per request);
+- h2-request: the same over HTTP/2: one stream per request (a HEADERS frame with END_STREAM,
+  its field block all indexed, as a client's repeated request is) on one connection.
 
 Needs valgrind on PATH. Usage:
 
@@ -107,6 +109,51 @@ def _request_case() -> Callable[[], None]:
     return run
 
 
+def _h2_request_case() -> Callable[[], None]:
+    import asyncio
+
+    import h2.config
+    import h2.connection
+    import uvloop
+
+    from bench.micro.test_protocol_bench import MemoryTransport, _fastasgi_protocol
+
+    client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    client.initiate_connection()
+    # A connection window that no run of responses uses up.
+    client.increment_flow_control_window(2**31 - 1 - 65535)
+    fields = [(":method", "GET"), (":scheme", "http"), (":path", "/"),
+              (":authority", "127.0.0.1:8000"), ("user-agent", "bench"), ("accept", "*/*")]
+    client.send_headers(1, fields, end_stream=True)
+    opening = client.data_to_send()
+    client.send_headers(3, fields, end_stream=True)
+    repeated_block = client.data_to_send()[9:]  # every later request's block is the same
+
+    loop = uvloop.new_event_loop()
+    transport = MemoryTransport()
+    http = _fastasgi_protocol(loop)
+    loop.run_until_complete(asyncio.sleep(0))
+    http.connection_made(transport)
+    next_stream = [3]
+
+    async def one(data: bytes) -> None:
+        before = transport.written
+        (transport.protocol or http).data_received(data)
+        while transport.written == before:
+            await asyncio.sleep(0)
+
+    loop.run_until_complete(one(opening))
+
+    def run() -> None:
+        stream_id = next_stream[0]
+        next_stream[0] += 2
+        frame = (len(repeated_block).to_bytes(3, "big") + b"\x01\x05"
+                 + stream_id.to_bytes(4, "big") + repeated_block)
+        loop.run_until_complete(one(frame))
+
+    return run
+
+
 def _client_frame(payload: bytes, rsv1: bool) -> bytes:
     """A masked, final text frame of under 126 bytes, as a client sends it."""
     mask = b"\x9a\x4e\x13\xd7"
@@ -151,6 +198,7 @@ def _cases() -> dict[str, Callable[[], Callable[[], None]]]:
         "ws-text": lambda: _websocket_case(False),
         "ws-deflate": lambda: _websocket_case(True),
         "request": _request_case,
+        "h2-request": _h2_request_case,
     }
 
 
