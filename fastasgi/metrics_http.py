@@ -19,7 +19,9 @@ from typing import Protocol
 
 from fastasgi.metrics_text import CONTENT_TYPE
 
-__all__ = ["MAX_HEAD_BYTES", "READ_SECONDS", "ProbeSource", "answer", "start_metrics_server"]
+__all__ = [
+    "MAX_CLIENTS", "MAX_HEAD_BYTES", "READ_SECONDS", "ProbeSource", "answer", "start_metrics_server",
+]
 
 logger = logging.getLogger("fastasgi.error")
 
@@ -27,6 +29,8 @@ logger = logging.getLogger("fastasgi.error")
 MAX_HEAD_BYTES = 8192
 # Seconds a client gets to send its request head, and to take the answer.
 READ_SECONDS = 5.0
+# Clients served at once; more are closed as soon as they are accepted.
+MAX_CLIENTS = 16
 
 PATHS = (b"/metrics", b"/healthz", b"/readyz")
 REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
@@ -90,7 +94,14 @@ def response(status: int, body: str, content_type: str = "text/plain; charset=ut
 async def start_metrics_server(source: ProbeSource, host: str, port: int) -> asyncio.Server:
     """Serve the metrics port from the running event loop (a server without a supervisor)."""
 
+    active = 0
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal active
+        if active >= MAX_CLIENTS:
+            writer.close()
+            return
+        active += 1
         try:
             try:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_SECONDS)
@@ -104,6 +115,7 @@ async def start_metrics_server(source: ProbeSource, host: str, port: int) -> asy
         except (asyncio.TimeoutError, ConnectionError):
             pass
         finally:
+            active -= 1
             writer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), READ_SECONDS)

@@ -17,6 +17,7 @@ import socket
 from typing import Any
 
 from fastasgi.metrics_http import (
+    MAX_CLIENTS,
     MAX_HEAD_BYTES,
     READ_SECONDS,
     ProbeSource,
@@ -25,11 +26,10 @@ from fastasgi.metrics_http import (
     response,
 )
 
-__all__ = ["MAX_CLIENTS", "MetricsServer"]
+__all__ = ["MetricsServer"]
 
 logger = logging.getLogger("fastasgi.error")
 
-MAX_CLIENTS = 16
 # Connections taken from the listen queue per wake-up, so a flood cannot hold the loop.
 ACCEPTS_PER_WAKE = 16
 
@@ -114,6 +114,11 @@ class MetricsServer:
     def _reply(self, client: socket.socket, data: bytes) -> None:
         with contextlib.suppress(OSError):
             client.send(data)
+            # Read what else the client sent (a head too large, say), as far as it is there:
+            # closing on unread input makes the kernel send RST, which can destroy the answer.
+            for _ in range(4):
+                if not client.recv(MAX_HEAD_BYTES):
+                    break
         self._drop(client)
 
     def _drop(self, client: socket.socket) -> None:

@@ -275,6 +275,12 @@ def test_one_process_without_supervisor_serves_the_same_port(tmp_path: Path) -> 
         assert page.value("fastasgi_request_duration_seconds_count") == 5
         assert "fastasgi_worker_restarts" not in page.families
         assert get(metrics_port, "/nope")[0] == 404
+        assert get(metrics_port, "/metrics", "POST")[0] == 405
+        assert fetch(metrics_port, b"hello there\r\n\r\n")[0] == 400
+        huge = b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n"
+        assert fetch(metrics_port, huge)[0] == 431
+        with socket.create_connection(("127.0.0.1", metrics_port), timeout=10):
+            assert get(metrics_port, "/healthz")[0] == 200   # a silent client holds up nobody
         server.send_signal(signal.SIGTERM)
         assert server.wait(15) == 0
     finally:
