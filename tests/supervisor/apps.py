@@ -88,7 +88,14 @@ async def failing_when_marked(scope: dict[str, Any], receive: Any, send: Any) ->
 
 
 async def answering(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """``app``, plus: /status?CODE answers CODE, /fail raises (a 500 from the server)."""
+    """``app``, plus: /status?CODE answers CODE, /fail raises (a 500 from the server), and a
+    WebSocket is accepted and echoed."""
+    if scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        while (message := await receive())["type"] == "websocket.receive":
+            await send({"type": "websocket.send", "text": message.get("text") or ""})
+        return
     if scope["type"] == "http" and scope["path"] == "/status":
         status = int(scope["query_string"])
         await send({"type": "http.response.start", "status": status,

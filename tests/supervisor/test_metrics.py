@@ -285,3 +285,47 @@ def test_one_process_without_supervisor_serves_the_same_port(tmp_path: Path) -> 
         assert server.wait(15) == 0
     finally:
         server.stop()
+
+
+def test_websocket_and_http2_connections_are_counted_by_protocol() -> None:
+    import h2.config
+    import h2.connection
+    import h2.events
+
+    metrics_port = free_port()
+    command = [sys.executable, "-m", "fastasgi", f"{APPS}:answering", "--port", "0",
+               "--no-access-log", "--metrics-port", str(metrics_port)]
+    server = Supervised(command)
+    try:
+        port = server.wait_for_port()
+        ws = socket.create_connection(("127.0.0.1", port), timeout=10)
+        h2_sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            ws.sendall(b"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n"
+                       b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                       b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+            assert read_response(ws)[0] == 101
+            client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+            client.initiate_connection()
+            client.send_headers(1, [(":method", "GET"), (":path", "/"), (":scheme", "http"),
+                                    (":authority", "t")], end_stream=True)
+            h2_sock.sendall(client.data_to_send())
+            ended = False
+            while not ended:
+                data = h2_sock.recv(65536)
+                assert data, "the HTTP/2 connection closed"
+                events = client.receive_data(data)
+                ended = any(isinstance(e, h2.events.StreamEnded) for e in events)
+                h2_sock.sendall(client.data_to_send())
+            page = scrape(metrics_port)
+            assert page.value("fastasgi_connections_open", protocol="websocket") == 1
+            assert page.value("fastasgi_connections_open", protocol="h2") == 1
+            assert page.value("fastasgi_connections_open", protocol="http") == 0
+            # The HTTP/2 request counts like any other; the WebSocket session is no request.
+            assert page.total("fastasgi_requests_total") == 1
+            assert page.value("fastasgi_requests_total", method="GET", status_class="2xx") == 1
+        finally:
+            ws.close()
+            h2_sock.close()
+    finally:
+        server.stop()
