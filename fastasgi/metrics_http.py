@@ -17,6 +17,7 @@ import contextlib
 import logging
 from typing import Protocol
 
+from fastasgi.errors import ConfigError
 from fastasgi.metrics_text import CONTENT_TYPE
 
 __all__ = [
@@ -120,4 +121,11 @@ async def start_metrics_server(source: ProbeSource, host: str, port: int) -> asy
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), READ_SECONDS)
 
-    return await asyncio.start_server(handle, host, port, limit=MAX_HEAD_BYTES)
+    try:
+        return await asyncio.start_server(handle, host, port, limit=MAX_HEAD_BYTES)
+    except OSError as exc:
+        raise cannot_listen(host, port, exc) from None
+
+
+def cannot_listen(host: str, port: int, exc: OSError) -> ConfigError:
+    return ConfigError(f"--metrics-port: cannot listen on {host}:{port}: {exc.strerror or exc}")

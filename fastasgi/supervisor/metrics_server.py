@@ -22,6 +22,7 @@ from fastasgi.metrics_http import (
     READ_SECONDS,
     ProbeSource,
     answer,
+    cannot_listen,
     head_end,
     response,
 )
@@ -46,9 +47,9 @@ class MetricsServer:
             listener.bind((host, port))
             listener.listen(MAX_CLIENTS)
             listener.setblocking(False)
-        except OSError:
+        except OSError as exc:
             listener.close()
-            raise
+            raise cannot_listen(host, port, exc) from None
         self.listener = listener
         self.address = listener.getsockname()[:2]
         # Each client socket -> (what it sent so far, the time by which its head must be in).

@@ -329,3 +329,20 @@ def test_websocket_and_http2_connections_are_counted_by_protocol() -> None:
             h2_sock.close()
     finally:
         server.stop()
+
+
+def test_a_metrics_port_in_use_is_a_clear_error_with_and_without_supervisor() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        for workers in ("1", "2"):
+            command = [sys.executable, "-m", "fastasgi", f"{APPS}:answering", "--port", "0",
+                       "--workers", workers, "--metrics-port", str(port)]
+            server = Supervised(command)
+            try:
+                assert server.wait(30) == 1, server.log
+            finally:
+                server.stop()
+            assert f"error: --metrics-port: cannot listen on 127.0.0.1:{port}" in server.log
+            assert "Traceback" not in server.log
