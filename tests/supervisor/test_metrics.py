@@ -346,3 +346,22 @@ def test_a_metrics_port_in_use_is_a_clear_error_with_and_without_supervisor() ->
                 server.stop()
             assert f"error: --metrics-port: cannot listen on 127.0.0.1:{port}" in server.log
             assert "Traceback" not in server.log
+
+
+def test_a_hung_worker_and_an_old_one_are_counted_with_their_reasons() -> None:
+    with with_metrics("--timeout-worker-healthcheck", "1") as (server, metrics_port):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as blocked:
+            blocked.sendall(b"GET /block?60 HTTP/1.1\r\nHost: t\r\n\r\n")
+            page = wait_for_page(
+                server, metrics_port,
+                lambda page: page.value("fastasgi_worker_restarts_total", reason="heartbeat") == 1,
+                "the hung worker counted",
+            )
+        assert page.value("fastasgi_worker_restarts_total", reason="died") == 0
+        assert "sent no heartbeat for 1 s; killing it" in server.log
+    with with_metrics("--workers-lifetime", "1") as (server, metrics_port):
+        wait_for_page(
+            server, metrics_port,
+            lambda page: page.value("fastasgi_worker_restarts_total", reason="lifetime") >= 2,
+            "workers replaced for their lifetime",
+        )
