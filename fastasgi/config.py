@@ -554,6 +554,17 @@ class Config:
         uvicorn=True,
     )
 
+    # -- metrics ---------------------------------------------------------------------------
+    metrics_port: int | None = setting(
+        None, "Metrics", "Serve Prometheus metrics (/metrics) and the health probes /healthz "
+        "and /readyz on this TCP port; with workers, the supervisor serves the sum over them. "
+        "Off when not given.", kind=int, minimum=0, maximum=65535, metavar="PORT",
+        default_text="off",
+    )
+    metrics_host: str = setting(
+        "127.0.0.1", "Metrics", "Address the --metrics-port listens on.",
+    )
+
     _max_requests: tuple[int, int | None] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -90,7 +90,7 @@ def serve(config: Config) -> int:
     app = load_app(config)
     sockets = bind_sockets(config)
     try:
-        return Server(config, app).run(sockets=sockets)
+        return Server(config, app, serve_metrics=True).run(sockets=sockets)
     finally:
         _close(sockets, config.uds)
 

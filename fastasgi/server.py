@@ -34,10 +34,14 @@ HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 class Server:
     """Serves ``config``'s app on ``sockets`` (bound from the config when not given)."""
 
-    def __init__(self, config: Config, app: Any = None) -> None:
+    def __init__(self, config: Config, app: Any = None, serve_metrics: bool = False) -> None:
         self.config = config
         # The app to serve, already loaded by the caller, or None: serve() loads it.
         self.app = app
+        # Serve --metrics-port from this process: true when no supervisor does (one worker).
+        # Under a supervisor a worker only counts, and sends its counts with its heartbeat.
+        self.serve_metrics = serve_metrics and config.metrics_port is not None
+        self.metrics_listener: asyncio.Server | None = None
         self.should_exit = False
         self.force_exit = False
         self.started = threading.Event()
@@ -78,6 +82,20 @@ class Server:
             logger=logger,
         )
         logger.info("Started server process [%d]", os.getpid())
+        if self.serve_metrics:
+            # Before lifespan startup, so that /readyz can say "not yet" while it runs.
+            await self._start_metrics()
+        try:
+            return await self._serve_app(state, lifespan, sockets, ssl_context)
+        finally:
+            if self.metrics_listener is not None:
+                self.metrics_listener.close()
+                await self.metrics_listener.wait_closed()
+
+    async def _serve_app(self, state: ServerState, lifespan: Any,
+                         sockets: list[socket.socket] | None, ssl_context: Any) -> int:
+        config = self.config
+        loop = asyncio.get_running_loop()
         if not await lifespan.startup():
             return 3
         state.lifespan_state = lifespan.state
@@ -105,6 +123,36 @@ class Server:
             self._restore_signal_handlers(loop)
             logger.info("Finished server process [%d]", os.getpid())
         return 0
+
+    # -- the metrics port without a supervisor ---------------------------------------------
+
+    async def _start_metrics(self) -> None:
+        from fastasgi.metrics_http import start_metrics_server
+
+        host, port = self.config.metrics_host, self.config.metrics_port
+        assert port is not None
+        self.metrics_listener = await start_metrics_server(self, host, port)
+        name = self.metrics_listener.sockets[0].getsockname()
+        logger.info("Metrics on http://%s:%d/metrics (probes: /healthz, /readyz)",
+                    f"[{name[0]}]" if ":" in name[0] else name[0], name[1])
+
+    def metrics_text(self) -> str:
+        from fastasgi.metrics import EMPTY_SNAPSHOT
+        from fastasgi.metrics_text import render
+
+        state = self.state
+        if state is None or state.metrics is None:
+            return render(EMPTY_SNAPSHOT)
+        return render(state.metrics.snapshot(state.total_requests, state.connections))
+
+    def healthy(self) -> bool:
+        """/healthz: the event loop answers (it does, to be asked) and the server is not
+        stopping."""
+        return not self.should_exit
+
+    def ready(self) -> bool:
+        """/readyz: lifespan startup is over and the sockets accept, until the server stops."""
+        return self.started.is_set() and not self.should_exit
 
     def handle_exit(self, sig: int | None = None, frame: Any = None) -> None:
         """First signal: stop gracefully. Second: stop now."""

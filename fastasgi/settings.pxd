@@ -42,3 +42,4 @@ cdef class ConnectionSettings:
     cdef readonly long long max_requests        # 0: no limit (jitter already drawn)
     cdef readonly bint access_log               # on, and the access logger would emit
     cdef readonly str access_log_format         # None: uvicorn's line
+    cdef readonly bint metrics                  # count for --metrics-port

@@ -56,13 +56,14 @@ class ConnectionSettings:
     max_requests: int
     access_log: bool
     access_log_format: str | None
+    metrics: bool
     def __init__(
         self, *, http: HTTPLimits, response: ResponseDefaults,
         websocket: WebSocketSettings | None, h2: H2Settings | None, serves_http1: bool,
         tls_server_cert: str | None, timeout_keep_alive: float,
         timeout_header_read: float, root_path: str, proxy_headers: bool,
         forwarded_allow_ips: Any, limit_concurrency: int, max_requests: int, access_log: bool,
-        access_log_format: str | None,
+        access_log_format: str | None, metrics: bool = ...,
     ) -> None: ...
     @classmethod
     def from_config(cls, config: Any) -> ConnectionSettings: ...

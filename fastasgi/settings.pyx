@@ -109,7 +109,7 @@ cdef class ConnectionSettings:
                  str tls_server_cert, double timeout_keep_alive,
                  double timeout_header_read, str root_path not None, bint proxy_headers,
                  forwarded_allow_ips, Py_ssize_t limit_concurrency, long long max_requests,
-                 bint access_log, str access_log_format):
+                 bint access_log, str access_log_format, bint metrics=False):
         self.http = http
         self.response = response
         self.websocket = websocket
@@ -128,6 +128,7 @@ cdef class ConnectionSettings:
         self.max_requests = max_requests
         self.access_log = access_log
         self.access_log_format = access_log_format
+        self.metrics = metrics
 
     @classmethod
     def from_config(cls, config):
@@ -153,4 +154,5 @@ cdef class ConnectionSettings:
             access_log=config.access_log
             and logging.getLogger("fastasgi.access").isEnabledFor(logging.INFO),
             access_log_format=config.access_log_format,
+            metrics=config.metrics_port is not None,
         )

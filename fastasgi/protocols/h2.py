@@ -101,6 +101,9 @@ class H2Protocol(Connection):
     # -- asyncio.Protocol ------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        metrics = self.state.metrics
+        if metrics is not None:
+            metrics.received_bytes += len(data)
         if self.closed:
             return  # lingering after our FIN: drop it
         conn = self.conn
@@ -166,7 +169,7 @@ class H2Protocol(Connection):
         state = self.state
         stream = H2Stream(self, stream_id, head, end_stream, content_length)
         self.streams[stream_id] = stream
-        if state.access_timed:
+        if state.requests_timed:
             stream.started_at = perf_counter()
         state.total_requests += 1
         max_requests = state.settings.max_requests
@@ -270,6 +273,9 @@ class H2Protocol(Connection):
     def flush(self) -> None:
         data = self.conn.data_to_send()
         if data and not self.closed:
+            metrics = self.state.metrics
+            if metrics is not None:
+                metrics.sent_bytes += len(data)
             self.transport.write(data)
 
     def flush_soon(self) -> None:

@@ -400,6 +400,8 @@ class H2Stream:
             return
         self.logged = True
         state = self.protocol.state
+        if state.metrics is not None:
+            state.metrics.request_finished(self.head.method, self.status_sent, self.started_at)
         if state.settings.access_log:
             state.log_access(self.protocol.client, self.head, self.status_sent,
                              self.disconnected, self, self.started_at)
@@ -426,4 +428,9 @@ class H2Stream:
             self.respond_error(500)
         else:
             self.disconnected = True
+            metrics = protocol.state.metrics
+            if metrics is not None and not self.logged:
+                # Cut off mid-response: no access-log line, but the request did end.
+                self.logged = True
+                metrics.request_finished(self.head.method, self.status_sent, self.started_at)
             protocol.reset_stream(self, ErrorCode.INTERNAL_ERROR)

@@ -76,7 +76,7 @@ cdef class RequestCycle:
     cdef long waiting_since    # tick at which receive() began to wait
     cdef object task
     cdef dict scope
-    cdef double started_at     # perf_counter() at the head, read only when state.access_timed
+    cdef double started_at     # perf_counter() at the head, read only when state.requests_timed
     cdef bint trailers_promised  # http.response.start said trailers will follow the body
     cdef list trailer_fields   # trailers given with more_trailers, not yet written
 
@@ -90,6 +90,7 @@ cdef class RequestCycle:
     cdef object send_extension(self, object kind, dict message)
     cdef void respond_error(self, int status, str message)
     cdef void log_access(self)
+    cdef void count_finished(self, int status)
     cdef void forget_task(self)
     cdef void app_returned(self)
     cdef void abandoned(self)

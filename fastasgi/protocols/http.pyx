@@ -21,6 +21,7 @@ from fastasgi._parser cimport RequestParser, RequestHead
 from fastasgi._serializer cimport ResponseEncoder, early_hints, error_response
 from fastasgi.protocols.connection cimport (
     Connection, accepts_trailers, extensions_for, log_app_exception)
+from fastasgi.protocols.metrics cimport RequestMetrics
 from fastasgi.protocols.state cimport ServerState
 from fastasgi.protocols.awaitables cimport DONE
 
@@ -126,6 +127,9 @@ cdef class HTTPProtocol(Connection):
         return True
 
     def data_received(self, data):
+        cdef RequestMetrics metrics = self.state.metrics
+        if metrics is not None:
+            metrics.received_bytes += len(data)
         if self.closed:
             return  # lingering after our FIN: drop it
         if self.sniffing:
@@ -239,7 +243,7 @@ cdef class HTTPProtocol(Connection):
         cycle.expect_continue = head.expect_continue
         cycle.keep_alive = head.keep_alive and not state.shutting_down
         cycle.scope = scope
-        if state.access_timed:
+        if state.requests_timed:
             cycle.started_at = perf_counter()
         self.cycle = cycle
         self.phase = ACTIVE
@@ -338,7 +342,7 @@ cdef class HTTPProtocol(Connection):
         """Answer a request we will not run, and close."""
         logger.debug("Invalid HTTP request from %s: %s", self.client_label, message)
         if not self.closed:
-            self.transport.write(error_response(status, message))
+            self.write(error_response(status, message))
             self.close_gracefully()
 
     cdef void body_failed(self, RequestCycle cycle, int status, str message):
@@ -352,7 +356,7 @@ cdef class HTTPProtocol(Connection):
             self.abort()
             return
         cycle.status_sent = status
-        self.transport.write(error_response(status, message))
+        self.write(error_response(status, message))
         cycle.disconnect()
         self.close_gracefully()
         if not cycle.running:
@@ -419,7 +423,11 @@ cdef class HTTPProtocol(Connection):
     # -- writing -------------------------------------------------------------------------
 
     cdef void write(self, bytes data):
+        cdef RequestMetrics metrics
         if not self.closed:
+            metrics = self.state.metrics
+            if metrics is not None:
+                metrics.sent_bytes += len(data)
             self.transport.write(data)
 
 
@@ -621,12 +629,21 @@ cdef class RequestCycle:
 
     cdef void log_access(self):
         """One access-log line per request, when it ends: a request the client abandoned is
-        logged too, with the status that went out (0: none) and marked as disconnected."""
+        logged too, with the status that went out (0: none) and marked as disconnected.
+        The request is counted in the metrics here as well, whether or not it is logged."""
         cdef HTTPProtocol protocol = self.protocol
+        self.count_finished(self.status_sent)
         if protocol.state.settings.access_log:
             protocol.state.log_access(
                 protocol.client, self.head, self.status_sent,
                 self.disconnected or protocol.peer_eof, self.encoder, self.started_at)
+
+    cdef void count_finished(self, int status):
+        """Count the request as ended in the metrics (--metrics-port), once: from log_access,
+        or where the app ended with its response cut off, which is not logged."""
+        cdef RequestMetrics metrics = self.protocol.state.metrics
+        if metrics is not None:
+            metrics.request_finished(self.head.method, status, self.started_at)
 
     # -- how the app ended -----------------------------------------------------------------
 
@@ -648,6 +665,7 @@ cdef class RequestCycle:
             self.respond_error(500, "Internal Server Error")
         else:
             logger.error("ASGI callable returned without completing response.")
+            self.count_finished(self.encoder.status)
             self.protocol.abort()
 
     cdef void abandoned(self):
@@ -672,4 +690,5 @@ cdef class RequestCycle:
             # client can still get a clean 500.
             self.respond_error(500, "Internal Server Error")
         else:
+            self.count_finished(self.encoder.status)
             self.protocol.abort()

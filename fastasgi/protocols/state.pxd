@@ -1,5 +1,6 @@
 # cython: language_level=3
 
+from fastasgi.protocols.metrics cimport RequestMetrics
 from fastasgi.settings cimport ConnectionSettings
 
 
@@ -20,7 +21,9 @@ cdef class ServerState:
     cdef list trusted_networks
     cdef bint trust_all
     cdef readonly object access_format   # an AccessLogFormat, or None: uvicorn's line
-    cdef readonly bint access_timed      # the format shows durations: cycles read the clock
+    cdef readonly bint access_timed      # the format shows durations
+    cdef readonly bint requests_timed    # a duration is logged or counted: cycles read the clock
+    cdef readonly RequestMetrics metrics  # None unless --metrics-port
     cdef readonly bint log_trace
     cdef object access_logger
 

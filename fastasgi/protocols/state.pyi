@@ -3,6 +3,7 @@
 import asyncio
 from typing import Any
 
+from fastasgi.protocols.metrics import RequestMetrics
 from fastasgi.settings import ConnectionSettings
 
 TICK_SECONDS: float
@@ -21,6 +22,8 @@ class ServerState:
     header_read_ticks: int
     access_format: Any
     access_timed: bool
+    requests_timed: bool
+    metrics: RequestMetrics | None
     log_trace: bool
     def __init__(
         self, loop: asyncio.AbstractEventLoop, app: Any, settings: ConnectionSettings

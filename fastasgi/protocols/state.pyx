@@ -8,6 +8,7 @@ from ipaddress import ip_address, ip_network
 from cpython.bytes cimport PyBytes_GET_SIZE
 
 from fastasgi._parser cimport RequestHead
+from fastasgi.protocols.metrics cimport RequestMetrics
 from fastasgi.access import AccessLogFormat, status_text
 from fastasgi.logging import TRACE
 from fastasgi.settings cimport ConnectionSettings
@@ -38,6 +39,9 @@ cdef class ServerState:
             self.access_format = AccessLogFormat(settings.access_log_format)
             # Decided once here: without a duration in the format no request reads the clock.
             self.access_timed = settings.access_log and self.access_format.needs_timing
+        if settings.metrics:
+            self.metrics = RequestMetrics()
+        self.requests_timed = self.access_timed or self.metrics is not None
         self.log_trace = logging.getLogger("fastasgi.error").isEnabledFor(TRACE)
 
     cpdef tuple forwarded(self, list headers, object client, str scheme):

@@ -139,6 +139,9 @@ class WebSocketProtocol(Connection):
     # -- asyncio.Protocol ------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        metrics = self.state.metrics
+        if metrics is not None:
+            metrics.received_bytes += len(data)
         if self.closed:
             return  # after our FIN, or a refusal: drop it
         codec = self.codec
@@ -295,12 +298,12 @@ class WebSocketProtocol(Connection):
             if text is not None:
                 if type(text) is not str:
                     raise TypeError("ASGI send: 'text' must be str")
-                self.transport.write(codec.encode_text(text))
+                self.transport_write(codec.encode_text(text))
             else:
                 data = message.get("bytes")
                 if not isinstance(data, (bytes, bytearray, memoryview)):
                     raise TypeError("ASGI send: 'websocket.send' needs 'text' or 'bytes'")
-                self.transport.write(codec.encode_binary(data))
+                self.transport_write(codec.encode_binary(data))
             if self.writing_paused:
                 return self.drain()
             return DONE
@@ -349,7 +352,7 @@ class WebSocketProtocol(Connection):
         headers.extend(field for field in defaults.headers if field[0] not in names)
         self.handshake = ACCEPTED
         self.codec = WebSocketCodec(max_size=self.settings.max_size, deflate=agreed)
-        self.transport.write(encode_switching_protocols(headers))
+        self.transport_write(encode_switching_protocols(headers))
         self.log_access(101)
         self.schedule_ping()
         if self.pending:
@@ -384,7 +387,7 @@ class WebSocketProtocol(Connection):
         data = encoder.body(body, more)
         if data:
             self.denial_sent = True
-            self.transport.write(data)
+            self.transport_write(data)
         if not more:
             self.log_access(encoder.status)
             self.disconnect(1000, "")
@@ -446,7 +449,7 @@ class WebSocketProtocol(Connection):
         except WebSocketClosed:
             return
         self.close_sent = True
-        self.transport.write(frame)
+        self.transport_write(frame)
         self.close_handle = self.loop.call_later(CLOSE_TIMEOUT, self.abort)
         if self.reading_paused:
             self.pump()  # reads on until the peer's close frame
@@ -466,7 +469,7 @@ class WebSocketProtocol(Connection):
         encoder = self.response_encoder()
         fields = [(b"content-type", b"text/plain; charset=utf-8"), *headers]
         encoder.start(status, fields, keep_alive=False)
-        self.transport.write(encoder.body((message + "\n").encode("utf-8", "replace"), False))
+        self.transport_write(encoder.body((message + "\n").encode("utf-8", "replace"), False))
         # The app refused (403) or never answered: no WebSocket, so no close code either.
         self.disconnect(1006, "")
         self.close_transport()
@@ -493,7 +496,7 @@ class WebSocketProtocol(Connection):
         self.ping_handle = None
         if self.closed or self.close_sent or codec is None:
             return
-        self.transport.write(codec.encode_ping(b""))
+        self.transport_write(codec.encode_ping(b""))
         if self.settings.ping_timeout and self.pong_deadline is None:
             self.pong_deadline = self.loop.call_later(self.settings.ping_timeout,
                                                       self.ping_timed_out)
@@ -510,7 +513,15 @@ class WebSocketProtocol(Connection):
 
     def write(self, data: bytes) -> None:
         if data and not self.closed:
-            self.transport.write(data)
+            self.transport_write(data)
+
+    def transport_write(self, data: bytes) -> None:
+        """Every byte this connection writes goes through here, to be counted for
+        --metrics-port."""
+        metrics = self.state.metrics
+        if metrics is not None:
+            metrics.sent_bytes += len(data)
+        self.transport.write(data)
 
     def response_encoder(self) -> ResponseEncoder:
         return ResponseEncoder(self.state.settings.response)

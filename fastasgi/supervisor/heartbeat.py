@@ -1,11 +1,13 @@
 """What a worker tells its supervisor, over a one-way pipe, and the task that tells it.
 
-Each message is one byte. The worker's event loop sends BEAT every second (four times per
-``--timeout-worker-healthcheck`` when that is shorter than 4 s), so a silent pipe means
+Each message is one byte, but for SNAPSHOT. The worker's event loop sends BEAT every second (four
+times per ``--timeout-worker-healthcheck`` when that is shorter than 4 s), so a silent pipe means
 a loop that no longer turns (an app blocking it, a deadlock), which the supervisor answers with
 SIGKILL. READY says the worker is listening (lifespan startup done); STOPPING says it accepts no
 more connections and will exit (a signal, or ``--limit-max-requests`` reached), so the supervisor
-can start its successor at once.
+can start its successor at once. Under --metrics-port each BEAT is followed by a SNAPSHOT: the
+byte, then the worker's metrics (``fastasgi.metrics``), at most MAX_MESSAGE_BYTES in all so that
+one pipe write carries it whole; and a last one goes out as the worker ends.
 
 The worker never blocks on the pipe: its end is non-blocking and a message that does not fit is
 dropped. A supervisor that stops reading (stopped with SIGSTOP, say) must not stall every worker.
@@ -23,19 +25,27 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastasgi.server import Server
 
-__all__ = ["BEAT", "BEAT_SECONDS", "READY", "STOPPING", "Reporter", "read_messages", "report_health"]
+__all__ = [
+    "BEAT", "BEAT_SECONDS", "MAX_MESSAGE_BYTES", "READY", "SNAPSHOT", "STOPPING", "Reporter",
+    "read_messages", "report_health", "send_snapshot",
+]
 
 BEAT = b"."
 READY = b"R"
 STOPPING = b"S"
+SNAPSHOT = b"M"
+
+# The longest message: a write to a pipe up to PIPE_BUF (4096 on Linux, 512 at the least POSIX
+# allows) is atomic, whole or not at all, and the framing takes 4 bytes of it.
+MAX_MESSAGE_BYTES = 4096
 
 BEAT_SECONDS = 1.0
 # How often the reporting task looks at the server: READY and STOPPING go out within this.
 POLL_SECONDS = 0.1
 # Beats per health-check timeout, at least: one late beat must not get a worker killed.
 BEATS_PER_TIMEOUT = 4
-# Messages read per wake-up of the supervisor; at one beat a second a pipe never holds more
-# unless the supervisor was stopped, and then old beats say nothing worth reading.
+# Messages read per wake-up of the supervisor; at one beat (and one snapshot) a second a pipe never
+# holds more unless the supervisor was stopped, and then old beats say nothing worth reading.
 MAX_MESSAGES_PER_READ = 64
 
 logger = logging.getLogger("fastasgi.error")
@@ -80,8 +90,21 @@ async def report_health(server: Server, reporter: Reporter, supervisor_pid: int)
             reporter.send(STOPPING)
         if loop.time() >= next_beat:
             reporter.send(BEAT)
+            send_snapshot(server, reporter)
             next_beat = loop.time() + beat_every
         await asyncio.sleep(poll_every)
+
+
+def send_snapshot(server: Server, reporter: Reporter) -> None:
+    """Send the server's metrics, if it counts them (--metrics-port)."""
+    from fastasgi.metrics import encode_snapshot
+
+    state = server.state
+    if state is None or state.metrics is None:
+        return
+    data = encode_snapshot(state.metrics.snapshot(state.total_requests, state.connections))
+    if data is not None:
+        reporter.send(SNAPSHOT + data)
 
 
 def read_messages(connection: Connection) -> list[bytes] | None:
@@ -89,7 +112,7 @@ def read_messages(connection: Connection) -> list[bytes] | None:
     messages: list[bytes] = []
     try:
         while len(messages) < MAX_MESSAGES_PER_READ and connection.poll():
-            messages.append(connection.recv_bytes(16))
+            messages.append(connection.recv_bytes(MAX_MESSAGE_BYTES))
     except (EOFError, OSError):
         return None
     return messages

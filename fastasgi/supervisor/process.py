@@ -26,7 +26,8 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import TYPE_CHECKING, Any
 
-from fastasgi.supervisor.heartbeat import BEAT, READY, STOPPING, read_messages
+from fastasgi.metrics import decode_snapshot
+from fastasgi.supervisor.heartbeat import BEAT, READY, SNAPSHOT, STOPPING, read_messages
 from fastasgi.supervisor.worker_main import run_worker
 
 if TYPE_CHECKING:
@@ -70,6 +71,10 @@ class WorkerProcess:
         # on until its successor does, then is stopped like a worker of an older generation.
         self.retire_reason: str | None = None
         self.rss_checked_at = 0.0
+        # Why it is leaving, as the restart counter of --metrics-port labels it (None: it is not
+        # being replaced, or it died on its own, which the supervisor learns at its exit).
+        self.leaving_because: str | None = None
+        self.snapshot: dict[str, Any] | None = None  # its latest metrics (--metrics-port)
         self.exitcode: int | None = None
         # The sentinel can fire before the exit status is there (a child that closed it early);
         # it is then no longer waited on, and the status is polled on every pass.
@@ -133,7 +138,11 @@ class WorkerProcess:
             self.last_heard_at = now
         events = []
         for message in messages:
-            if message == BEAT and self.first_beat_at is None:
+            if message[:1] == SNAPSHOT:
+                snapshot = decode_snapshot(message[1:])
+                if snapshot is not None:
+                    self.snapshot = snapshot
+            elif message == BEAT and self.first_beat_at is None:
                 self.first_beat_at = now
             elif message == READY and self.phase is Phase.BOOTING:
                 self.phase = Phase.SERVING

@@ -28,6 +28,10 @@ A worker that exits without being asked is replaced: at once if it had been serv
 STABLE_SECONDS, otherwise after an exponential back-off (BACKOFF_FIRST doubling up to
 BACKOFF_MAX), so an app that crashes on start does not make the supervisor spin. If no worker of
 the first start ever serves, the supervisor exits with the failed worker's exit code.
+
+With --metrics-port the supervisor also serves the metrics, summed over its workers (each sends
+its counts with its heartbeat), and the probes /healthz and /readyz, from the same loop
+(``metrics_server``); it counts the workers it replaces by reason.
 """
 
 from __future__ import annotations
@@ -48,7 +52,9 @@ from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
 from fastasgi.errors import ConfigError
+from fastasgi.metrics import MetricsTotals
 from fastasgi.supervisor.heartbeat import READY, STOPPING
+from fastasgi.supervisor.metrics_server import MetricsServer
 from fastasgi.supervisor.process import Phase, WorkerProcess
 from fastasgi.supervisor.reloader import Reloader
 from fastasgi.supervisor.worker_main import CONTROL_SIGNALS
@@ -101,6 +107,8 @@ class Supervisor:
         self._signals: collections.deque[int] = collections.deque(maxlen=64)
         self._wake_reader: socket.socket | None = None
         self.reloader: Reloader | None = Reloader(config) if config.reload else None
+        self.metrics = MetricsTotals()
+        self.metrics_server: MetricsServer | None = None
 
     def run(self) -> int:
         """Bind, supervise until stopped, return the exit status."""
@@ -110,6 +118,12 @@ class Supervisor:
             raise ConfigError("--workers > 1 must run in the main thread (it handles signals)")
         self.sockets = bind_sockets(self.config)
         try:
+            if self.config.metrics_port is not None:
+                self.metrics_server = MetricsServer(
+                    self.config.metrics_host, self.config.metrics_port, self)
+                host, port = self.metrics_server.address
+                logger.info("Metrics on http://%s:%d/metrics (probes: /healthz, /readyz)",
+                            f"[{host}]" if ":" in host else host, port)
             with self._signal_handlers():
                 if self.reloader is not None:
                     with _signals_blocked():
@@ -120,6 +134,8 @@ class Supervisor:
                 self.reloader.stop()
             self._kill_remaining()
             self._close_sockets()
+            if self.metrics_server is not None:
+                self.metrics_server.close()
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -174,6 +190,8 @@ class Supervisor:
                     self.workers.remove(worker)
                     self._on_exit(worker, now)
             self._enforce_deadlines(now)
+            if self.metrics_server is not None:
+                self.metrics_server.handle(ready, now)
 
     def _waitables(self) -> list[Any]:
         items: list[Any] = [self._wake_reader]
@@ -181,6 +199,8 @@ class Supervisor:
             items.extend(self.reloader.waitables())
         for worker in self.workers:
             items.extend(worker.waitables())
+        if self.metrics_server is not None:
+            items.extend(self.metrics_server.waitables())
         return items
 
     def _next_wake(self, now: float) -> float:
@@ -190,6 +210,8 @@ class Supervisor:
                 wake = min(wake, worker.deadline()[0])
         if self.stop_level == 0 and self.spawn_not_before > now:
             wake = min(wake, self.spawn_not_before)
+        if self.metrics_server is not None:
+            wake = min(wake, self.metrics_server.next_deadline() or wake)
         return wake
 
     def _enforce_deadlines(self, now: float) -> None:
@@ -199,6 +221,9 @@ class Supervisor:
             deadline, late_for = worker.deadline()
             if now >= deadline:
                 logger.error("Worker [%d] %s; killing it.", worker.pid, late_for)
+                if worker.leaving_because is None and worker.phase is not Phase.STOPPING:
+                    worker.leaving_because = (
+                        "startup-timeout" if worker.phase is Phase.BOOTING else "heartbeat")
                 worker.kill(late_for)
 
     # -- keeping the right workers -------------------------------------------------------------
@@ -213,6 +238,7 @@ class Supervisor:
                 continue
             if lifetime is not None and now - worker.started_at >= lifetime:
                 worker.retire_reason = f"it has run for {lifetime:g} s (--workers-lifetime)"
+                worker.leaving_because = "lifetime"
             elif max_rss is not None and now - worker.rss_checked_at >= RSS_CHECK_SECONDS:
                 worker.rss_checked_at = now
                 rss = worker.rss_mib()
@@ -220,6 +246,7 @@ class Supervisor:
                     worker.retire_reason = (
                         f"it uses {rss:.0f} MiB, over --workers-max-rss {max_rss}"
                     )
+                    worker.leaving_because = "max-rss"
             if worker.retire_reason is not None:
                 logger.info("Replacing worker [%d]: %s", worker.pid, worker.retire_reason)
 
@@ -235,6 +262,7 @@ class Supervisor:
                 # Superseded before it served (a second SIGHUP, a file saved again): stop it
                 # rather than let it count as a running worker to be retired.
                 logger.info("Stopping worker [%d]: superseded while starting", worker.pid)
+                worker.leaving_because = self._restart_label()
                 worker.stop(now)
         live = [w for w in live if w.phase is not Phase.STOPPING]
         old = [w for w in live if w.generation != self.generation or w.retire_reason]
@@ -246,6 +274,8 @@ class Supervisor:
             while old and len(old) + len(new_serving) > self.target:
                 retired = old.pop(0)
                 logger.info("Rolling restart: stopping worker [%d]", retired.pid)
+                if retired.leaving_because is None:
+                    retired.leaving_because = self._restart_label()
                 retired.stop(now)
             if old and not new_booting and self._may_spawn(now, new_booting):
                 self._spawn(now)
@@ -286,8 +316,17 @@ class Supervisor:
             logger.debug("Worker [%d] is serving", worker.pid)
         elif event == STOPPING and self.stop_level == 0:
             logger.info("Worker [%d] is stopping on its own; starting another", worker.pid)
+            if worker.leaving_because is None:
+                worker.leaving_because = "stopped-itself"  # --limit-max-requests, or a signal
 
     def _on_exit(self, worker: WorkerProcess, now: float) -> None:
+        self.metrics.retire(worker.snapshot)
+        if self.stop_level == 0:
+            reason = worker.leaving_because
+            if reason is None and worker.phase is not Phase.STOPPING:
+                reason = "died" if worker.ready_at is not None else "failed-to-start"
+            if reason is not None:  # else it was stopped for good (fewer workers wanted)
+                self.metrics.count_restart(reason)
         how = worker.describe_exit()
         if worker.phase is Phase.STOPPING:
             clean = worker.exitcode == 0 and worker.killed_because is None
@@ -342,6 +381,37 @@ class Supervisor:
         self.spawn_not_before = 0.0
         if not self.ever_ready:
             self.boot_failure_code = None
+
+    def _restart_label(self) -> str:
+        """Why old workers are being replaced by a new generation."""
+        return "reload" if self.reloader is not None else "rolling-restart"
+
+    # -- metrics and probes (--metrics-port) -----------------------------------------------
+
+    def metrics_text(self) -> str:
+        from fastasgi.metrics_text import render
+
+        live = [w.snapshot for w in self.workers if w.snapshot is not None]
+        phases = {phase.value: 0 for phase in Phase}
+        for worker in self.workers:
+            phases[worker.phase.value] += 1
+        return render(self.metrics.total(live), self.metrics.restarts, phases)
+
+    def healthy(self) -> bool:
+        """/healthz: not stopping, and every worker that is not leaving has been heard from
+        in time (a starting one within its startup bound)."""
+        if self.stop_level:
+            return False
+        now = time.monotonic()
+        live = [w for w in self.workers
+                if w.phase is not Phase.STOPPING and w.killed_because is None]
+        return bool(live) and all(now < w.deadline()[0] for w in live)
+
+    def ready(self) -> bool:
+        """/readyz: as many workers serve (lifespan startup done) as are wanted."""
+        if self.stop_level:
+            return False
+        return sum(w.phase is Phase.SERVING for w in self.workers) >= self.target
 
     # -- signals ---------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from typing import Any
 from fastasgi.config import Config
 from fastasgi.errors import ConfigError
 from fastasgi.importer import load_app
-from fastasgi.supervisor.heartbeat import READY, STOPPING, Reporter, report_health
+from fastasgi.supervisor.heartbeat import READY, STOPPING, Reporter, report_health, send_snapshot
 
 __all__ = ["CONTROL_SIGNALS", "STOP_SIGNALS", "run_worker"]
 
@@ -117,6 +117,8 @@ class WorkerMain:
             reporting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reporting
+            # The final counts: the supervisor keeps them once this worker is gone.
+            send_snapshot(self.server, self.reporter)
             if self.server.should_exit and not self.reporter.said_stopping:
                 # It stopped faster than the reporting task looked: an exit the supervisor
                 # must not take for a crash.

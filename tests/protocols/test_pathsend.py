@@ -8,6 +8,7 @@ import hashlib
 import os
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,3 +151,24 @@ def test_pathsend_is_offered_in_the_scope() -> None:
         client.get(f"http://127.0.0.1:{srv.port}/")
     assert {"http.response.pathsend", "http.response.trailers",
             "http.response.early_hint"} <= set(seen[0])
+
+
+def test_bytes_sent_by_sendfile_count_in_the_metrics(big_file: Path,
+                                                     sendfile_calls: list[int]) -> None:
+    # An in-thread server counts under --metrics-port but does not listen on it (the port is
+    # served by the process's entry point): its counters are read directly.
+    with serve(file_app(big_file), metrics_port=9) as srv, srv.connect() as sock:
+        request = b"GET /file HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        sock.sendall(request)
+        status, _, body = read_response(sock)
+        assert status == 200 and len(body) == big_file.stat().st_size
+        metrics = srv.server.state.metrics
+        # The client may read the last bytes before the server's thread counts the request.
+        deadline = time.monotonic() + 10
+        while metrics.finished < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert metrics.finished == 1
+        assert sum(sendfile_calls) == len(body)
+        # The body by sendfile, plus the head by the transport.
+        assert len(body) < metrics.sent_bytes < len(body) + 1000
+        assert metrics.received_bytes == len(request)

@@ -85,3 +85,39 @@ async def failing_when_marked(scope: dict[str, Any], receive: Any, send: Any) ->
         await _lifespan(receive, send, fail_reason=reason)
         return
     await app(scope, receive, send)
+
+
+async def answering(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``app``, plus: /status?CODE answers CODE, /fail raises (a 500 from the server), and a
+    WebSocket is accepted and echoed."""
+    if scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        while (message := await receive())["type"] == "websocket.receive":
+            await send({"type": "websocket.send", "text": message.get("text") or ""})
+        return
+    if scope["type"] == "http" and scope["path"] == "/status":
+        status = int(scope["query_string"])
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    if scope["type"] == "http" and scope["path"] == "/fail":
+        raise RuntimeError("this app fails on purpose")
+    await app(scope, receive, send)
+
+
+async def starting_when_marked(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``app``, whose lifespan startup waits until the file named by SUPERVISOR_TEST_START_WHEN
+    exists (within --timeout-lifespan)."""
+    if scope["type"] == "lifespan":
+        marker = os.environ["SUPERVISOR_TEST_START_WHEN"]
+        message = await receive()
+        assert message["type"] == "lifespan.startup"
+        while not os.path.exists(marker):
+            await asyncio.sleep(0.05)
+        await send({"type": "lifespan.startup.complete"})
+        message = await receive()
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    await app(scope, receive, send)
