@@ -79,11 +79,12 @@ def test_ci_runs_the_slow_distribution_tests_and_a_debug_build() -> None:
 
 def test_ci_runs_the_autobahn_test_in_its_own_job_with_wstest() -> None:
     jobs = load_workflow("ci.yml")["jobs"]
-    # Under CI=true the Autobahn and h2spec tests fail without their tools: the jobs that lack
-    # them deselect them.
+    # Under CI=true the Autobahn, h2spec and h2load tests fail without their tools: the jobs
+    # that lack them deselect them.
     for name in ("test", "debug-build"):
         commands = " ".join(step.get("run", "") for step in jobs[name]["steps"])
-        assert 'pytest -m "not slow and not autobahn and not h2spec"' in commands, name
+        assert 'pytest -m "not slow and not autobahn and not h2spec and not h2load"' in commands, \
+            name
     autobahn = jobs["autobahn"]
     commands = " ".join(step.get("run", "") for step in autobahn["steps"])
     assert "pytest -m autobahn tests/websocket/autobahn" in commands
@@ -96,12 +97,13 @@ def test_ci_runs_the_autobahn_test_in_its_own_job_with_wstest() -> None:
     assert autobahn["runs-on"] == "ubuntu-latest"  # Docker's host network is Linux only
 
 
-def test_ci_runs_the_h2spec_test_in_its_own_job_with_h2spec() -> None:
+def test_ci_runs_the_h2spec_and_h2load_tests_in_a_job_with_both_tools() -> None:
     h2spec = load_workflow("ci.yml")["jobs"]["h2spec"]
     commands = " ".join(step.get("run", "") for step in h2spec["steps"])
     assert "go install github.com/summerwind/h2spec/cmd/h2spec@" in commands
     assert "H2SPEC=" in commands and "GITHUB_ENV" in commands
-    assert "pytest -m h2spec tests/protocols/h2" in commands
+    assert "apt-get install -y -qq nghttp2-client" in commands  # h2load
+    assert 'pytest -m "h2spec or h2load" tests/protocols/h2' in commands
 
 
 def test_ci_runs_ruff_and_mypy() -> None:
