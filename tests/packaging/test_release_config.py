@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.packaging.release_tools import need_release_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 
@@ -38,6 +40,7 @@ def cibuildwheel_config() -> dict[str, Any]:
 
 
 def build_identifiers(platform: str, archs: str | None = None) -> set[str]:
+    need_release_tool("cibuildwheel")
     command = [sys.executable, "-m", "cibuildwheel", "--print-build-identifiers", "--platform",
                platform]
     if archs:
@@ -54,6 +57,7 @@ def python_tags(identifiers: set[str]) -> set[str]:
 
 
 def test_workflows_are_valid_github_workflows() -> None:
+    need_release_tool("check_jsonschema")
     files = sorted(str(path) for path in WORKFLOWS.glob("*.yml"))
     assert len(files) >= 2
     result = subprocess.run(
@@ -75,6 +79,14 @@ def test_ci_runs_the_slow_distribution_tests_and_a_debug_build() -> None:
     dist_commands = " ".join(step.get("run", "") for step in jobs["dist"]["steps"])
     assert "pytest -m slow tests/packaging" in dist_commands
     assert jobs["debug-build"]["env"]["FASTASGI_DEBUG"] == "1"
+
+
+def test_the_jobs_that_run_the_packaging_tests_install_the_release_tooling() -> None:
+    # Under CI=true a packaging test fails, rather than skips, without its release tool.
+    jobs = load_workflow("ci.yml")["jobs"]
+    for name in ("test", "debug-build", "dist"):
+        commands = " ".join(step.get("run", "") for step in jobs[name]["steps"])
+        assert 'pip install -e ".[test,release]"' in commands, name
 
 
 def test_ci_runs_the_autobahn_test_in_its_own_job_with_wstest() -> None:
@@ -148,6 +160,7 @@ def test_uploaded_artifacts_fail_when_empty() -> None:
 
 @needs_cibuildwheel
 def test_cibuildwheel_config_matches_its_schema() -> None:
+    need_release_tool("cibuildwheel")
     from importlib import resources
 
     import jsonschema
