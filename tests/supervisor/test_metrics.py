@@ -194,9 +194,11 @@ def test_a_killed_worker_is_counted_as_a_restart_and_its_requests_stay_counted()
     with with_metrics() as (server, metrics_port):
         for _ in range(5):
             assert get(server.port, "/")[0] == 200
+        # Both workers serving first: one killed while still starting counts as failed-to-start.
         wait_for_page(server, metrics_port,
-                      lambda page: page.total("fastasgi_requests_total") == 5,
-                      "the five requests on the page")
+                      lambda page: page.total("fastasgi_requests_total") == 5
+                      and page.value("fastasgi_workers", phase="serving") == 2,
+                      "the five requests on the page, both workers serving")
         victim = min(server.workers())
         os.kill(victim, signal.SIGKILL)
         page = wait_for_page(
