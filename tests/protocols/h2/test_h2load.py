@@ -8,15 +8,14 @@ where the binary cannot be provided, deselect it with ``-m "not h2load"``."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 
 import pytest
 
 from tests.support import apps
 from tests.support.server import serve
+from tests.support.tools import external_tool
 
 pytestmark = pytest.mark.h2load
 
@@ -26,12 +25,7 @@ STREAMS_PER_CONNECTION = 10
 
 
 def h2load() -> str:
-    command = os.environ.get("H2LOAD") or shutil.which("h2load")
-    if command is None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("h2load is missing on CI: install nghttp2-client or set H2LOAD")
-        pytest.skip("h2load is not installed (Debian: nghttp2-client; or set H2LOAD)")
-    return command
+    return external_tool("h2load", "H2LOAD", "Debian: apt-get install nghttp2-client")
 
 
 def summary(output: str) -> dict[str, int]:

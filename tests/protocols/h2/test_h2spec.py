@@ -9,8 +9,6 @@ Marked ``h2spec``: where the binary cannot be provided, deselect it with ``-m "n
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 
 from tests.support.server import serve
 from tests.support.tls import self_signed_certificate
+from tests.support.tools import external_tool
 
 pytestmark = pytest.mark.h2spec
 
@@ -33,12 +32,7 @@ H2C_HTTP1_ANSWERED = "http2/3.5 #2: Sends invalid connection preface"
 
 
 def h2spec() -> str:
-    command = os.environ.get("H2SPEC") or shutil.which("h2spec")
-    if command is None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("h2spec is missing on CI: set H2SPEC (.ci/run builds it)")
-        pytest.skip("h2spec is not installed (set H2SPEC)")
-    return command
+    return external_tool("h2spec", "H2SPEC", ".ci/run builds it with tests/tools/h2spec/build.sh")
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
