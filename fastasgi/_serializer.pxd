@@ -12,10 +12,6 @@ cdef enum ResponseFraming:
     FRAME_CLOSE = 4       # HTTP/1.0 with unknown length: the body ends when the connection closes
 
 
-cpdef bytes error_response(int status, str message)
-cpdef bytes early_hints(object links)
-
-
 cdef class ResponseEncoder:
     # what the protocol layer reads
     cdef readonly bint keep_alive         # final once the first body() returned

@@ -25,71 +25,23 @@ from cpython.tuple cimport PyTuple_GET_SIZE
 from libc.string cimport memcpy
 
 from fastasgi._body_framing cimport chunked_size, write_chunk, write_decimal
-from fastasgi._chars cimport fill_lower, fill_token, fill_value
+from fastasgi._chars cimport fill_lower
+from fastasgi._response_fields cimport (
+    check_field, checked_header_line, is_field_value, status_line)
 from fastasgi.settings cimport ResponseDefaults
 
 from email.utils import formatdate
 
-
-# --- errors -----------------------------------------------------------------------------------
-
-class ResponseError(Exception):
-    """The app asked for a response that cannot be put on the wire; nothing was written."""
-
-
-class InvalidHeader(ResponseError):
-    """A header name or value that must not be sent, or a malformed framing header."""
+# The errors are this module's interface too: callers of the encoder catch them from here.
+from fastasgi._response_fields import (
+    BodyLengthError, HeaderTypeError, InvalidHeader, InvalidStatus, NOT_IN_TRAILERS, ResponseError,
+    ResponseStateError)
 
 
-class HeaderTypeError(InvalidHeader, TypeError):
-    """A header that is not a pair of ``bytes`` (str, bytearray and memoryview are refused too)."""
+# --- the app's framing and connection headers ----------------------------------------------
 
-
-class InvalidStatus(ResponseError):
-    """A status that is not an int in 100..999, or a 1xx status for an HTTP/1.0 client."""
-
-
-class BodyLengthError(ResponseError):
-    """A body longer than its Content-Length, or a final body message that leaves it short."""
-
-
-class ResponseStateError(ResponseError):
-    """start() twice, body() before start(), or body() after the final body message."""
-
-
-# --- character classes (RFC 9110 §5.6.2 token, §5.5 field values) ----------------------------
-
-cdef unsigned char TOKEN[256]
-cdef unsigned char VALUE[256]       # field-vchar, obs-text, SP, HTAB
 cdef unsigned char LOWER[256]
-
-
-fill_token(TOKEN)
-fill_value(VALUE)
 fill_lower(LOWER)
-
-
-cdef inline bint _is_token(const unsigned char *s, Py_ssize_t n) noexcept:
-    cdef Py_ssize_t i
-    if n == 0:
-        return False
-    for i in range(n):
-        if not TOKEN[s[i]]:
-            return False
-    return True
-
-
-cdef inline bint _is_field_value(const unsigned char *s, Py_ssize_t n) noexcept:
-    """RFC 9110 §5.5: visible bytes with inner SP/HTAB; no whitespace at either end."""
-    cdef Py_ssize_t i
-    if n == 0:
-        return True
-    if s[0] == 0x20 or s[0] == 0x09 or s[n - 1] == 0x20 or s[n - 1] == 0x09:
-        return False
-    for i in range(n):
-        if not VALUE[s[i]]:
-            return False
-    return True
 
 
 cdef inline bint _lower_equals(const unsigned char *s, const char *lowered, Py_ssize_t n) noexcept:
@@ -139,69 +91,6 @@ cdef long long _content_length(const unsigned char *v, Py_ssize_t n) noexcept:
     return value
 
 
-# --- status lines -----------------------------------------------------------------------------
-
-# RFC 9110 §15 and the IANA HTTP Status Code Registry.
-_REASONS = {
-    100: b"Continue", 101: b"Switching Protocols", 102: b"Processing", 103: b"Early Hints",
-    200: b"OK", 201: b"Created", 202: b"Accepted", 203: b"Non-Authoritative Information",
-    204: b"No Content", 205: b"Reset Content", 206: b"Partial Content", 207: b"Multi-Status",
-    208: b"Already Reported", 226: b"IM Used",
-    300: b"Multiple Choices", 301: b"Moved Permanently", 302: b"Found", 303: b"See Other",
-    304: b"Not Modified", 305: b"Use Proxy", 307: b"Temporary Redirect",
-    308: b"Permanent Redirect",
-    400: b"Bad Request", 401: b"Unauthorized", 402: b"Payment Required", 403: b"Forbidden",
-    404: b"Not Found", 405: b"Method Not Allowed", 406: b"Not Acceptable",
-    407: b"Proxy Authentication Required", 408: b"Request Timeout", 409: b"Conflict",
-    410: b"Gone", 411: b"Length Required", 412: b"Precondition Failed",
-    413: b"Content Too Large", 414: b"URI Too Long", 415: b"Unsupported Media Type",
-    416: b"Range Not Satisfiable", 417: b"Expectation Failed", 421: b"Misdirected Request",
-    422: b"Unprocessable Content", 423: b"Locked", 424: b"Failed Dependency",
-    425: b"Too Early", 426: b"Upgrade Required", 428: b"Precondition Required",
-    429: b"Too Many Requests", 431: b"Request Header Fields Too Large",
-    451: b"Unavailable For Legal Reasons",
-    500: b"Internal Server Error", 501: b"Not Implemented", 502: b"Bad Gateway",
-    503: b"Service Unavailable", 504: b"Gateway Timeout", 505: b"HTTP Version Not Supported",
-    506: b"Variant Also Negotiates", 507: b"Insufficient Storage", 508: b"Loop Detected",
-    510: b"Not Extended", 511: b"Network Authentication Required",
-}
-
-# One ready line per status 100..999. A code without a registered reason gets an empty one, which
-# the grammar allows: status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4).
-# We always answer as HTTP/1.1, the highest version we speak (RFC 9110 §6.2).
-cdef list STATUS_LINES = [
-    b"HTTP/1.1 %d %s\r\n" % (code, _REASONS.get(code, b"")) for code in range(100, 1000)
-]
-
-
-cpdef bytes error_response(int status, str message):
-    """A complete response to a request we will not run, closing the connection: the status,
-    and the message as a plain-text body."""
-    cdef bytes body = (message + "\n").encode("utf-8", "replace")
-    if status < 100 or status > 999:
-        raise InvalidStatus(f"the status must be in 100..999, not {status}")
-    return b"".join([
-        <bytes>STATUS_LINES[status - 100],
-        b"content-type: text/plain; charset=utf-8\r\n",
-        b"content-length: %d\r\n" % len(body),
-        b"connection: close\r\n\r\n",
-        body,
-    ])
-
-
-cpdef bytes early_hints(object links):
-    """A 103 (Early Hints, RFC 8297) with one Link field per value of ``links`` (bytes, each a
-    Link field value, RFC 8288)."""
-    cdef list lines = [<bytes>STATUS_LINES[103 - 100]]
-    if isinstance(links, (bytes, str)):
-        raise HeaderTypeError("links must be an iterable of bytes values, not one value")
-    for link in links:
-        _check_field(b"link", link, "link")
-        lines.append(b"link: %s\r\n" % link)
-    lines.append(b"\r\n")
-    return b"".join(lines)
-
-
 # --- the Date header --------------------------------------------------------------------------
 
 cdef bytes DATE_LINE = b"date: " + formatdate(usegmt=True).encode("ascii") + b"\r\n"
@@ -214,7 +103,7 @@ def set_date(value):
     global DATE_LINE
     if not PyBytes_Check(value):
         raise TypeError(f"the date must be bytes, not {type(value).__name__}")
-    if PyBytes_GET_SIZE(value) == 0 or not _is_field_value(
+    if PyBytes_GET_SIZE(value) == 0 or not is_field_value(
             <const unsigned char *>PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)):
         raise ValueError(f"not a valid Date header value: {value!r}")
     DATE_LINE = b"date: " + value + b"\r\n"
@@ -234,30 +123,7 @@ cdef enum:
 
 # Default headers may not take over what the encoder decides per response.
 _RESERVED_DEFAULTS = (b"content-length", b"transfer-encoding", b"connection")
-# Fields a trailer section must not carry (RFC 9110 §6.5.1): framing, connection management and
-# routing are settled by the head, before the body.
-NOT_IN_TRAILERS = frozenset((b"content-length", b"transfer-encoding", b"connection", b"keep-alive",
-                             b"te", b"trailer", b"upgrade", b"host", b"content-type",
-                             b"content-encoding"))
 
-
-cdef int _check_field(object name, object value, str role) except -1:
-    """Refuse what must never be written: RFC 9110 §5.6.2 (token) and §5.5 (field value)."""
-    if not PyBytes_Check(name) or not PyBytes_Check(value):
-        raise HeaderTypeError(
-            f"{role} name and value must be bytes, not "
-            f"({type(name).__name__}, {type(value).__name__})")
-    if not _is_token(<const unsigned char *>PyBytes_AS_STRING(name), PyBytes_GET_SIZE(name)):
-        raise InvalidHeader(f"{role} name is not an RFC 9110 token: {name!r}")
-    if not _is_field_value(<const unsigned char *>PyBytes_AS_STRING(value),
-                           PyBytes_GET_SIZE(value)):
-        raise InvalidHeader(f"{role} value of {name!r} is not a valid field value: {value!r}")
-    return 0
-
-
-cdef bytes _checked_header_line(object name, object value, str role):
-    _check_field(name, value, role)
-    return name + b": " + value + b"\r\n"
 
 
 @cython.final
@@ -281,11 +147,11 @@ cdef class ResponseEncoder:
         self._add_date = defaults.date_header
         self._server_line = None
         if server is not None and (not PyBytes_Check(server) or PyBytes_GET_SIZE(server)):
-            self._server_line = _checked_header_line(b"server", server, "server header")
+            self._server_line = checked_header_line(b"server", server, "server header")
         self._default_names = []
         self._default_lines = []
         for name, value in defaults.headers:
-            line = _checked_header_line(name, value, "default header")
+            line = checked_header_line(name, value, "default header")
             lowered = name.lower()
             if lowered in _RESERVED_DEFAULTS:
                 raise InvalidHeader(
@@ -383,7 +249,7 @@ cdef class ResponseEncoder:
         # RFC 9110 §8.6, RFC 9112 §6.1: no Content-Length or Transfer-Encoding in 1xx and 204.
         drop_framing = self._informational or status == 204
 
-        line = <bytes>STATUS_LINES[status - 100]
+        line = status_line(status)
         self._len = 0
         self._append(PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line))
         if type(headers) is list:
@@ -557,7 +423,7 @@ cdef class ResponseEncoder:
             except (TypeError, ValueError):
                 raise HeaderTypeError(
                     f"each trailer must be a (name, value) pair of bytes, not {item!r}") from None
-            _check_field(name, value, "trailer")
+            check_field(name, value, "trailer")
             if name.lower() in NOT_IN_TRAILERS:
                 raise InvalidHeader(f"{name!r} cannot be sent as a trailer (RFC 9110 §6.5.1)")
             lines.append(b"%s: %s\r\n" % (name, value))
@@ -609,7 +475,7 @@ cdef class ResponseEncoder:
             except (TypeError, ValueError):
                 raise HeaderTypeError(
                     f"each header must be a (name, value) pair of bytes, not {item!r}") from None
-        _check_field(name, value, "header")
+        check_field(name, value, "header")
         s = <const unsigned char *>PyBytes_AS_STRING(name)
         n = PyBytes_GET_SIZE(name)
         v = <const unsigned char *>PyBytes_AS_STRING(value)

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from fastasgi._h2frames import ErrorCode
-from fastasgi._serializer import NOT_IN_TRAILERS
+from fastasgi._response_fields import NOT_IN_TRAILERS
 from fastasgi.errors import ClientDisconnected
 from fastasgi.protocols.connection import accepts_trailers, log_app_exception
 from fastasgi.protocols.filesend import open_file, read_pieces

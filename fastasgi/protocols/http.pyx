@@ -18,7 +18,8 @@ timer per request: a connection records the tick at which it became idle or bega
 
 cimport cython
 from fastasgi._parser cimport RequestParser, RequestHead
-from fastasgi._serializer cimport ResponseEncoder, early_hints, error_response
+from fastasgi._response_fields cimport early_hints, error_response
+from fastasgi._serializer cimport ResponseEncoder
 from fastasgi.protocols.connection cimport (
     Connection, accepts_trailers, extensions_for, log_app_exception)
 from fastasgi.protocols.metrics cimport RequestMetrics
