@@ -2,14 +2,13 @@
 
 from collections.abc import Iterable
 
-from fastasgi.settings import ResponseDefaults
-
 from fastasgi._response_fields import BodyLengthError as BodyLengthError
 from fastasgi._response_fields import HeaderTypeError as HeaderTypeError
 from fastasgi._response_fields import InvalidHeader as InvalidHeader
 from fastasgi._response_fields import InvalidStatus as InvalidStatus
 from fastasgi._response_fields import ResponseError as ResponseError
 from fastasgi._response_fields import ResponseStateError as ResponseStateError
+from fastasgi.settings import ResponseDefaults
 
 def set_date(value: bytes) -> None:
     """Set the cached value of the Date header (e.g. b"Sat, 21 Nov 2026 19:40:00 GMT").
