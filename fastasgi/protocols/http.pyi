@@ -1,9 +1,9 @@
 """Types of fastasgi/protocols/http.pyx: the HTTP/1.1 connection (fields in http.pxd)."""
 
-from fastasgi.protocols.connection import Connection
+from fastasgi.protocols.cycle import CycleOwner
 from fastasgi.protocols.state import ServerState
 
-class HTTPProtocol(Connection):
+class HTTPProtocol(CycleOwner):
     def __init__(self, state: ServerState) -> None: ...
     def connection_made(self, transport: object) -> None: ...  # type: ignore[override]
     def connection_lost(self, exc: Exception | None) -> None: ...
@@ -12,6 +12,3 @@ class HTTPProtocol(Connection):
     def on_tick(self, tick: int) -> None: ...
     def shutdown(self) -> None: ...
     def force_close(self) -> None: ...
-
-class RequestCycle:
-    """One request; made only by HTTPProtocol, its receive and send are the app's."""

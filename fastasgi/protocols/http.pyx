@@ -1,9 +1,9 @@
 # cython: language_level=3
 """The HTTP/1.1 connection: an asyncio Protocol that feeds the parser and runs ASGI apps.
 
-Data flows one way: transport -> data_received -> RequestParser -> RequestCycle (scope, receive,
-send) -> ResponseEncoder -> transport.write. One request runs at a time per connection; pipelined
-requests wait in the parser's buffer (reading pauses once that grows) and start, in order, when the
+Data flows one way: transport -> data_received -> RequestParser -> RequestCycle (cycle.pyx:
+receive, send) -> ResponseEncoder -> transport.write. One request runs at a time per connection;
+pipelined requests wait in the parser's buffer (reading pauses once that grows) and start, in order, when the
 previous response is complete.
 
 Back-pressure both ways:
@@ -18,13 +18,13 @@ timer per request: a connection records the tick at which it became idle or bega
 
 cimport cython
 from fastasgi._parser cimport RequestParser, RequestHead
-from fastasgi._response_fields cimport early_hints, error_response
+from fastasgi._response_fields cimport error_response
 from fastasgi._serializer cimport ResponseEncoder
-from fastasgi.protocols.connection cimport (
-    Connection, accepts_trailers, extensions_for, log_app_exception)
+from fastasgi.protocols.connection cimport Connection, extensions_for
+from fastasgi.protocols.cycle cimport (
+    CycleOwner, HIGH_WATER, NOT_STARTED, RequestCycle, SENDING)
 from fastasgi.protocols.metrics cimport RequestMetrics
 from fastasgi.protocols.state cimport ServerState
-from fastasgi.protocols.awaitables cimport DONE
 
 import asyncio
 import logging
@@ -32,11 +32,10 @@ import sys
 from time import perf_counter
 
 from fastasgi._parser import HTTPParseError, NEED_DATA as _NEED_DATA, END_OF_MESSAGE as _END
-from fastasgi.errors import ClientDisconnected
 from fastasgi.logging import TRACE as _TRACE
 from fastasgi.protocols.connection import WRITE_STALL_TICKS
 from fastasgi.protocols.websocket import WebSocketProtocol
-from fastasgi.protocols.filesend import open_file, send_file
+from fastasgi.protocols.cycle import run_app
 from fastasgi.protocols.h2 import SWITCHING_PROTOCOLS, prepare_h2c_upgrade, switch_to_h2
 from fastasgi._h2frames import PREFACE as _PREFACE
 
@@ -44,21 +43,9 @@ from fastasgi._h2frames import PREFACE as _PREFACE
 cdef object NEED_DATA = _NEED_DATA
 cdef object END_OF_MESSAGE = _END
 
-# Body bytes queued for the app, plus unparsed bytes of pipelined requests, before reading pauses.
-cdef enum:
-    HIGH_WATER = 65536
-
 cdef object logger = logging.getLogger("fastasgi.error")
-cdef object CancelledError = asyncio.CancelledError
 cdef bint EAGER_TASKS = sys.version_info >= (3, 12)
 cdef object Task = asyncio.Task
-
-cdef bytes CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-cdef str T_START = "http.response.start"
-cdef str T_BODY = "http.response.body"
-cdef str T_EARLY_HINT = "http.response.early_hint"
-cdef str T_TRAILERS = "http.response.trailers"
-cdef str T_PATHSEND = "http.response.pathsend"
 
 cdef int TRACE = _TRACE
 
@@ -68,7 +55,7 @@ cdef Py_ssize_t PREFACE_SIZE = len(_PREFACE)
 
 
 @cython.final
-cdef class HTTPProtocol(Connection):
+cdef class HTTPProtocol(CycleOwner):
     """One HTTP/1.1 connection (its fields are declared in http.pxd)."""
 
     def __init__(self, ServerState state not None):
@@ -430,266 +417,3 @@ cdef class HTTPProtocol(Connection):
             if metrics is not None:
                 metrics.sent_bytes += len(data)
             self.transport.write(data)
-
-
-async def run_app(RequestCycle cycle, app, dict scope):
-    try:
-        await app(scope, cycle.receive, cycle.send)
-    except CancelledError:
-        cycle.app_failed(None)
-        raise
-    except BaseException as exc:
-        cycle.app_failed(exc)
-    else:
-        cycle.app_returned()
-
-
-@cython.final
-@cython.freelist(32)
-cdef class RequestCycle:
-    """One request: its body queue, the app's receive/send, and the response state."""
-
-    # -- fed by the protocol ---------------------------------------------------------------
-
-    cdef void add_body(self, bytes piece):
-        if self.response == COMPLETE:
-            return
-        self.body.append(piece)
-        self.queued += len(piece)
-        self.wake_receiver()
-
-    cdef void end_body(self):
-        self.body_complete = True
-        self.wake_receiver()
-
-    cdef void disconnect(self):
-        self.disconnected = True
-        self.wake_receiver()
-
-    cdef void client_finished(self):
-        self.client_done = True
-        self.wake_receiver()
-
-    cdef void wake_receiver(self):
-        waiter = self.receive_waiter
-        if waiter is not None:
-            self.receive_waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-    # -- the app's side --------------------------------------------------------------------
-
-    async def receive(self):
-        cdef HTTPProtocol protocol = self.protocol
-        while True:
-            if self.disconnected or self.response == COMPLETE or (
-                    self.client_done and self.body_delivered):
-                return {"type": "http.disconnect"}
-            if not self.body_delivered and (self.body or self.body_complete):
-                return self.next_body_message()
-            if self.expect_continue and self.response == NOT_STARTED:
-                # RFC 9110 §10.1.1: ask for the body only once the app wants it.
-                self.expect_continue = False
-                protocol.write(CONTINUE)
-            waiter = self.receive_waiter
-            if waiter is None:
-                waiter = self.receive_waiter = protocol.loop.create_future()
-                self.waiting_since = protocol.state.tick
-            await waiter
-
-    cdef dict next_body_message(self):
-        cdef list pieces = self.body
-        cdef bytes data
-        cdef bint resume = self.queued >= HIGH_WATER
-        if not pieces:
-            data = b""
-        elif len(pieces) == 1:
-            data = <bytes>pieces[0]
-        else:
-            data = b"".join(pieces)
-        self.body = []
-        self.queued = 0
-        if self.body_complete:
-            self.body_delivered = True
-            return {"type": "http.request", "body": data, "more_body": False}
-        if resume or self.protocol.reading_paused:
-            self.protocol.pump()
-        return {"type": "http.request", "body": data, "more_body": True}
-
-    def send(self, dict message not None):
-        cdef HTTPProtocol protocol = self.protocol
-        cdef object kind = message.get("type")
-        cdef bytes out
-        if self.disconnected:
-            # ASGI spec 2.4: send() on a closed connection raises an OSError subclass, so a
-            # streaming app stops producing for a client that is gone.
-            raise ClientDisconnected("the client disconnected")
-        if kind == T_BODY:
-            if self.response == NOT_STARTED:
-                raise RuntimeError("ASGI send: 'http.response.body' before 'http.response.start'")
-            if self.response >= TRAILING:
-                raise RuntimeError("ASGI send: the response body is already complete")
-            body = message.get("body", b"")
-            more = message.get("more_body", False)
-            if type(body) is not bytes:
-                if not isinstance(body, (bytes, bytearray, memoryview)):
-                    raise TypeError("ASGI send: 'body' must be bytes, not %s" % type(body).__name__)
-                body = bytes(body)
-            out = self.encoder.c_body(body, more)
-            if out:
-                self.response = SENDING
-                protocol.write(out)
-            if not more:
-                if self.trailers_promised:
-                    self.response = TRAILING
-                else:
-                    self.complete()
-            elif protocol.writing_paused:
-                return protocol.drain()
-            return DONE
-        if kind == T_START:
-            if self.response != NOT_STARTED:
-                raise RuntimeError("ASGI send: 'http.response.start' sent twice")
-            status = message.get("status")
-            if type(status) is not int or not 0 <= status <= 999:
-                raise TypeError("ASGI send: 'status' must be an int from 100 to 999, not %r" % (status,))
-            self.encoder.c_start(
-                status, message.get("headers", ()), self.head.method == "HEAD",
-                self.head.http_version == "1.1", self.keep_alive and self.body_complete,
-            )
-            if message.get("trailers"):
-                self.trailers_promised = True
-                self.trailer_fields = []
-                if accepts_trailers(self.head.headers):
-                    self.encoder.c_promise_trailers()
-            self.response = STARTED
-            return DONE
-        return self.send_extension(kind, message)
-
-    cdef object send_extension(self, object kind, dict message):
-        """The messages of the ASGI extensions this server advertises in the scope."""
-        if kind == T_PATHSEND:
-            if self.response != STARTED:
-                raise RuntimeError("ASGI send: 'http.response.pathsend' is the whole body, "
-                                   "after 'http.response.start' and alone")
-            return self.send_path(message.get("path"))
-        if kind == T_EARLY_HINT:
-            # RFC 8297: a 103 goes out only before the final response's head, and only to an
-            # HTTP/1.1 client (RFC 9110 §15.2); otherwise the hint is dropped, as the
-            # extension allows.
-            if self.response < SENDING and self.head.http_version == "1.1":
-                self.protocol.write(early_hints(message.get("links", ())))
-            return DONE
-        if kind == T_TRAILERS:
-            if not self.trailers_promised:
-                raise RuntimeError("ASGI send: trailers that 'http.response.start' did not promise")
-            if self.response != TRAILING:
-                raise RuntimeError("ASGI send: 'http.response.trailers' before the final body")
-            self.trailer_fields.extend(message.get("headers", ()))
-            if not message.get("more_trailers", False):
-                # Written only to a client that asked for them with "TE: trailers"; for any
-                # other, this ends the chunked body (or nothing, for a Content-Length one).
-                self.protocol.write(self.encoder.c_trailers(self.trailer_fields))
-                self.complete()
-            return DONE
-        raise RuntimeError("ASGI send: unexpected message type %r" % (kind,))
-
-    async def send_path(self, path):
-        """The file at ``path`` as the whole body: zero-copy on a plain socket."""
-        cdef HTTPProtocol protocol = self.protocol
-        file, size = open_file(path)
-        try:
-            head = self.encoder.c_file_head(size)
-            self.response = SENDING
-            protocol.write(head)
-            if self.encoder.bytes_sent:
-                await send_file(protocol, file, size)
-        finally:
-            file.close()
-        if self.disconnected:
-            raise ClientDisconnected("the client disconnected")
-        if self.trailers_promised:
-            self.response = TRAILING
-        else:
-            self.complete()
-
-    cdef void complete(self):
-        self.response = COMPLETE
-        self.status_sent = self.encoder.status
-        self.wake_receiver()
-        self.log_access()
-        self.protocol.cycle_finished(self)
-
-    cdef void respond_error(self, int status, str message):
-        self.keep_alive = False
-        self.protocol.write(error_response(status, message))
-        self.response = COMPLETE
-        self.status_sent = status
-        self.log_access()
-        self.protocol.cycle_finished(self)
-
-    cdef void log_access(self):
-        """One access-log line per request, when it ends: a request the client abandoned is
-        logged too, with the status that went out (0: none) and marked as disconnected.
-        The request is counted in the metrics here as well, whether or not it is logged."""
-        cdef HTTPProtocol protocol = self.protocol
-        self.count_finished(self.status_sent)
-        if protocol.state.settings.access_log:
-            protocol.state.log_access(
-                protocol.client, self.head, self.status_sent,
-                self.disconnected or protocol.peer_eof, self.encoder, self.started_at)
-
-    cdef void count_finished(self, int status):
-        """Count the request as ended in the metrics (--metrics-port), once: from log_access,
-        or where the app ended with its response cut off, which is not logged."""
-        cdef RequestMetrics metrics = self.protocol.state.metrics
-        if metrics is not None:
-            metrics.request_finished(self.head.method, status, self.started_at)
-
-    # -- how the app ended -----------------------------------------------------------------
-
-    cdef void forget_task(self):
-        if self.task is not None:
-            self.protocol.state.tasks.discard(self.task)
-            self.task = None
-
-    cdef void app_returned(self):
-        self.forget_task()
-        if self.response == COMPLETE:
-            return
-        if self.disconnected or (self.client_done and self.response == NOT_STARTED):
-            # Told the client left, the app gave up on it: nothing is owed.
-            self.abandoned()
-            return
-        if self.response == NOT_STARTED:
-            logger.error("ASGI callable returned without starting response.")
-            self.respond_error(500, "Internal Server Error")
-        else:
-            logger.error("ASGI callable returned without completing response.")
-            self.count_finished(self.encoder.status)
-            self.protocol.abort()
-
-    cdef void abandoned(self):
-        """The app ended after its client left, with the response unfinished."""
-        if not self.status_sent and self.response >= SENDING:
-            self.status_sent = self.encoder.status
-        self.response = COMPLETE
-        self.log_access()
-        self.protocol.abort()
-
-    cdef void app_failed(self, exc):
-        self.forget_task()
-        if exc is not None:
-            log_app_exception(exc, self.disconnected)
-        if self.response == COMPLETE:
-            return
-        if self.disconnected:
-            self.abandoned()
-            return
-        if self.response < SENDING:
-            # Nothing reached the wire yet (the head waits for the first body), so the
-            # client can still get a clean 500.
-            self.respond_error(500, "Internal Server Error")
-        else:
-            self.count_finished(self.encoder.status)
-            self.protocol.abort()
