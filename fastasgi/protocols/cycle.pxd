@@ -71,3 +71,4 @@ cdef class CycleOwner(Connection):
     cdef void cycle_finished(self, RequestCycle cycle)  # the response is complete
     cdef void abort(self)                               # cut the connection; the cycle is told
     cdef void write(self, bytes data)                   # to the client, unless closed
+    cdef void write_pieces(self, tuple pieces)          # the same, for bytes in several pieces

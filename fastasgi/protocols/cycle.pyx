@@ -48,6 +48,9 @@ cdef class CycleOwner(Connection):
     cdef void write(self, bytes data):
         pass
 
+    cdef void write_pieces(self, tuple pieces):
+        pass
+
 
 async def run_app(RequestCycle cycle, app, dict scope):
     try:
@@ -136,7 +139,7 @@ cdef class RequestCycle:
     def send(self, dict message not None):
         cdef CycleOwner protocol = self.protocol
         cdef object kind = message.get("type")
-        cdef bytes out
+        cdef object out
         if self.disconnected:
             # ASGI spec 2.4: send() on a closed connection raises an OSError subclass, so a
             # streaming app stops producing for a client that is gone.
@@ -153,9 +156,12 @@ cdef class RequestCycle:
                     raise TypeError("ASGI send: 'body' must be bytes, not %s" % type(body).__name__)
                 body = bytes(body)
             out = self.encoder.c_body(body, more)
-            if out:
+            if type(out) is tuple:
                 self.response = SENDING
-                protocol.write(out)
+                protocol.write_pieces(<tuple>out)
+            elif out:
+                self.response = SENDING
+                protocol.write(<bytes>out)
             if not more:
                 if self.trailers_promised:
                     self.response = TRAILING

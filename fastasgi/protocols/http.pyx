@@ -417,3 +417,12 @@ cdef class HTTPProtocol(CycleOwner):
             if metrics is not None:
                 metrics.sent_bytes += len(data)
             self.transport.write(data)
+
+    cdef void write_pieces(self, tuple pieces):
+        """One writev for a large body between its framing, which the encoder did not copy."""
+        cdef RequestMetrics metrics
+        if not self.closed:
+            metrics = self.state.metrics
+            if metrics is not None:
+                metrics.sent_bytes += sum([len(piece) for piece in pieces])
+            self.transport.writelines(pieces)

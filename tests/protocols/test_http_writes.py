@@ -16,6 +16,7 @@ class RecordingTransport(asyncio.Transport):
     def __init__(self) -> None:
         super().__init__()
         self.writes: list[bytes] = []
+        self.pieces: list[tuple[Any, ...]] = []  # what each writelines() was given, as given
         self.closed = False
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
@@ -23,6 +24,10 @@ class RecordingTransport(asyncio.Transport):
 
     def write(self, data: Any) -> None:
         self.writes.append(bytes(data))
+
+    def writelines(self, list_of_data: Any) -> None:
+        self.pieces.append(tuple(list_of_data))
+        self.writes.append(b"".join(list_of_data))
 
     def is_closing(self) -> bool:
         return self.closed
@@ -41,19 +46,22 @@ class RecordingTransport(asyncio.Transport):
 
 
 def _serve_one(app: Any, request: bytes) -> list[bytes]:
-    async def run() -> list[bytes]:
+    return _serve_one_to(RecordingTransport(), app, request).writes
+
+
+def _serve_one_to(transport: RecordingTransport, app: Any, request: bytes) -> RecordingTransport:
+    async def run() -> None:
         set_date(b"Sat, 21 Nov 2026 12:00:00 GMT")
         protocol = HTTPProtocol(
             ServerState(asyncio.get_running_loop(), app, connection_settings(access_log=False)))
-        transport = RecordingTransport()
         protocol.connection_made(transport)
         protocol.data_received(request)
         for _ in range(50):
             await asyncio.sleep(0)
         protocol.connection_lost(None)
-        return transport.writes
 
-    return asyncio.run(run())
+    asyncio.run(run())
+    return transport
 
 
 def test_small_response_is_one_write() -> None:
@@ -68,3 +76,18 @@ def test_streamed_response_writes_head_with_the_first_piece() -> None:
     assert len(writes) == 4
     assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and writes[0].endswith(b"5\r\nxxxxx\r\n")
     assert writes[-1] == b"0\r\n\r\n"
+
+
+def test_a_large_body_is_written_as_the_app_gave_it() -> None:
+    body = b"z" * (1 << 20)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    transport = _serve_one_to(RecordingTransport(), app, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    # One writelines: the head, then the app's own bytes object, never copied behind it.
+    assert len(transport.writes) == 1 and len(transport.pieces) == 1
+    head, written = transport.pieces[0]
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"content-length: 1048576\r\n" in head
+    assert written is body

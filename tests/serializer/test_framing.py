@@ -222,3 +222,42 @@ def test_chunked_response_reads_back_with_h11(encoder: ResponseEncoder) -> None:
     )
     reading = read_with_h11(raw)
     assert reading.body == b"one two"
+
+
+LARGE = 32768  # the encoder's COPY_LIMIT: pieces this large are handed back, not copied
+
+
+@pytest.mark.parametrize("headers", [[], [(b"content-length", b"65536")]])
+def test_a_large_body_is_handed_back_behind_its_head_not_copied(
+        encoder: ResponseEncoder, headers: list[tuple[bytes, bytes]]) -> None:
+    body = b"x" * 65536
+    encoder.start(200, headers)
+    pieces = encoder.body_pieces(body)
+    assert type(pieces) is tuple and len(pieces) == 2
+    assert pieces[1] is body
+    reading = read_with_h11(b"".join(pieces))
+    assert reading.body == body and encoder.complete and encoder.keep_alive
+
+
+def test_large_chunks_are_framed_around_the_piece_not_copied(encoder: ResponseEncoder) -> None:
+    first, second = b"a" * LARGE, b"b" * (LARGE + 1)
+    encoder.start(200, [])
+    head = encoder.body_pieces(first, more_body=True)
+    last = encoder.body_pieces(second)
+    assert type(head) is tuple and head[1] is first and head[0].endswith(b"\r\n\r\n8000\r\n")
+    assert last == (b"8001\r\n", second, b"\r\n0\r\n\r\n")
+    reading = read_with_h11(b"".join(head + last))
+    assert reading.body == first + second
+
+
+def test_a_body_under_the_limit_still_goes_out_with_its_head(encoder: ResponseEncoder) -> None:
+    encoder.start(200, [])
+    out = encoder.body_pieces(b"x" * (LARGE - 1))
+    assert type(out) is bytes and out.endswith(b"\r\n\r\n" + b"x" * (LARGE - 1))
+
+
+def test_a_large_body_after_the_head_is_returned_as_given(encoder: ResponseEncoder) -> None:
+    body = b"y" * 65536
+    encoder.start(200, [(b"content-length", b"65537")])
+    encoder.body(b"x", more_body=True)
+    assert encoder.body_pieces(body) is body
