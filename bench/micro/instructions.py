@@ -17,6 +17,8 @@ Cases (inputs from ``parser_inputs.py`` where it has them):
   plain and with permessage-deflate;
 - request: the whole HTTP/1.1 request cycle of ``micro/test_protocol_bench.py`` (``HTTPProtocol``
   on an in-memory transport, the plaintext app, a turn of a uvloop loop per request);
+- pipelined-16: the same with 16 requests in one read (TechEmpower's pipelined plaintext); one
+  operation is all 16, answered;
 - h2-request: the same over HTTP/2: one stream per request (a HEADERS frame with END_STREAM,
   its field block all indexed, as a client's repeated request is) on one connection.
 
@@ -105,6 +107,37 @@ def _request_case() -> Callable[[], None]:
 
     def run() -> None:
         loop.run_until_complete(one())
+
+    return run
+
+
+def _pipelined_case(depth: int) -> Callable[[], None]:
+    import asyncio
+
+    import uvloop
+
+    from bench.micro.test_protocol_bench import REQUEST, MemoryTransport, _fastasgi_protocol
+
+    loop = uvloop.new_event_loop()
+    transport = MemoryTransport()
+    protocol = _fastasgi_protocol(loop)
+    loop.run_until_complete(asyncio.sleep(0))
+    protocol.connection_made(transport)
+
+    async def answered(data: bytes, size: int) -> None:
+        before = transport.sent
+        protocol.data_received(data)
+        while transport.sent - before < size:
+            await asyncio.sleep(0)
+
+    # Bytes are counted, not writes, so that builds that write each response alone and builds
+    # that write them together wait for the same thing.
+    loop.run_until_complete(answered(REQUEST, 1))
+    response_size = transport.sent
+    batch = REQUEST * depth
+
+    def run() -> None:
+        loop.run_until_complete(answered(batch, depth * response_size))
 
     return run
 
@@ -198,6 +231,7 @@ def _cases() -> dict[str, Callable[[], Callable[[], None]]]:
         "ws-text": lambda: _websocket_case(False),
         "ws-deflate": lambda: _websocket_case(True),
         "request": _request_case,
+        "pipelined-16": lambda: _pipelined_case(16),
         "h2-request": _h2_request_case,
     }
 

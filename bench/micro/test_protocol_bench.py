@@ -34,6 +34,7 @@ class MemoryTransport(asyncio.Transport):
     def __init__(self) -> None:
         super().__init__()
         self.written = 0
+        self.sent = 0  # bytes
         self.closed = False
         self.protocol: Any = None
 
@@ -42,6 +43,7 @@ class MemoryTransport(asyncio.Transport):
 
     def write(self, data: Any) -> None:
         self.written += 1
+        self.sent += len(data)
 
     def is_closing(self) -> bool:
         return self.closed

@@ -72,3 +72,5 @@ cdef class CycleOwner(Connection):
     cdef void abort(self)                               # cut the connection; the cycle is told
     cdef void write(self, bytes data)                   # to the client, unless closed
     cdef void write_pieces(self, tuple pieces)          # the same, for bytes in several pieces
+    cdef void write_soon(self, bytes data)              # the same, by the end of this loop turn
+    cdef void write_last(self, bytes data)              # a response's end: at once, or with the next

@@ -51,6 +51,12 @@ cdef class CycleOwner(Connection):
     cdef void write_pieces(self, tuple pieces):
         pass
 
+    cdef void write_soon(self, bytes data):
+        pass
+
+    cdef void write_last(self, bytes data):
+        pass
+
 
 async def run_app(RequestCycle cycle, app, dict scope):
     try:
@@ -161,7 +167,10 @@ cdef class RequestCycle:
                 protocol.write_pieces(<tuple>out)
             elif out:
                 self.response = SENDING
-                protocol.write(<bytes>out)
+                if more:
+                    protocol.write_soon(<bytes>out)
+                else:
+                    protocol.write_last(<bytes>out)
             if not more:
                 if self.trailers_promised:
                     self.response = TRAILING

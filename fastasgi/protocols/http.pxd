@@ -27,6 +27,9 @@ cdef class HTTPProtocol(CycleOwner):
     cdef long last_data        # tick of the latest bytes from the client
     cdef bint sniffing         # HTTP/2 is on and no byte came yet: look for its preface
     cdef bytes preface_part    # the start of the preface, while it arrives in pieces
+    cdef list outbox           # bytes for write_soon, written together at the end of the turn
+    cdef Py_ssize_t outbox_size
+    cdef object flush_handle   # the call_soon that writes the outbox, or None
 
     cdef void pull_events(self)
     cdef void update_reading(self)
@@ -38,6 +41,7 @@ cdef class HTTPProtocol(CycleOwner):
     cdef void reject(self, int status, str message)
     cdef void body_failed(self, RequestCycle cycle, int status, str message)
     cdef bint body_stalled(self, long tick)
+    cdef void flush(self)
     cpdef void on_tick(self, long tick)
     cpdef void shutdown(self)
     cpdef void force_close(self)

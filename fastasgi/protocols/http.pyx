@@ -49,6 +49,11 @@ cdef object Task = asyncio.Task
 
 cdef int TRACE = _TRACE
 
+# Bytes held for write_soon before they are written at once: a bound on the outbox, and more
+# than enough for the pieces of a turn to share one write.
+cdef enum:
+    OUTBOX_LIMIT = 65536
+
 # RFC 9113 §3.4: what an HTTP/2 client with prior knowledge sends first.
 cdef bytes PREFACE = _PREFACE
 cdef Py_ssize_t PREFACE_SIZE = len(_PREFACE)
@@ -62,6 +67,7 @@ cdef class HTTPProtocol(CycleOwner):
         Connection.__init__(self, state)
         self.parser = RequestParser(state.settings.http)
         self.encoder = ResponseEncoder(state.settings.response)
+        self.outbox = []
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
@@ -263,12 +269,18 @@ cdef class HTTPProtocol(CycleOwner):
             task = Task(coro, loop=self.loop, eager_start=True)
         else:
             task = self.loop.create_task(coro)
+            if self.flush_handle is not None:
+                # The previous response waits in the outbox for this one: write it after this
+                # request's first step, so that a quick response joins it in one write.
+                self.flush_handle.cancel()
+                self.flush_handle = self.loop.call_soon(self.flush_outbox)
         if not task.done():
             cycle.task = task
             state.tasks.add(task)
 
     cdef void switch_to_websocket(self, RequestHead head):
         """Hand the transport to a WebSocket connection, with whatever bytes follow the head."""
+        self.flush()
         self.closed = True  # this protocol is done with the transport
         self.state.connections.discard(self)
         self.cycle = None
@@ -283,6 +295,7 @@ cdef class HTTPProtocol(CycleOwner):
         self.state.connections.discard(self)
         self.cycle = None
         h2.pending = self.parser.take_buffered()
+        self.flush()
         self.transport.write(SWITCHING_PROTOCOLS)
         self.transport.set_protocol(h2)
         h2.start(head)
@@ -351,6 +364,7 @@ cdef class HTTPProtocol(CycleOwner):
             cycle.log_access()  # the app never started, so no app ending will log it
 
     cdef void abort(self):
+        self.flush()  # what the app sent before it failed still reaches the client
         self.closed = True
         self.transport.abort()
         if self.cycle is not None:
@@ -410,13 +424,19 @@ cdef class HTTPProtocol(CycleOwner):
 
     # -- writing -------------------------------------------------------------------------
 
+    # Every write goes out in order: what waits in the outbox goes first, in the same call.
+
     cdef void write(self, bytes data):
         cdef RequestMetrics metrics
         if not self.closed:
             metrics = self.state.metrics
             if metrics is not None:
                 metrics.sent_bytes += len(data)
-            self.transport.write(data)
+            if self.outbox:
+                self.outbox.append(data)
+                self.flush()
+            else:
+                self.transport.write(data)
 
     cdef void write_pieces(self, tuple pieces):
         """One writev for a large body between its framing, which the encoder did not copy."""
@@ -425,4 +445,53 @@ cdef class HTTPProtocol(CycleOwner):
             metrics = self.state.metrics
             if metrics is not None:
                 metrics.sent_bytes += sum([len(piece) for piece in pieces])
+            if self.outbox:
+                pieces = (b"".join(self.outbox),) + pieces
+                self.outbox = []
+                self.outbox_size = 0
             self.transport.writelines(pieces)
+
+    cdef void write_soon(self, bytes data):
+        """Write ``data`` at the end of this turn of the event loop, together with whatever else
+        is written until then: the pieces an app streams without waiting, and the responses to
+        pipelined requests, go out in one write instead of one each."""
+        cdef RequestMetrics metrics
+        if self.closed:
+            return
+        metrics = self.state.metrics
+        if metrics is not None:
+            metrics.sent_bytes += len(data)
+        self.outbox.append(data)
+        self.outbox_size += len(data)
+        if self.outbox_size >= OUTBOX_LIMIT:
+            self.flush()
+        elif self.flush_handle is None:
+            self.flush_handle = self.loop.call_soon(self.flush_outbox)
+
+    cdef void write_last(self, bytes data):
+        """The end of a response: at once, unless a pipelined request waits, whose response may
+        join it (a lone response is never delayed)."""
+        if self.parser.buffered_bytes():
+            self.write_soon(data)
+        else:
+            self.write(data)
+
+    cdef void flush(self):
+        cdef list outbox = self.outbox
+        if self.flush_handle is not None:
+            self.flush_handle.cancel()
+            self.flush_handle = None
+        if not outbox:
+            return
+        self.outbox = []
+        self.outbox_size = 0
+        if not self.closed:
+            self.transport.write(<bytes>outbox[0] if len(outbox) == 1 else b"".join(outbox))
+
+    def flush_outbox(self):
+        self.flush_handle = None
+        self.flush()
+
+    cpdef void close_gracefully(self):
+        self.flush()
+        Connection.close_gracefully(self)
