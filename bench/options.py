@@ -264,6 +264,11 @@ class ScenariosBenchConfig:
         default=2, metadata=flag("seconds of wrk per server and scenario before the rounds")
     )
     threads: int = field(default=1, metadata=flag("wrk threads"))
+    connections: int = field(
+        default=0,
+        metadata=flag("wrk connections in every scenario, for a quick check of the harness "
+                      "(0: each scenario's own)"),
+    )
     idle_connections: int = field(
         default=1000,
         metadata=flag("keep-alive connections held idle (one request each) to measure the RSS "
@@ -281,8 +286,10 @@ class ScenariosBenchConfig:
             raise ValueError("at least one server and one scenario are needed")
         if self.rounds < 1 or self.duration < 1 or self.warmup < 0:
             raise ValueError("rounds and duration must be >= 1, warmup >= 0")
-        if self.threads < 1 or self.idle_connections < 0:
-            raise ValueError("need threads >= 1 and idle connections >= 0")
+        if self.threads < 1 or self.idle_connections < 0 or self.connections < 0:
+            raise ValueError("need threads >= 1, connections and idle connections >= 0")
+        if self.connections and self.connections < self.threads:
+            raise ValueError("need connections >= threads")
 
     def cpus(self) -> tuple[int | None, int | None]:
         """(server CPU, wrk CPU), or (None, None) when pinning is off or impossible."""

@@ -13,6 +13,7 @@ server: it neither parses nor runs an app.
 
 import argparse
 import asyncio
+from typing import cast
 
 import uvloop
 
@@ -46,8 +47,8 @@ class Ceiling(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's TCP transport is not a subclass of asyncio.Transport, but has its methods.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         data = self.tail + data

@@ -56,8 +56,8 @@ class ScenariosResult:
 def scenario_wrk(scenario: Scenario, url: str, config: ScenariosBenchConfig, duration: int,
                  cpu: int | None) -> list[str]:
     options, script_args = scenario.wrk_options()
-    return wrk_command(url, config.threads, scenario.connections, duration, cpu, options,
-                       script_args)
+    connections = config.connections or scenario.connections
+    return wrk_command(url, config.threads, connections, duration, cpu, options, script_args)
 
 
 def runnable_servers(config: ScenariosBenchConfig, progress: Progress) -> tuple[
@@ -157,8 +157,7 @@ def _parse_args(argv: list[str] | None) -> ScenariosBenchConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # The report needs matplotlib (the bench extra); imported here so that the runs can be
-    # imported and tested without it.
+    # Imported here: the report imports this module.
     from bench.e2e import scenarios_report
 
     config = _parse_args(argv)

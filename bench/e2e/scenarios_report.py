@@ -9,7 +9,6 @@ from bench.e2e.rounds import markdown_table
 from bench.e2e.run_http import cpu_table, detail_table, results_table
 from bench.e2e.run_scenarios import ScenariosResult, scenario_wrk
 from bench.e2e.scenarios import SCENARIOS
-from bench.e2e.scenarios_chart import write_chart
 from bench.e2e.servers import baseline_description, command_for_report
 from bench.options import REPORTS, ScenariosBenchConfig, report_path
 
@@ -138,6 +137,9 @@ def write_report(result: ScenariosResult, config: ScenariosBenchConfig,
                  when: datetime.datetime, directory: Path = REPORTS) -> Path:
     """Write ``<date>T<time>-scenarios.md`` and its chart ``...-scenarios.png``; a report already
     there is never overwritten."""
+    # matplotlib (the bench extra) is needed for the chart only, not to run or summarize.
+    from bench.e2e.scenarios_chart import write_chart
+
     path = report_path("scenarios", when, directory)
     chart = path.with_suffix(".png")
     write_chart(result.results, result.servers, chart,
