@@ -128,7 +128,7 @@ def render_report(result: ScenariosResult, config: ScenariosBenchConfig,
     for scenario_result in result.results:
         wrk = scenario_wrk(SCENARIOS[scenario_result.app], "http://127.0.0.1:PORT/", config,
                            config.duration, wrk_cpu)
-        lines.append(command_for_report(wrk))
+        lines.append(f"{command_for_report(wrk)}  # {scenario_result.app}")
     lines += ["```", ""]
     return "\n".join(lines)
 
