@@ -30,8 +30,9 @@ def write_chart(results: list[AppResult], servers: list[str], path: Path, title:
         for result in results:
             mine, theirs = result.median_cpu_us(first), result.median_cpu_us(other)
             cpu.append(theirs / mine if mine and theirs else math.nan)
-        rps_axes.bar(offsets, rps, width, label=f"{first}/{other}")
-        cpu_axes.bar(offsets, cpu, width, label=f"{other}/{first}")
+        # Bars grow from 1 (equal), up or down, not from the bottom of the axis.
+        rps_axes.bar(offsets, [v - 1 for v in rps], width, bottom=1, label=f"{first}/{other}")
+        cpu_axes.bar(offsets, [v - 1 for v in cpu], width, bottom=1, label=f"{other}/{first}")
     for axes, label in (
         (rps_axes, f"requests/s: {servers[0]} over each other server"),
         (cpu_axes, f"server CPU per request: each other server over {servers[0]}"),
