@@ -61,6 +61,40 @@ async def json_message(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 MIB_BODY = b"x" * (1 << 20)
+OCTET_TYPE = b"application/octet-stream"
+# 64 body messages of 1 KiB: what a streaming app (server-sent events, a proxied download) costs
+# per send() rather than per request. The length is declared, so every server frames the body
+# the same way (no chunked encoding) and the check of the response can compare bytes.
+STREAM_CHUNK = b"y" * 1024
+STREAM_CHUNKS = 64
+
+
+async def streamed(scope: Scope, receive: Receive, send: Send) -> None:
+    """``200 application/octet-stream``: 64 KiB sent as 64 ``http.response.body`` messages."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", OCTET_TYPE),
+                (b"content-length", str(len(STREAM_CHUNK) * STREAM_CHUNKS).encode()),
+            ],
+        }
+    )
+    for _ in range(STREAM_CHUNKS - 1):
+        await send({"type": "http.response.body", "body": STREAM_CHUNK, "more_body": True})
+    await send({"type": "http.response.body", "body": STREAM_CHUNK})
+
+
+async def mib(scope: Scope, receive: Receive, send: Send) -> None:
+    """``200 application/octet-stream`` with a 1 MiB body in one message."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    await _respond(send, OCTET_TYPE, MIB_BODY)
 
 
 async def abuse(scope: Scope, receive: Receive, send: Send) -> None:
@@ -80,7 +114,7 @@ async def abuse(scope: Scope, receive: Receive, send: Send) -> None:
             await send({"type": "websocket.send", "bytes": message.get("bytes"),
                         "text": message.get("text")})
     if scope["path"] == "/mib":
-        await _respond(send, b"application/octet-stream", MIB_BODY)
+        await _respond(send, OCTET_TYPE, MIB_BODY)
         return
     await _respond(send, PLAINTEXT_TYPE, PLAINTEXT_BODY)
 
@@ -91,4 +125,6 @@ APPS: dict[str, tuple[str, bytes, bytes]] = {
     "plaintext": ("plaintext", PLAINTEXT_TYPE, PLAINTEXT_BODY),
     "json": ("json_message", JSON_TYPE, json.dumps({"message": "Hello, world!"}).encode()),
     "abuse": ("abuse", PLAINTEXT_TYPE, PLAINTEXT_BODY),
+    "streamed": ("streamed", OCTET_TYPE, STREAM_CHUNK * STREAM_CHUNKS),
+    "mib": ("mib", OCTET_TYPE, MIB_BODY),
 }

@@ -22,6 +22,7 @@ from bench.e2e.run_http import (
 from bench.options import (
     H2BenchConfig,
     HttpBenchConfig,
+    ScenariosBenchConfig,
     WebSocketBenchConfig,
     add_options,
     from_options,
@@ -30,10 +31,11 @@ from bench.options import (
 PARSER_TIMINGS = pytest.StashKey[dict[tuple[str, str], float]]()
 HTTP_RESULTS = pytest.StashKey[list[AppResult]]()
 # Prefixes of the end-to-end options on pytest's command line: --http-rounds, --h2-rounds,
-# --ws-rounds.
+# --ws-rounds, --scenarios-rounds.
 HTTP = "http-"
 H2 = "h2-"
 WEBSOCKET = "ws-"
+SCENARIOS = "scenarios-"
 # ours / httptools on the browser GET we aim for.
 PARSER_GOAL = 0.5
 
@@ -59,6 +61,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "fastasgi-websocket", "end-to-end WebSocket benchmark (bench/e2e/run_websocket.py)"
         ).addoption,
         prefix=WEBSOCKET,
+    )
+    add_options(
+        ScenariosBenchConfig,
+        parser.getgroup(
+            "fastasgi-scenarios", "HTTP/1.1 scenarios benchmark (bench/e2e/run_scenarios.py)"
+        ).addoption,
+        prefix=SCENARIOS,
     )
 
 
@@ -89,6 +98,15 @@ def websocket_config(config: pytest.Config) -> WebSocketBenchConfig:
     return bench_config
 
 
+def scenarios_config(config: pytest.Config) -> ScenariosBenchConfig:
+    bench_config = from_options(ScenariosBenchConfig, config.option, prefix=SCENARIOS)
+    try:
+        bench_config.validate()
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return bench_config
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[PARSER_TIMINGS] = {}
     config.stash[HTTP_RESULTS] = []
@@ -105,6 +123,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     one_app = HttpBenchConfig(**{**vars(bench_config), "apps": bench_config.apps[:1]})
     websocket_bound = websocket_config(config).wall_time_bound()
     h2_bound = h2_config(config).wall_time_bound()
+    scenarios_bound = scenarios_config(config).wall_time_bound()
     for item in items:
         if "http_app" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.timeout(one_app.wall_time_bound()))
@@ -112,6 +131,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.timeout(websocket_bound))
         if "h2_bench" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.timeout(h2_bound))
+        if "scenarios_bench" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(scenarios_bound))
 
 
 @pytest.fixture
@@ -148,6 +169,17 @@ def h2_bench(request: pytest.FixtureRequest) -> H2BenchConfig:
 def websocket_bench(request: pytest.FixtureRequest) -> WebSocketBenchConfig:
     """The end-to-end WebSocket configuration from the --ws-* options."""
     return websocket_config(request.config)
+
+
+@pytest.fixture
+def scenarios_bench(request: pytest.FixtureRequest) -> ScenariosBenchConfig:
+    """The scenarios configuration from the --scenarios-* options; fails when wrk is missing."""
+    if shutil.which("wrk") is None:
+        pytest.fail(
+            f"the scenarios benchmark needs wrk on PATH; install it with: {WRK_INSTALL}",
+            pytrace=False,
+        )
+    return scenarios_config(request.config)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.apps import APPS
+from bench.e2e.scenarios import SCENARIOS
 from bench.e2e.servers import H2_SERVERS, SERVERS
 from bench.exclusive import WAIT_TIMEOUT
 
@@ -29,7 +30,9 @@ REPORTS = Path(__file__).resolve().parent / "reports"
 SERVER_CPU = 0
 CLIENT_CPU = 1
 
-Options = TypeVar("Options", "HttpBenchConfig", "H2BenchConfig", "WebSocketBenchConfig")
+Options = TypeVar(
+    "Options", "HttpBenchConfig", "H2BenchConfig", "WebSocketBenchConfig", "ScenariosBenchConfig"
+)
 
 
 def flag(help: str) -> dict[str, str]:
@@ -235,6 +238,68 @@ class WebSocketBenchConfig:
         the client runs, and start/stop slack."""
         runs = len(self.servers) * (self.warmup + self.rounds * (self.duration + 10) + 60)
         return WAIT_TIMEOUT + float(runs)
+
+
+@dataclass
+class ScenariosBenchConfig:
+    """bench/e2e/run_scenarios.py: every HTTP/1.1 scenario with wrk and the memory of idle
+    connections, every server side by side."""
+
+    servers: list[str] = field(
+        default_factory=lambda: [
+            "fastasgi", "fastasgi-py312", "fastasgi-py313", "uvicorn", "granian", "ceiling"
+        ],
+        metadata=flag("servers; the first is compared with each other one; fastasgi-py3XX are "
+                      "left out when that Python is not installed"),
+    )
+    scenarios: list[str] = field(
+        default_factory=lambda: list(SCENARIOS), metadata=flag("scenarios of bench/e2e/scenarios.py")
+    )
+    rounds: int = field(
+        default=5,
+        metadata=flag("wrk runs per server and scenario, interleaved; the median is reported"),
+    )
+    duration: int = field(default=10, metadata=flag("seconds per wrk run"))
+    warmup: int = field(
+        default=2, metadata=flag("seconds of wrk per server and scenario before the rounds")
+    )
+    threads: int = field(default=1, metadata=flag("wrk threads"))
+    connections: int = field(
+        default=0,
+        metadata=flag("wrk connections in every scenario, for a quick check of the harness "
+                      "(0: each scenario's own)"),
+    )
+    idle_connections: int = field(
+        default=1000,
+        metadata=flag("keep-alive connections held idle (one request each) to measure the RSS "
+                      "each adds; 0: no memory measurement"),
+    )
+    pin: bool = field(default=True, metadata=flag("pin the server to CPU 0 and wrk to CPU 1"))
+    report: bool = field(default=True, metadata=flag("write a report and chart to bench/reports/"))
+
+    def validate(self) -> None:
+        _check_servers(self.servers, SERVERS)
+        for name in self.scenarios:
+            if name not in SCENARIOS:
+                raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+        if not self.servers or not self.scenarios:
+            raise ValueError("at least one server and one scenario are needed")
+        if self.rounds < 1 or self.duration < 1 or self.warmup < 0:
+            raise ValueError("rounds and duration must be >= 1, warmup >= 0")
+        if self.threads < 1 or self.idle_connections < 0 or self.connections < 0:
+            raise ValueError("need threads >= 1, connections and idle connections >= 0")
+        if self.connections and self.connections < self.threads:
+            raise ValueError("need connections >= threads")
+
+    def cpus(self) -> tuple[int | None, int | None]:
+        """(server CPU, wrk CPU), or (None, None) when pinning is off or impossible."""
+        return pinned_cpus(self.pin)
+
+    def wall_time_bound(self) -> float:
+        """Seconds a whole run may take, for test timeouts: wrk time plus start/stop slack."""
+        per_scenario = self.warmup + self.rounds * (self.duration + 30)
+        per_server = len(self.scenarios) * (per_scenario + 60) + 120  # + building, memory
+        return WAIT_TIMEOUT + float(len(self.servers) * per_server + 60)
 
 
 def report_path(name: str, when: datetime.datetime, directory: Path = REPORTS) -> Path:

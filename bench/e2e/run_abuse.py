@@ -44,8 +44,8 @@ from bench.e2e.abuse_measure import (
     worker_pid,
 )
 from bench.e2e.cpu_usage import CpuSample, others_share
-from bench.e2e.run_http import WrkMissing, parse_wrk, require_wrk
 from bench.e2e.servers import HOST, SERVERS, ServerProcess, free_port, launch, pinned
+from bench.e2e.wrk import WrkMissing, parse_wrk, require_wrk
 from bench.exclusive import exclusive_machine
 from bench.options import REPORTS, report_path
 

@@ -12,12 +12,8 @@ or through pytest: pytest bench/e2e/test_http_e2e_bench.py --benchmark-only (see
 
 import argparse
 import datetime
-import os
-import re
 import shlex
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -25,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import machine
-from bench.e2e.cpu_usage import CpuSample, others_share, servers_cpu_seconds
+from bench.e2e import wrk as bench_wrk
 from bench.e2e.rounds import (
     cpu_us_text,
     markdown_table,
@@ -39,99 +35,17 @@ from bench.e2e.servers import (
     ServerProcess,
     baseline_description,
     command_for_report,
-    pinned,
     start_server,
 )
+from bench.e2e.wrk import WRK_INSTALL, WrkMissing, WrkResult, require_wrk, run_wrk
 from bench.exclusive import exclusive_machine
 from bench.options import REPORTS, HttpBenchConfig, add_options, from_options, report_path
 
-WRK_INSTALL = "apt-get update && apt-get install -y wrk  (Debian/Ubuntu; macOS: brew install wrk)"
-
-
-class WrkMissing(RuntimeError):
-    pass
-
-
-@dataclass
-class WrkResult:
-    requests_per_s: float
-    requests: int
-    latency_p50_ms: float
-    latency_p99_ms: float
-    non_2xx: int
-    socket_errors: int
-    # Share of the machine's CPUs other processes used during the run (None: not measurable).
-    others_cpu: float | None = None
-    # Server CPU time (user + system, all its processes) per request over the run, in µs: on a
-    # shared machine it moves less than requests/s, which a neighbour's load lowers directly.
-    server_cpu_us: float | None = None
-
-    @property
-    def clean(self) -> bool:
-        return self.non_2xx == 0 and self.socket_errors == 0
-
-
-_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    if match is None:
-        raise ValueError(f"not a wrk duration: {text!r}")
-    return float(match.group(1)) * _UNITS_MS[match.group(2)]
-
-
-def parse_wrk(output: str) -> WrkResult:
-    """The figures of one ``wrk --latency`` run from its standard output."""
-    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
-    total = re.search(r"^\s*(\d+) requests in ", output, re.MULTILINE)
-    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
-    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
-    if not (rps and total and p50 and p99):
-        raise ValueError(f"unexpected wrk output:\n{output}")
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    return WrkResult(
-        requests_per_s=float(rps.group(1)),
-        requests=int(total.group(1)),
-        latency_p50_ms=_ms(p50.group(1)),
-        latency_p99_ms=_ms(p99.group(1)),
-        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-        socket_errors=sum(map(int, errors.groups())) if errors else 0,
-    )
-
+# Imported from here by bench/conftest.py and the pytest entry point.
+__all__ = ["WRK_INSTALL", "AppResult", "HttpBenchConfig", "WrkMissing", "WrkResult", "run_app"]
 
 def wrk_command(url: str, config: HttpBenchConfig, duration: int, cpu: int | None) -> list[str]:
-    return pinned(
-        [
-            "wrk",
-            "--latency",
-            f"-t{config.threads}",
-            f"-c{config.connections}",
-            f"-d{duration}s",
-            url,
-        ],
-        cpu,
-    )
-
-
-def require_wrk() -> None:
-    if shutil.which("wrk") is None:
-        raise WrkMissing(
-            f"the end-to-end benchmark needs wrk on PATH; install it with: {WRK_INSTALL}"
-        )
-
-
-def run_wrk(url: str, config: HttpBenchConfig, duration: int, cpu: int | None) -> WrkResult:
-    command = wrk_command(url, config, duration, cpu)
-    done = subprocess.run(
-        command, check=False, capture_output=True, text=True, timeout=duration + 30
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{shlex.join(command)} exited with {done.returncode}:\n{done.stderr}")
-    return parse_wrk(done.stdout)
+    return bench_wrk.wrk_command(url, config.threads, config.connections, duration, cpu)
 
 
 @dataclass
@@ -186,19 +100,13 @@ def _run_app_exclusive(
         for server in started:
             server.wait_ready()
             if config.warmup:
-                run_wrk(server.url, config, config.warmup, wrk_cpu)
+                run_wrk(wrk_command(server.url, config, config.warmup, wrk_cpu), config.warmup)
         runs: dict[str, list[WrkResult]] = {s.name: [] for s in started}
         groups = {s.process.pid for s in started}  # each server leads its own process group
-        machine_cpus = os.cpu_count() or 1
         for round_index in range(config.rounds):
             for server in round_order(started, round_index):
-                before = CpuSample.take(groups)
-                server_before = servers_cpu_seconds({server.process.pid})
-                result = run_wrk(server.url, config, config.duration, wrk_cpu)
-                server_after = servers_cpu_seconds({server.process.pid})
-                result.others_cpu = others_share(before, CpuSample.take(groups), machine_cpus)
-                if result.requests:
-                    result.server_cpu_us = (server_after - server_before) / result.requests * 1e6
+                command = wrk_command(server.url, config, config.duration, wrk_cpu)
+                result = bench_wrk.measured_wrk(server, command, config.duration, groups)
                 runs[server.name].append(result)
                 failures = (
                     ""
@@ -211,8 +119,6 @@ def _run_app_exclusive(
                     f"{cpu_us_text(result.server_cpu_us)} µs CPU/request, "
                     f"p99 {result.latency_p99_ms:.2f} ms{failures}"
                 )
-                if server.process.poll() is not None:
-                    raise RuntimeError(f"{server.name} died during the run:\n{server.log_tail()}")
         return AppResult(app, runs, {s.name: s.command for s in started})
     finally:
         for server in started:
@@ -220,10 +126,10 @@ def _run_app_exclusive(
         logs.cleanup()
 
 
-def results_table(results: list[AppResult], servers: list[str]) -> str:
+def results_table(results: list[AppResult], servers: list[str], label: str = "app") -> str:
     """A Markdown table: median req/s per server and app, and the ratios."""
     pairs = ratio_pairs(servers)
-    header = ["app", *(f"{s} req/s" for s in servers), *(f"{a}/{b}" for a, b in pairs)]
+    header = [label, *(f"{s} req/s" for s in servers), *(f"{a}/{b}" for a, b in pairs)]
     rows = [header, ["---"] + ["---:"] * (len(header) - 1)]
     for result in results:
         row = [result.app, *(f"{result.median_rps(s):,.0f}" for s in servers)]
@@ -232,11 +138,11 @@ def results_table(results: list[AppResult], servers: list[str]) -> str:
     return markdown_table(rows)
 
 
-def cpu_table(results: list[AppResult], servers: list[str]) -> str:
+def cpu_table(results: list[AppResult], servers: list[str], label: str = "app") -> str:
     """Median server CPU µs per request, and how many times the first server's each other's is
     (above 1: the first spends less)."""
     pairs = ratio_pairs(servers)
-    header = ["app", *(f"{s} µs" for s in servers), *(f"{b}/{a}" for a, b in pairs)]
+    header = [label, *(f"{s} µs" for s in servers), *(f"{b}/{a}" for a, b in pairs)]
     rows = [header, ["---"] + ["---:"] * (len(header) - 1)]
     for result in results:
         row = [result.app, *(cpu_us_text(result.median_cpu_us(s)) for s in servers)]
@@ -245,9 +151,9 @@ def cpu_table(results: list[AppResult], servers: list[str]) -> str:
     return markdown_table(rows)
 
 
-def detail_table(results: list[AppResult], servers: list[str]) -> str:
+def detail_table(results: list[AppResult], servers: list[str], label: str = "app") -> str:
     rows = [
-        ["app", "server", "req/s (CPU µs/request) per round", "spread", "median p99 latency",
+        [label, "server", "req/s (CPU µs/request) per round", "spread", "median p99 latency",
          "errors", "others"],
         ["---", "---", "---", "---:", "---:", "---:", "---"],
     ]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bench.apps import APPS
 from bench.e2e.cpu_usage import server_processes, start_time
+from bench.e2e.pythons import venv_python
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -71,11 +72,28 @@ def _fastasgi_baseline(target: str, port: int) -> list[str]:
     return [str(python), *_fastasgi(target, port)[1:]]
 
 
+def _fastasgi_py312(target: str, port: int) -> list[str]:
+    # Built by bench/e2e/pythons.py (prepare()) before it is started.
+    return [str(venv_python("fastasgi-py312")), *_fastasgi(target, port)[1:]]
+
+
+def _fastasgi_py313(target: str, port: int) -> list[str]:
+    return [str(venv_python("fastasgi-py313")), *_fastasgi(target, port)[1:]]
+
+
+def _ceiling(target: str, port: int) -> list[str]:
+    # Not a server: uvloop answering fixed bytes (bench/e2e/ceiling.py), the bound of the others.
+    return [sys.executable, "-m", "bench.e2e.ceiling", "--host", HOST, "--port", str(port), target]
+
+
 SERVERS: dict[str, Callable[[str, int], list[str]]] = {
     "fastasgi": _fastasgi,
     "fastasgi-baseline": _fastasgi_baseline,
+    "fastasgi-py312": _fastasgi_py312,
+    "fastasgi-py313": _fastasgi_py313,
     "uvicorn": _uvicorn,
     "granian": _granian,
+    "ceiling": _ceiling,
 }
 
 
@@ -119,7 +137,7 @@ def command_for_report(command: list[str]) -> str:
     root = os.environ.get(BASELINE_VARIABLE)
     if root:
         line = line.replace(str(Path(root).resolve()), "$FASTASGI_BASELINE")
-    return line.replace(sys.executable, "python")
+    return line.replace(sys.executable, "python").replace(f"{REPO}{os.sep}", "")
 
 
 def free_port() -> int:
@@ -144,8 +162,8 @@ def http_get(port: int, timeout: float) -> tuple[int, dict[bytes, bytes], bytes]
             if not chunk:
                 break
             chunks.append(chunk)
-            if sum(map(len, chunks)) > 1 << 20:
-                raise OSError("response larger than 1 MiB")
+            if sum(map(len, chunks)) > 2 << 20:  # the largest app answers 1 MiB
+                raise OSError("response larger than 2 MiB")
     raw = b"".join(chunks)
     head, sep, body = raw.partition(b"\r\n\r\n")
     if not sep:
