@@ -1,3 +1,4 @@
+# cython: language_level=3, annotation_typing=False
 """The HTTP/2 connection: the ASGI http protocol, one app call per stream, over the sans-I/O
 core (``fastasgi._h2connection``).
 
@@ -26,7 +27,7 @@ from email.utils import formatdate
 from typing import Any
 
 from fastasgi._h2connection import H2Connection, H2Settings
-from fastasgi._h2events import (
+from fastasgi._h2events cimport (
     ConnectionTerminated,
     DataReceived,
     RequestReceived,
@@ -34,6 +35,7 @@ from fastasgi._h2events import (
     TrailersReceived,
     WindowUpdated,
 )
+from fastasgi.protocols.h2stream cimport H2Stream, open_stream, request_head
 from fastasgi._h2frames import ErrorCode, H2ConnectionError
 from fastasgi.logging import TRACE
 from fastasgi.protocols.connection import (
@@ -41,7 +43,6 @@ from fastasgi.protocols.connection import (
     Connection,
     make_request_head,
 )
-from fastasgi.protocols.h2stream import H2Stream, open_stream, request_head
 
 logger = logging.getLogger("fastasgi.error")
 
@@ -103,35 +104,42 @@ class H2Protocol(Connection):
             metrics.received_bytes += len(data)
         if self.closed:
             return  # lingering after our FIN: drop it
+        cdef H2Stream stream
+        cdef type kind
         conn = self.conn
         for event in conn.receive_data(data):
-            if isinstance(event, DataReceived):
-                stream = self.streams.get(event.stream_id)
+            kind = type(event)
+            if kind is RequestReceived:
+                head, content_length = request_head((<RequestReceived>event).headers)
+                open_stream(self, (<RequestReceived>event).stream_id, head,
+                            (<RequestReceived>event).end_stream, content_length)
+            elif kind is DataReceived:
+                stream = self.streams.get((<DataReceived>event).stream_id)
                 if stream is None:   # its response is complete or it was reset: nobody reads
-                    conn.acknowledge_received_data(event.stream_id,
-                                                   event.flow_controlled_length)
+                    conn.acknowledge_received_data((<DataReceived>event).stream_id,
+                                                   (<DataReceived>event).flow_controlled_length)
                 else:
-                    stream.add_body(event.data, event.flow_controlled_length, event.end_stream)
-            elif isinstance(event, RequestReceived):
-                self.request_received(event)
-            elif isinstance(event, WindowUpdated):
-                if event.stream_id == 0:
+                    stream.add_body((<DataReceived>event).data,
+                                    (<DataReceived>event).flow_controlled_length,
+                                    (<DataReceived>event).end_stream)
+            elif kind is WindowUpdated:
+                if (<WindowUpdated>event).stream_id == 0:
                     for stream in self.streams.values():
                         stream.window_opened()
                 else:
-                    stream = self.streams.get(event.stream_id)
+                    stream = self.streams.get((<WindowUpdated>event).stream_id)
                     if stream is not None:
                         stream.window_opened()
-            elif isinstance(event, TrailersReceived):
-                stream = self.streams.get(event.stream_id)
+            elif kind is TrailersReceived:
+                stream = self.streams.get((<TrailersReceived>event).stream_id)
                 if stream is not None:
                     stream.end_body()
-            elif isinstance(event, StreamReset):
-                stream = self.streams.pop(event.stream_id, None)
+            elif kind is StreamReset:
+                stream = self.streams.pop((<StreamReset>event).stream_id, None)
                 if stream is not None:
                     stream.disconnect()
                     self.stream_ended(stream)
-            elif isinstance(event, ConnectionTerminated):
+            elif kind is ConnectionTerminated:
                 self.terminated(event)
         self.flush()
         if conn.closed and not self.closed or self.going_away and not self.streams:
