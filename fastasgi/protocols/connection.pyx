@@ -1,7 +1,7 @@
 # cython: language_level=3
 """What every connection shares, whatever protocol it speaks.
 
-HTTP/1.1 (``http.pyx``), WebSocket (``websocket.py``) and HTTP/2 (``h2.py``) connections are all
+HTTP/1.1 (``http.pyx``), WebSocket (``websocket.py``) and HTTP/2 (``h2.pyx``) connections are all
 a ``Connection``: the peer and socket names, the registry of the server's connections, admission
 under --limit-concurrency, the scope keys every request has (root path, forwarded client and
 scheme), write flow control (``drain``/``wake_writers`` around the transport's

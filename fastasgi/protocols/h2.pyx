@@ -1,9 +1,10 @@
+# cython: language_level=3, annotation_typing=False
 """The HTTP/2 connection: the ASGI http protocol, one app call per stream, over the sans-I/O
 core (``fastasgi._h2connection``).
 
 The HTTP/1.1 connection hands over its transport when a client starts with the HTTP/2 preface
 (h2c with prior knowledge, RFC 9113 §3.3) or chose h2 by ALPN over TLS (§3.2). From then on data
-flows one way: transport -> data_received -> H2Connection events -> the streams (``h2stream.py``)
+flows one way: transport -> data_received -> H2Connection events -> the streams (``h2stream.pyx``)
 -> the app's receive(); the app's send() -> H2Connection -> ``flush`` -> transport.write.
 
 Bounds: the core bounds streams, header lists, frames and floods; the body a stream holds for its
@@ -23,12 +24,10 @@ import base64
 import binascii
 import logging
 from email.utils import formatdate
-from time import perf_counter
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from fastasgi._h2connection import H2Connection, H2Settings
-from fastasgi._h2events import (
+from fastasgi._h2events cimport (
     ConnectionTerminated,
     DataReceived,
     RequestReceived,
@@ -36,15 +35,14 @@ from fastasgi._h2events import (
     TrailersReceived,
     WindowUpdated,
 )
+from fastasgi.protocols.h2stream cimport H2Stream, open_stream, request_head
 from fastasgi._h2frames import ErrorCode, H2ConnectionError
 from fastasgi.logging import TRACE
 from fastasgi.protocols.connection import (
     WRITE_STALL_TICKS,
     Connection,
-    extensions_for,
     make_request_head,
 )
-from fastasgi.protocols.h2stream import H2Stream
 
 logger = logging.getLogger("fastasgi.error")
 
@@ -93,7 +91,7 @@ class H2Protocol(Connection):
             head = make_request_head(upgraded.method, upgraded.target, upgraded.path,
                                      upgraded.raw_path, upgraded.query_string, HTTP_VERSION,
                                      headers)
-            self.open_stream(1, head, True, None)
+            open_stream(self, 1, head, True, None)
         pending, self.pending = self.pending, b""
         if pending:
             self.data_received(pending)
@@ -106,35 +104,42 @@ class H2Protocol(Connection):
             metrics.received_bytes += len(data)
         if self.closed:
             return  # lingering after our FIN: drop it
+        cdef H2Stream stream
+        cdef type kind
         conn = self.conn
         for event in conn.receive_data(data):
-            if isinstance(event, DataReceived):
-                stream = self.streams.get(event.stream_id)
+            kind = type(event)
+            if kind is RequestReceived:
+                head, content_length = request_head((<RequestReceived>event).headers)
+                open_stream(self, (<RequestReceived>event).stream_id, head,
+                            (<RequestReceived>event).end_stream, content_length)
+            elif kind is DataReceived:
+                stream = self.streams.get((<DataReceived>event).stream_id)
                 if stream is None:   # its response is complete or it was reset: nobody reads
-                    conn.acknowledge_received_data(event.stream_id,
-                                                   event.flow_controlled_length)
+                    conn.acknowledge_received_data((<DataReceived>event).stream_id,
+                                                   (<DataReceived>event).flow_controlled_length)
                 else:
-                    stream.add_body(event.data, event.flow_controlled_length, event.end_stream)
-            elif isinstance(event, RequestReceived):
-                self.request_received(event)
-            elif isinstance(event, WindowUpdated):
-                if event.stream_id == 0:
+                    stream.add_body((<DataReceived>event).data,
+                                    (<DataReceived>event).flow_controlled_length,
+                                    (<DataReceived>event).end_stream)
+            elif kind is WindowUpdated:
+                if (<WindowUpdated>event).stream_id == 0:
                     for stream in self.streams.values():
                         stream.window_opened()
                 else:
-                    stream = self.streams.get(event.stream_id)
+                    stream = self.streams.get((<WindowUpdated>event).stream_id)
                     if stream is not None:
                         stream.window_opened()
-            elif isinstance(event, TrailersReceived):
-                stream = self.streams.get(event.stream_id)
+            elif kind is TrailersReceived:
+                stream = self.streams.get((<TrailersReceived>event).stream_id)
                 if stream is not None:
                     stream.end_body()
-            elif isinstance(event, StreamReset):
-                stream = self.streams.pop(event.stream_id, None)
+            elif kind is StreamReset:
+                stream = self.streams.pop((<StreamReset>event).stream_id, None)
                 if stream is not None:
                     stream.disconnect()
                     self.stream_ended(stream)
-            elif isinstance(event, ConnectionTerminated):
+            elif kind is ConnectionTerminated:
                 self.terminated(event)
         self.flush()
         if conn.closed and not self.closed or self.going_away and not self.streams:
@@ -160,73 +165,8 @@ class H2Protocol(Connection):
     # -- streams ---------------------------------------------------------------------------
 
     def request_received(self, event: RequestReceived) -> None:
-        head, content_length = self.request_head(event.headers)
-        self.open_stream(event.stream_id, head, event.end_stream, content_length)
-
-    def open_stream(self, stream_id: int, head: Any, end_stream: bool,
-                    content_length: int | None) -> None:
-        """Run the app for a new stream (or answer 503 in its place)."""
-        state = self.state
-        stream = H2Stream(self, stream_id, head, end_stream, content_length)
-        self.streams[stream_id] = stream
-        if state.requests_timed:
-            stream.started_at = perf_counter()
-        state.total_requests += 1
-        max_requests = state.settings.max_requests
-        if max_requests and state.total_requests >= max_requests and not state.shutting_down:
-            # --limit-max-requests: the worker's last request. Every connection stops taking
-            # new ones (this one by GOAWAY); the server's loop sees the count and stops.
-            state.shutting_down = True
-            for connection in list(state.connections):
-                connection.shutdown()
-        if not self.admitted():
-            stream.respond_error(503)
-            return
-        scope = self.request_scope("http", head)
-        scope["method"] = head.method
-        scope["extensions"] = extensions_for(self)
-        task = self.loop.create_task(stream.run(state.app, scope))
-        if not task.done():
-            stream.task = task
-            state.tasks.add(task)
-
-    def request_head(self, fields: list[tuple[bytes, bytes]]) -> tuple[Any, int | None]:
-        """The head of a request from its field section (validated by the core: §8.1.1,
-        §8.2-8.3, a token for :method, origin-form or '*' for :path, one well-formed
-        content-length): pseudo-header fields to method and target, ``:authority`` as Host when
-        the request has none, cookie fields joined into one (§8.2.3)."""
-        method = path = authority = b""
-        headers: list[tuple[bytes, bytes]] = []
-        cookies: list[bytes] = []
-        content_length: int | None = None
-        has_host = False
-        for name, value in fields:
-            if name[0] == 0x3A:  # ":"
-                if name == b":method":
-                    method = value
-                elif name == b":path":
-                    path = value
-                elif name == b":authority":
-                    authority = value
-                continue
-            if name == b"cookie":
-                cookies.append(value)
-                continue
-            if name == b"host":
-                has_host = True
-            elif name == b"content-length":
-                content_length = int(value)
-            headers.append((name, value))
-        if cookies:
-            headers.append((b"cookie", b"; ".join(cookies)))
-        if authority and not has_host:
-            headers.insert(0, (b"host", authority))
-        method_text = method.decode("latin-1")
-        raw_path, _, query_string = path.partition(b"?")
-        decoded = unquote_to_bytes(raw_path).decode("utf-8", "replace")
-        head = make_request_head(method_text, path, decoded, raw_path, query_string,
-                                 HTTP_VERSION, headers)
-        return head, content_length
+        head, content_length = request_head(event.headers)
+        open_stream(self, event.stream_id, head, event.end_stream, content_length)
 
     def reset_stream(self, stream: H2Stream, code: int) -> None:
         """End a stream from our side (a malformed body, a failed app, a stalled wait)."""
