@@ -20,6 +20,7 @@ cdef class HTTPProtocol(Connection):
     cdef ResponseEncoder encoder
     cdef RequestCycle cycle    # the request being served, or None
     cdef bint pumping          # pump() is on the stack: re-entry returns at once
+    cdef bint deferred         # pipelined requests wait for a later turn (REQUESTS_PER_TURN)
     cdef bint served           # at least one request started on this connection
     cdef Phase phase
     cdef long since            # tick at which the current phase began
@@ -29,6 +30,7 @@ cdef class HTTPProtocol(Connection):
 
     cdef void pump(self)
     cdef void pull_events(self)
+    cdef void defer(self)
     cdef void update_reading(self)
     cdef void start_cycle(self, RequestHead head)
     cdef void run_cycle(self, RequestCycle cycle)
