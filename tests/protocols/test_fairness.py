@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from tests.support import apps
 from tests.support.server import Running, read_response, serve, serve_cli
-from tests.support.websocket import RawClient, echo_or_hello
+from tests.support.websocket import RawClient, echo_or_hello, on_loop, wait_for
 from tests.support.websocket_frames import PING, TEXT, client_frame
 
 ANSWER_WITHIN = 10.0  # seconds: a hang guard, not a latency bound
@@ -89,6 +89,27 @@ def test_a_pipelined_request_flood_does_not_stop_other_clients_being_served() ->
             srv.connect() as flooder, flooding(flooder, GET * 2000, read=True):
         statuses = [answered(srv) for _ in range(3)]
     assert statuses == [200, 200, 200]
+
+
+def test_a_client_that_pipelines_without_reading_does_not_grow_the_write_buffer() -> None:
+    """Once the transport pauses our writing, no further pipelined request starts: reading
+    stops too, and what waits to be written stays near the transport's high-water mark."""
+    with serve(apps.hello) as srv, srv.connect() as flooder, flooding(flooder, GET * 2000):
+        def stalled() -> bool:
+            return any(c.writing_paused and c.reading_paused for c in srv.server.state.connections)
+
+        def started_and_buffered() -> tuple[int, int]:
+            state = srv.server.state
+            return state.total_requests, max(
+                c.transport.get_write_buffer_size() for c in state.connections)
+
+        wait_for(srv, stalled, timeout=60)
+        started, _ = on_loop(srv, started_and_buffered)
+        for _ in range(20):  # turns of the loop, in which nothing more may start
+            on_loop(srv, lambda: None)
+        started_later, buffered = on_loop(srv, started_and_buffered)
+    assert started_later == started
+    assert buffered < 2 * 65536  # uvloop's default high-water mark is 64 KiB
 
 
 def test_pipelined_requests_beyond_one_turn_are_all_answered_in_order() -> None:
