@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from fastasgi._h2frames import PREFACE
 from tests.support import apps
 from tests.support.server import Running, read_response, serve, serve_cli
 from tests.support.websocket import RawClient, echo_or_hello, on_loop, wait_for
@@ -88,6 +89,19 @@ def test_a_pipelined_request_flood_does_not_stop_other_clients_being_served() ->
     with serve_cli("tests.support.apps:hello", *SERVER_OPTIONS) as srv, \
             srv.connect() as flooder, flooding(flooder, GET * 2000, read=True):
         statuses = [answered(srv) for _ in range(3)]
+    assert statuses == [200, 200, 200]
+
+
+def test_an_http2_window_update_flood_does_not_stop_other_clients_being_served() -> None:
+    """WINDOW_UPDATE frames on the connection, 13 octets each, that no flood limit counts: the
+    server acts on each, a budget's worth per turn."""
+    settings = bytes(9)[:3] + b"\x04" + bytes(5)  # an empty SETTINGS frame
+    window_update = b"\x00\x00\x04\x08\x00" + bytes(4) + (1).to_bytes(4, "big")
+    with serve_cli("tests.support.apps:hello", *SERVER_OPTIONS) as srv, \
+            srv.connect() as flooder:
+        flooder.sendall(PREFACE + settings)
+        with flooding(flooder, window_update * 5000, read=True):
+            statuses = [answered(srv) for _ in range(3)]
     assert statuses == [200, 200, 200]
 
 
