@@ -11,12 +11,15 @@ such floods is measured by bench/e2e/run_abuse.py; here only that the answers co
 
 from __future__ import annotations
 
+import hashlib
+import json
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from fastasgi._h2frames import PREFACE
+from tests.protocols.h2.client import events_until, start_client
 from tests.support import apps
 from tests.support.server import Running, read_response, serve, serve_cli
 from tests.support.websocket import RawClient, echo_or_hello, on_loop, wait_for
@@ -144,3 +147,30 @@ def test_websocket_messages_beyond_one_turn_are_all_delivered_in_order() -> None
         client.send(frames)
         echoed = [client.recv_frame().payload for _ in range(count)]
     assert echoed == [b"m%d" % n for n in range(count)]
+
+
+def test_http2_input_beyond_one_turn_is_all_handled_in_order() -> None:
+    """Three full DATA frames and a request on a second stream, sent at once: a turn takes
+    about one frame, and the body arrives whole and in order, and the second stream is
+    served as well."""
+    import h2.events
+
+    body = bytes(range(256)) * 192  # 48 KiB: three frames of 16 KiB
+    with serve(apps.echo_body) as srv, srv.connect(timeout=10) as sock:
+        client = start_client(sock)
+        fields = [(":method", "POST"), (":scheme", "http"), (":path", "/"), (":authority", "t")]
+        client.send_headers(1, fields)
+        for start in range(0, len(body), 16384):  # the largest frame the server takes
+            client.send_data(1, body[start:start + 16384],
+                             end_stream=start + 16384 >= len(body))
+        client.send_headers(3, fields, end_stream=True)
+        sock.sendall(client.data_to_send())
+        events = events_until(sock, client, lambda seen: sum(
+            isinstance(e, h2.events.StreamEnded) for e in seen) == 2)
+    received = {1: b"", 3: b""}
+    for event in events:
+        if isinstance(event, h2.events.DataReceived):
+            received[event.stream_id] += event.data
+    first, second = json.loads(received[1]), json.loads(received[3])
+    assert (first["size"], first["sha256"]) == (len(body), hashlib.sha256(body).hexdigest())
+    assert second["size"] == 0
