@@ -5,8 +5,9 @@ answered; and what a turn leaves for later is all handled, in order.
 The server runs in a process of its own for the flood tests. In a thread of the test process
 it would share the GIL with the clients: the flooded server thread runs flat out, and every
 blocking call of the client thread waits a switch interval for the GIL back, so the client, not
-the server, is what stalls (building an httpx client took over 3 s that way). Latency during
-such floods is measured by bench/e2e/run_abuse.py; here only that the answers come.
+the server, is what stalls (building an httpx client took 1.6 to 2 s that way on a quiet run,
+so a 3 s window could close before the first request was sent). Latency during such floods is
+measured by bench/e2e/run_abuse.py; here only that the answers come.
 """
 
 from __future__ import annotations
