@@ -3,6 +3,8 @@
     python -m bench.e2e.run_abuse                              # full scale, fastasgi only
     python -m bench.e2e.run_abuse --scale 0.05                 # a quick check of the script itself
     python -m bench.e2e.run_abuse --servers fastasgi,uvicorn   # side by side
+    FASTASGI_BASELINE=../main python -m bench.e2e.run_abuse --servers fastasgi-baseline,fastasgi
+                                                               # before/after a change
 
 Each server runs one worker pinned to CPU 0 with short timeouts (keep-alive, header read); wrk
 and the attacking clients (``abuse_clients.py``) run on CPU 1; a "normal" client in this process
@@ -44,12 +46,20 @@ from bench.e2e.abuse_measure import (
     worker_pid,
 )
 from bench.e2e.cpu_usage import CpuSample, others_share
-from bench.e2e.servers import HOST, SERVERS, ServerProcess, free_port, launch, pinned
+from bench.e2e.servers import (
+    HOST,
+    REPO,
+    SERVERS,
+    ServerProcess,
+    baseline_root,
+    free_port,
+    launch,
+    pinned,
+)
 from bench.e2e.wrk import WrkMissing, parse_wrk, require_wrk
 from bench.exclusive import exclusive_machine
 from bench.options import REPORTS, report_path
 
-REPO = Path(__file__).resolve().parents[2]
 SERVER_CPU, CLIENT_CPU = 0, 1
 MIB = 1 << 20
 
@@ -430,7 +440,7 @@ def server_command(name: str, port: int, config: Config) -> list[str]:
     each server has a flag for (uvicorn has no header-read timeout; granian's keep-alive
     timeout is not configurable)."""
     command = SERVERS[name]("bench.apps:abuse", port)
-    if name == "fastasgi":
+    if name.startswith("fastasgi"):  # fastasgi-baseline too: the same flags
         command += ["--timeout-keep-alive", f"{config.keep_alive:g}",
                     "--timeout-header-read", f"{config.header_timeout:g}"]
     elif name == "uvicorn":
@@ -455,7 +465,9 @@ def run_server(name: str, config: Config, work: Path,
     cpu_server, cpu_client = (SERVER_CPU, CLIENT_CPU) if config.pin else (None, None)
     port = free_port()
     command = pinned(server_command(name, port, config), cpu_server)
-    server = launch(name, "abuse", port, command, work / f"abuse-{name}-{port}.log")
+    # fastasgi-baseline runs from its own checkout, so it imports its own code.
+    root = baseline_root() if name == "fastasgi-baseline" else REPO
+    server = launch(name, "abuse", port, command, work / f"abuse-{name}-{port}.log", root)
     result = ServerResult(name, command, [])
     try:
         server.wait_ready()

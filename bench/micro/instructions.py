@@ -17,10 +17,12 @@ Cases (inputs from ``parser_inputs.py`` where it has them):
   plain and with permessage-deflate;
 - request: the whole HTTP/1.1 request cycle of ``micro/test_protocol_bench.py`` (``HTTPProtocol``
   on an in-memory transport, the plaintext app, a turn of a uvloop loop per request);
-- pipelined-16: the same with 16 requests in one read (TechEmpower's pipelined plaintext); one
-  operation is all 16, answered;
+- pipelined: the same cycle with PIPELINE_DEPTH requests in one read (per request), as a
+  pipelining client sends them;
 - h2-request: the same over HTTP/2: one stream per request (a HEADERS frame with END_STREAM,
-  its field block all indexed, as a client's repeated request is) on one connection.
+  its field block all indexed, as a client's repeated request is) on one connection;
+- ws-echo: one WebSocket text message in, its echo out, through ``WebSocketProtocol`` (the echo
+  app, a turn of the loop per message).
 
 Needs valgrind on PATH. Usage:
 
@@ -47,6 +49,7 @@ SMALL_CHUNKED = (
     + b"0\r\n\r\n"
 )
 WS_TEXT = '{"type":"chat","user":"alice","text":"hello, world!"}'
+PIPELINE_DEPTH = 16  # as wrk's pipelining benchmarks send
 
 
 def _parse_case(raw: bytes) -> Callable[[], None]:
@@ -111,7 +114,9 @@ def _request_case() -> Callable[[], None]:
     return run
 
 
-def _pipelined_case(depth: int) -> Callable[[], None]:
+def _pipelined_case() -> Callable[[], None]:
+    """PIPELINE_DEPTH requests in one read; one operation is one request (the count is divided
+    by the depth)."""
     import asyncio
 
     import uvloop
@@ -133,11 +138,65 @@ def _pipelined_case(depth: int) -> Callable[[], None]:
     # Bytes are counted, not writes, so that builds that write each response alone and builds
     # that write them together wait for the same thing.
     loop.run_until_complete(answered(REQUEST, 1))
-    response_size = transport.sent
-    batch = REQUEST * depth
+    batch_size = PIPELINE_DEPTH * transport.sent
+    batch = REQUEST * PIPELINE_DEPTH
+    calls = [0]
 
     def run() -> None:
-        loop.run_until_complete(answered(batch, depth * response_size))
+        # NOTE: a batch every PIPELINE_DEPTH operations, so that -n counts requests.
+        if calls[0] % PIPELINE_DEPTH == 0:
+            loop.run_until_complete(answered(batch, batch_size))
+        calls[0] += 1
+
+    return run
+
+
+def _ws_echo_case() -> Callable[[], None]:
+    import asyncio
+    import base64
+
+    import uvloop
+
+    from bench.micro.test_protocol_bench import MemoryTransport
+    from fastasgi._serializer import set_date
+    from fastasgi.config import Config
+    from fastasgi.protocols.http import HTTPProtocol
+    from fastasgi.protocols.state import ServerState
+    from fastasgi.settings import ConnectionSettings
+
+    async def echo(scope: dict, receive: Callable, send: Callable) -> None:  # type: ignore[type-arg]
+        await receive()
+        await send({"type": "websocket.accept"})
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            await send({"type": "websocket.send", "text": message.get("text")})
+
+    set_date(b"Sat, 21 Nov 2026 12:00:00 GMT")
+    settings = ConnectionSettings.from_config(Config(app="bench.apps:plaintext", access_log=False,
+                                                     ws_per_message_deflate=False))
+    loop = uvloop.new_event_loop()
+    transport = MemoryTransport()
+    http = HTTPProtocol(ServerState(loop, echo, settings))
+    loop.run_until_complete(asyncio.sleep(0))
+    http.connection_made(transport)
+    key = base64.b64encode(b"0123456789abcdef")
+    upgrade = (b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+               b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key
+               + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    frame = _client_frame(WS_TEXT.encode(), rsv1=False)
+
+    async def one(data: bytes) -> None:
+        before = transport.written
+        (transport.protocol or http).data_received(data)
+        while transport.written == before:
+            await asyncio.sleep(0)
+
+    loop.run_until_complete(one(upgrade))
+
+    def run() -> None:
+        loop.run_until_complete(one(frame))
 
     return run
 
@@ -231,8 +290,9 @@ def _cases() -> dict[str, Callable[[], Callable[[], None]]]:
         "ws-text": lambda: _websocket_case(False),
         "ws-deflate": lambda: _websocket_case(True),
         "request": _request_case,
-        "pipelined-16": lambda: _pipelined_case(16),
+        "pipelined": _pipelined_case,
         "h2-request": _h2_request_case,
+        "ws-echo": _ws_echo_case,
     }
 
 

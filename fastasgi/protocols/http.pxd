@@ -21,6 +21,7 @@ cdef class HTTPProtocol(CycleOwner):
     cdef ResponseEncoder encoder
     cdef RequestCycle cycle    # the request being served, or None
     cdef bint pumping          # pump() is on the stack: re-entry returns at once
+    cdef bint deferred         # pipelined requests wait for a later turn (REQUESTS_PER_TURN)
     cdef bint served           # at least one request started on this connection
     cdef Phase phase
     cdef long since            # tick at which the current phase began
@@ -32,6 +33,7 @@ cdef class HTTPProtocol(CycleOwner):
     cdef object flush_handle   # the call_soon that writes the outbox, or None
 
     cdef void pull_events(self)
+    cdef void defer(self)
     cdef void update_reading(self)
     cdef void start_cycle(self, RequestHead head)
     cdef void run_cycle(self, RequestCycle cycle)

@@ -10,6 +10,8 @@ Bounds and back-pressure:
   app accepts are capped at PENDING_LIMIT. One message is at most ``ws_max_size`` (the codec).
 - writing: send() waits while the transport is above its high-water mark; a client that reads
   nothing for WRITE_STALL_TICKS (``connection.py``) is dropped by the server's tick.
+- fairness: at most FRAMES_PER_TURN frames are handled per turn of the event loop; the rest wait,
+  with reading paused, for a later turn, so that a flood on one connection cannot hold the loop.
 
 Order: a message handed to a waiting receive() ends the read turn, so the app's answer to it
 goes out before anything a later frame causes (a close, a failure).
@@ -56,6 +58,12 @@ logger = logging.getLogger("fastasgi.error")
 
 PENDING_LIMIT = 1 << 20  # bytes a client may send before the app accepts
 CLOSE_TIMEOUT = 5.0  # seconds to wait for the peer's close frame after ours
+# Frames (events of the codec: a message, a ping, a pong, a close) one connection handles in one
+# turn of the event loop. One read may hold a quarter of a megabyte of tiny frames (37,000
+# pings), each answered by a write: handled at once, they hold the loop for a long time while
+# every other connection waits. The rest waits for a later turn, with reading paused meanwhile.
+# Far above what an interactive client sends per read, so an ordinary conversation never waits.
+FRAMES_PER_TURN = 64
 # What we offer to agree on for permessage-deflate (read, never changed, by the negotiation):
 # made once rather than per upgrade.
 PREFERRED_DEFLATE = DeflateParams()
@@ -105,6 +113,7 @@ class WebSocketProtocol(Connection):
         self.denial: ResponseEncoder | None = None  # the response while DENYING
         self.denial_sent = False  # its head reached the transport
         self.close_sent = False  # our close frame is out
+        self.deferred = False  # frames wait for a later turn (FRAMES_PER_TURN)
         self.disconnect_message: dict[str, Any] | None = None
         self.task: asyncio.Task[None] | None = None
         self.ping_handle: asyncio.TimerHandle | None = None
@@ -184,14 +193,23 @@ class WebSocketProtocol(Connection):
         answers it before the next frame is parsed, so a close caused by a later frame (a
         violation, the peer's close) goes out after that answer, in the order the peer sent.
         After our close frame only the peer's close frame matters: reading goes on, and data
-        messages that find the inbox full are dropped."""
-        if self.closed:
-            return
+        messages that find the inbox full are dropped.
+
+        At most FRAMES_PER_TURN events are handled; the rest wait for ``resume_deferred``."""
+        if self.closed or self.deferred:
+            return  # deferred: resume_deferred pumps, in a turn of its own
         codec = self.codec
         assert codec is not None
         inbox = self.inbox
         max_queue = self.settings.max_queue
+        budget = FRAMES_PER_TURN
         while len(inbox) < max_queue or self.close_sent:
+            if not budget:
+                if codec.buffered:
+                    self.defer()
+                    return
+                break
+            budget -= 1
             try:
                 event = codec.next_event()
             except ProtocolError as exc:
@@ -219,12 +237,25 @@ class WebSocketProtocol(Connection):
         if self.reading_paused or self.writing_paused or len(inbox) >= max_queue:
             self.update_reading()
 
+    def defer(self) -> None:
+        """Leave the frames still buffered for a later turn of the loop, reading nothing more
+        until then: the other connections' ready work runs first."""
+        self.deferred = True
+        self.loop.call_soon(self.resume_deferred)
+        self.update_reading()
+
+    def resume_deferred(self) -> None:
+        self.deferred = False
+        self.pump()
+        self.update_reading()
+
     def update_reading(self) -> None:
-        """Read only while the inbox has room and the client takes what we write: a client
-        that sends pings but reads no pongs must not grow our write buffer."""
+        """Read only while the inbox has room, no frames wait for a later turn, and the client
+        takes what we write: a client that sends pings but reads no pongs must not grow our
+        write buffer."""
         if self.closed or self.codec is None:
             return  # closing reads on to drop input; before accept PENDING_LIMIT bounds it
-        paused = self.writing_paused or (
+        paused = self.writing_paused or self.deferred or (
             len(self.inbox) >= self.settings.max_queue and not self.close_sent)
         if paused != self.reading_paused:
             self.reading_paused = paused

@@ -37,6 +37,17 @@ async def echo(scope: Scope, receive: Any, send: Any) -> None:
             await send({"type": "websocket.send", "bytes": message["bytes"]})
 
 
+async def echo_or_hello(scope: Scope, receive: Any, send: Any) -> None:
+    """``echo`` for a WebSocket, ``hello`` for an HTTP request: one server for both kinds of
+    client."""
+    from tests.support.apps import hello
+
+    if scope["type"] == "websocket":
+        await echo(scope, receive, send)
+    else:
+        await hello(scope, receive, send)
+
+
 class Recorder:
     """An app whose behaviour a test sets, recording what it saw; ``done`` is set when it ends."""
 
