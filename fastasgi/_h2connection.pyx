@@ -26,8 +26,6 @@ cimport cython
 
 import time
 
-from fastasgi._chars cimport fill_token
-
 from fastasgi._h2frames cimport (
     CANCEL, COMPRESSION_ERROR, ENABLE_PUSH, ENHANCE_YOUR_CALM, FLOW_CONTROL_ERROR,
     HEADER_TABLE_SIZE, INITIAL_WINDOW_SIZE, MAX_CONCURRENT_STREAMS, MAX_FRAME_SIZE,
@@ -40,6 +38,7 @@ from fastasgi._h2events cimport (
     ConnectionTerminated, DataReceived, PingAcked, RequestReceived,
     SettingsAcked, StreamReset, TrailersReceived, WindowUpdated,
 )
+from fastasgi._h2fields cimport invalid_request, malformed
 from fastasgi._hpack cimport Decoder, Encoder
 
 from fastasgi._h2frames import (
@@ -60,13 +59,6 @@ DEFAULT_MAX_CONTROL_FRAMES = 1000   # per DEFAULT_CONTROL_WINDOW seconds
 DEFAULT_CONTROL_WINDOW = 10.0
 
 cdef long long _SPEC_INITIAL_WINDOW = 65535      # §6.5.2, §6.9.2: before SETTINGS apply
-
-# §8.2.2: fields that make a message malformed in HTTP/2
-cdef frozenset _CONNECTION_FIELDS = frozenset(
-    (b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade"))
-cdef frozenset _REQUEST_PSEUDO = frozenset((b":method", b":scheme", b":path", b":authority"))
-cdef unsigned char _TOKEN[256]      # tchar (RFC 9110 §5.6.2): what a method is made of
-fill_token(_TOKEN)
 
 
 @cython.final
@@ -116,60 +108,6 @@ cdef class _RateLimit:
 @cython.freelist(16)
 cdef class _Stream:
     pass
-
-
-cdef str _malformed(list headers, bint trailers):
-    """Why the field section breaks §8.2-8.3, or None."""
-    cdef bint regular_seen = False
-    cdef set pseudo = set()
-    cdef bytes name, value
-    for name, value in headers:
-        if not name or name != name.lower():
-            return "field name empty or not lowercase (§8.2.1)"
-        if b"\0" in value or b"\r" in value or b"\n" in value:
-            return "NUL, CR or LF in a field value (§8.2.1)"
-        if name[0] == 0x3A:                              # ":"
-            if trailers or regular_seen:
-                return "pseudo-header after regular fields or in trailers (§8.3)"
-            if name not in _REQUEST_PSEUDO or name in pseudo:
-                return "unknown or repeated pseudo-header (§8.3.1)"
-            pseudo.add(name)
-        else:
-            regular_seen = True
-            if b":" in name or b" " in name:
-                return "invalid field name (§8.2.1)"
-            if name in _CONNECTION_FIELDS:
-                return "connection-specific field (§8.2.2)"
-            if name == b"te" and value != b"trailers":
-                return "TE other than trailers (§8.2.2)"
-    return None
-
-
-cdef str _invalid_request(list headers, bint end_stream):
-    """Why a request other than CONNECT is malformed beyond the field rules (§8.1.1, §8.3.1),
-    or None. Found here rather than by the caller, so that it counts as a stream error the
-    client provoked (max_resets) before the connection reads on."""
-    cdef bytes name, value
-    cdef bint length_seen = False
-    cdef unsigned char c
-    for name, value in headers:
-        if name == b":path":
-            if value != b"*" and value[:1] != b"/":
-                return ":path neither origin-form nor '*' (§8.3.1)"
-        elif name == b":method":
-            if not value:
-                return "empty :method"
-            for c in value:
-                if not _TOKEN[c]:
-                    return ":method is not a token (RFC 9110 §9.1)"
-        elif name == b"content-length":
-            # 18 digits: any length an int64 holds; a longer one is no real body
-            if length_seen or not value.isdigit() or len(value) > 18:
-                return "content-length invalid or repeated (§8.1.1)"
-            length_seen = True
-            if end_stream and value.strip(b"0"):
-                return "content-length on a request that ends with its head (§8.1.1)"
-    return None
 
 
 @cython.final
@@ -341,7 +279,7 @@ cdef class H2Connection:
                 raise H2ConnectionError(STREAM_CLOSED, "HEADERS on a closed stream")
             if stream.state == HALF_CLOSED_REMOTE:
                 return self._stream_error(stream_id, STREAM_CLOSED)
-            if not end_stream or too_large or _malformed(headers, True) is not None:
+            if not end_stream or too_large or malformed(headers, True) is not None:
                 return self._stream_error(stream_id, PROTOCOL_ERROR)
             self._events.append(TrailersReceived(stream_id, headers))
             self._close_remote(stream_id, stream)
@@ -360,7 +298,7 @@ cdef class H2Connection:
         self._streams[stream_id] = stream
         if too_large:
             return self._respond_and_reset(stream_id, b"431", end_stream)
-        problem = _malformed(headers, False)
+        problem = malformed(headers, False)
         if problem is not None:
             return self._stream_error(stream_id, PROTOCOL_ERROR)
         method = None
@@ -374,7 +312,7 @@ cdef class H2Connection:
             return self._respond_and_reset(stream_id, b"501", end_stream)
         if b":method" not in pseudo or b":scheme" not in pseudo or b":path" not in pseudo:
             return self._stream_error(stream_id, PROTOCOL_ERROR)
-        if _invalid_request(headers, end_stream) is not None:
+        if invalid_request(headers, end_stream) is not None:
             return self._stream_error(stream_id, PROTOCOL_ERROR)
         stream.request_seen = True
         self._events.append(RequestReceived(stream_id, headers, end_stream))
