@@ -143,3 +143,12 @@ def test_a_large_body_is_written_as_the_app_gave_it() -> None:
     head, written = transport.pieces[0]
     assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"content-length: 1048576\r\n" in head
     assert written is body
+
+
+def test_the_outbox_holds_at_most_64_kib_before_it_writes() -> None:
+    piece = b"x" * 1024  # what apps.streaming sends
+    writes = _serve_one(apps.streaming(200, len(piece)), b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    # 200 KiB streamed without waiting: written as the outbox fills, not held to the end.
+    assert len(writes) >= 3
+    assert all(len(write) < 65536 + 2048 for write in writes)
+    assert b"".join(writes).count(b"400\r\n" + piece + b"\r\n") == 200
