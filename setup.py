@@ -86,7 +86,9 @@ def extensions() -> list[Extension]:
             raise SystemExit("FASTASGI_DEBUG=1 regenerates the C files: install Cython") from None
         return [_extension(pyx, pyx.with_suffix(".c"), require_c=True) for pyx in sources]
 
-    directives: dict[str, object] = {"language_level": "3"}
+    # NOTE: auto_pickle off: no object of ours is pickled, and the generated pickling methods
+    # were a large share of the C and of its compile time.
+    directives: dict[str, object] = {"language_level": "3", "auto_pickle": False}
     if DEBUG:
         directives.update(DEBUG_DIRECTIVES)
         _make_directives_win(DEBUG_DIRECTIVES)

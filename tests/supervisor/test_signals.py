@@ -34,8 +34,11 @@ class InFlight:
 def test_sigterm_lets_the_in_flight_request_finish_and_exits_zero() -> None:
     with supervise() as server:
         workers = server.pids_answering(2)
-        request = InFlight(server.port, "/sleep?1.0")
-        time.sleep(0.3)
+        # The app answers 3 s after the request arrives and SIGTERM comes 1 s after it is sent:
+        # the response starts after the stop, so it must close, even when a busy machine is
+        # slow to deliver the request or the signal.
+        request = InFlight(server.port, "/sleep?3.0")
+        time.sleep(1.0)
         server.send_signal(signal.SIGTERM)
         request.thread.join(15)
         assert server.wait(15) == 0
