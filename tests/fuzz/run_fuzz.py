@@ -27,6 +27,7 @@ import sysconfig
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 FUZZ_DIR = Path(__file__).resolve().parent
 ROOT = FUZZ_DIR.parents[1]
@@ -40,7 +41,7 @@ MAX_LEN = {"parser": 4096, "chunked": 8192, "websocket": 4096, "h2": 4096}
 PER_INPUT_TIMEOUT = 10  # seconds; an input this slow is a denial of service, not bad luck
 
 
-def fail_setup(message: str) -> None:
+def fail_setup(message: str) -> NoReturn:
     print(f"run_fuzz: {message}", file=sys.stderr)
     sys.exit(2)
 
