@@ -55,7 +55,8 @@ def _granian(target: str, port: int, http: str = "1") -> list[str]:
 
 
 # Before/after: an earlier fastasgi checkout, built into its own .venv, served beside this one
-# as "fastasgi-baseline" (from its own directory, so it imports its own code and bench apps).
+# as "fastasgi-baseline": from its own directory, so it imports its own code, with this
+# checkout's bench apps (--app-dir), so both serve the same apps, including ones added since.
 BASELINE_VARIABLE = "FASTASGI_BASELINE"
 
 
@@ -69,7 +70,7 @@ def baseline_root() -> Path:
 
 def _fastasgi_baseline(target: str, port: int) -> list[str]:
     python = baseline_root() / ".venv" / "bin" / "python"
-    return [str(python), *_fastasgi(target, port)[1:]]
+    return [str(python), *_fastasgi(target, port)[1:], "--app-dir", str(REPO)]
 
 
 def _fastasgi_py312(target: str, port: int) -> list[str]:
@@ -137,7 +138,8 @@ def command_for_report(command: list[str]) -> str:
     root = os.environ.get(BASELINE_VARIABLE)
     if root:
         line = line.replace(str(Path(root).resolve()), "$FASTASGI_BASELINE")
-    return line.replace(sys.executable, "python").replace(f"{REPO}{os.sep}", "")
+    line = line.replace(sys.executable, "python").replace(f"{REPO}{os.sep}", "")
+    return line.replace(shlex.quote(str(REPO)), ".")
 
 
 def free_port() -> int:
