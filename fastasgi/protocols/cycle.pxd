@@ -57,6 +57,7 @@ cdef class RequestCycle:
     cdef dict next_body_message(self)
     cdef void complete(self)
     cdef object send_extension(self, object kind, dict message)
+    cdef object body_encoded(self, object out, bint more)   # write a body message's bytes
     cdef void respond_error(self, int status, str message)
     cdef void log_access(self)
     cdef void count_finished(self, int status)

@@ -22,6 +22,13 @@ import logging
 from fastasgi.errors import ClientDisconnected
 from fastasgi.protocols.filesend import open_file, send_file
 
+
+cdef inline Py_ssize_t pieces_size(tuple pieces):
+    cdef Py_ssize_t size = 0
+    for piece in pieces:
+        size += len(piece)
+    return size
+
 cdef object logger = logging.getLogger("fastasgi.error")
 cdef object CancelledError = asyncio.CancelledError
 
@@ -162,23 +169,9 @@ cdef class RequestCycle:
                     raise TypeError("ASGI send: 'body' must be bytes, not %s" % type(body).__name__)
                 body = bytes(body)
             out = self.encoder.c_body(body, more)
-            if type(out) is tuple:
-                self.response = SENDING
-                protocol.write_pieces(<tuple>out)
-            elif out:
-                self.response = SENDING
-                if more:
-                    protocol.write_soon(<bytes>out)
-                else:
-                    protocol.write_last(<bytes>out)
-            if not more:
-                if self.trailers_promised:
-                    self.response = TRAILING
-                else:
-                    self.complete()
-            elif protocol.writing_paused:
-                return protocol.drain()
-            return DONE
+            if type(out) is tuple and not protocol.state.large_writes.admit(pieces_size(out)):
+                return self.send_in_later_turn(<tuple>out, more)
+            return self.body_encoded(out, more)
         if kind == T_START:
             if self.response != NOT_STARTED:
                 raise RuntimeError("ASGI send: 'http.response.start' sent twice")
@@ -197,6 +190,36 @@ cdef class RequestCycle:
             self.response = STARTED
             return DONE
         return self.send_extension(kind, message)
+
+    cdef object body_encoded(self, object out, bint more):
+        """Write what the encoder made of a body message; the awaitable send() returns."""
+        cdef CycleOwner protocol = self.protocol
+        if type(out) is tuple:
+            self.response = SENDING
+            protocol.write_pieces(<tuple>out)
+        elif out:
+            self.response = SENDING
+            if more:
+                protocol.write_soon(<bytes>out)
+            else:
+                protocol.write_last(<bytes>out)
+        if not more:
+            if self.trailers_promised:
+                self.response = TRAILING
+            else:
+                self.complete()
+        elif protocol.writing_paused:
+            return protocol.drain()
+        return DONE
+
+    async def send_in_later_turn(self, tuple out, bint more):
+        """A large body the server's per-turn budget (write_budget.pyx) could not take in
+        this turn: written in the turn it reaches the front. The app waits meanwhile, so
+        nothing else of this connection is written before it."""
+        await self.protocol.state.large_writes.wait(pieces_size(out))
+        if self.disconnected:
+            raise ClientDisconnected("the client disconnected")
+        await self.body_encoded(out, more)
 
     cdef object send_extension(self, object kind, dict message):
         """The messages of the ASGI extensions this server advertises in the scope."""

@@ -2,6 +2,7 @@
 
 from fastasgi.protocols.metrics cimport RequestMetrics
 from fastasgi.settings cimport ConnectionSettings
+from fastasgi.protocols.write_budget cimport LargeWriteBudget
 
 
 cdef class ServerState:
@@ -14,6 +15,7 @@ cdef class ServerState:
     cdef public dict lifespan_state
     cdef public bint shutting_down
     cdef public long long total_requests
+    cdef readonly LargeWriteBudget large_writes  # shared by every connection's large bodies
     # Derived once from the settings:
     cdef readonly long keep_alive_ticks
     cdef readonly long header_read_ticks

@@ -4,6 +4,7 @@ import asyncio
 from typing import Any
 
 from fastasgi.protocols.metrics import RequestMetrics
+from fastasgi.protocols.write_budget import LargeWriteBudget
 from fastasgi.settings import ConnectionSettings
 
 TICK_SECONDS: float
@@ -18,6 +19,7 @@ class ServerState:
     lifespan_state: dict[str, Any]
     shutting_down: bool
     total_requests: int
+    large_writes: LargeWriteBudget
     keep_alive_ticks: int
     header_read_ticks: int
     access_format: Any

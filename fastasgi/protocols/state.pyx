@@ -31,6 +31,7 @@ cdef class ServerState:
         self.tasks = set()
         self.tick = 0
         self.lifespan_state = {}
+        self.large_writes = LargeWriteBudget(loop)
         self.keep_alive_ticks = max(1, round(settings.timeout_keep_alive / TICK_SECONDS))
         self.header_read_ticks = max(1, round(settings.timeout_header_read / TICK_SECONDS))
         self.trust(settings.forwarded_allow_ips)

@@ -10,39 +10,7 @@ from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import ServerState
 from tests.support import apps
 from tests.support.settings import connection_settings
-
-
-class RecordingTransport(asyncio.Transport):
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes: list[bytes] = []
-        self.pieces: list[tuple[Any, ...]] = []  # what each writelines() was given, as given
-        self.closed = False
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
-
-    def write(self, data: Any) -> None:
-        self.writes.append(bytes(data))
-
-    def writelines(self, list_of_data: Any) -> None:
-        self.pieces.append(tuple(list_of_data))
-        self.writes.append(b"".join(list_of_data))
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def close(self) -> None:
-        self.closed = True
-
-    def can_write_eof(self) -> bool:
-        return False
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
+from tests.support.transports import RecordingTransport
 
 
 def _serve_one(app: Any, request: bytes) -> list[bytes]:

@@ -1,0 +1,147 @@
+"""Large bodies that become ready together are written a budget per turn of the event loop
+(fastasgi/protocols/write_budget.pyx), so that other connections' events run in between.
+
+The connections share one ServerState on a real event loop and write to recording transports;
+a callback that schedules itself again each time counts the loop's turns."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastasgi.protocols.http import HTTPProtocol
+from fastasgi.protocols.state import ServerState
+from fastasgi.protocols.write_budget import LargeWriteBudget
+from tests.support.settings import connection_settings
+from tests.support.transports import RecordingTransport
+
+MIB = b"x" * (1 << 20)
+SMALL = b"small"
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``GET /mib``: 1 MiB in one message; anything else: five bytes. Records what send()
+    did: "sent", or the exception it raised."""
+    body = MIB if scope["path"] == "/mib" else SMALL
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode())]})
+    try:
+        await send({"type": "http.response.body", "body": body})
+    except OSError as exc:
+        OUTCOMES.append(type(exc).__name__)
+    else:
+        OUTCOMES.append("sent")
+
+
+OUTCOMES: list[str] = []
+
+
+class TurnCounter:
+    """The event loop's turn: a callback run by call_soon runs in the next turn, and this one
+    schedules itself each time it runs."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.turn = 0
+        self.handle = loop.call_soon(self.count)
+
+    def count(self) -> None:
+        self.turn += 1
+        self.handle = self.loop.call_soon(self.count)
+
+    def __call__(self) -> int:
+        return self.turn
+
+
+def serve_together(paths: list[str], lose: int | None = None) -> list[RecordingTransport]:
+    """One connection per path, each request received in the same turn; each transport as
+    it was written once all is done. ``lose``: the index of a connection the client closes
+    two turns later."""
+    transports: list[RecordingTransport] = []
+    OUTCOMES.clear()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        turns = TurnCounter(loop)
+        state = ServerState(loop, app, connection_settings(access_log=False))
+        protocols = []
+        for _ in paths:
+            transport = RecordingTransport(turns)
+            protocol = HTTPProtocol(state)
+            protocol.connection_made(transport)
+            transports.append(transport)
+            protocols.append(protocol)
+        for protocol, path in zip(protocols, paths):
+            protocol.data_received(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+        for step in range(4 * len(paths) + 20):
+            if step == 2 and lose is not None:
+                protocols[lose].connection_lost(None)
+            await asyncio.sleep(0)
+        turns.handle.cancel()
+        for protocol in protocols:
+            protocol.connection_lost(None)
+
+    asyncio.run(run())
+    return transports
+
+
+def body_of(transport: RecordingTransport) -> bytes:
+    response = b"".join(transport.writes)
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    return body
+
+
+def test_large_bodies_ready_together_go_out_one_per_turn_in_order_and_whole() -> None:
+    transports = serve_together(["/mib"] * 4)
+    # A 1 MiB body fills the budget of its turn: each is written in a turn of its own, in the
+    # order the requests came, and each whole.
+    turns = [transport.turns for transport in transports]
+    assert all(len(t) == 1 for t in turns), turns
+    assert [t[0] for t in turns] == sorted({t[0] for t in turns}), turns
+    assert all(body_of(transport) == MIB for transport in transports)
+    assert OUTCOMES == ["sent"] * 4
+
+
+def test_small_responses_do_not_wait_behind_large_ones() -> None:
+    transports = serve_together(["/mib", "/mib", "/mib", "/", "/"])
+    first_large = transports[0].turns[0]
+    assert transports[3].turns == [first_large] and transports[4].turns == [first_large]
+    assert transports[2].turns[0] > transports[1].turns[0] > first_large
+    assert body_of(transports[3]) == SMALL
+
+
+def test_a_client_gone_while_its_body_waits_gets_nothing_and_send_raises() -> None:
+    transports = serve_together(["/mib", "/mib", "/mib"], lose=2)
+    assert body_of(transports[0]) == MIB and body_of(transports[1]) == MIB
+    # The third body was still waiting for a turn when its client left.
+    assert transports[2].writes == []
+    assert sorted(OUTCOMES) == ["ClientDisconnected", "sent", "sent"]
+
+
+def test_the_budget_admits_first_come_first_served_and_skips_cancelled_waiters() -> None:
+    admitted: list[str] = []
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        budget = LargeWriteBudget(loop)
+        assert budget.admit(600_000)            # the first write of a turn always goes
+        assert budget.admit(400_000)            # within 1 MiB
+        assert not budget.admit(100_000)        # over it
+
+        async def writer(name: str, size: int) -> None:
+            await budget.wait(size)
+            admitted.append(name)
+
+        tasks = [asyncio.ensure_future(writer(name, size))
+                 for name, size in (("a", 700_000), ("b", 700_000), ("c", 400_000))]
+        await asyncio.sleep(0)
+        tasks[1].cancel()
+        for _ in range(10):
+            await asyncio.sleep(0)
+        # "a" and "c" do not fit one turn together; "b" was cancelled and is passed over.
+        assert admitted == ["a", "c"]
+        # No one waits: a new write goes at once again.
+        assert budget.admit(2_000_000)
+
+    asyncio.run(run())
