@@ -30,7 +30,7 @@ from fastasgi._response_fields cimport (
     check_field, checked_header_line, is_field_value, status_line)
 from fastasgi.settings cimport ResponseDefaults
 
-from email.utils import formatdate
+from fastasgi.http_grammar import imf_fixdate
 
 # The errors are this module's interface too: callers of the encoder catch them from here.
 from fastasgi._response_fields import (
@@ -93,7 +93,7 @@ cdef long long _content_length(const unsigned char *v, Py_ssize_t n) noexcept:
 
 # --- the Date header --------------------------------------------------------------------------
 
-cdef bytes DATE_LINE = b"date: " + formatdate(usegmt=True).encode("ascii") + b"\r\n"
+cdef bytes DATE_LINE = b"date: " + imf_fixdate() + b"\r\n"
 
 
 def set_date(value):

@@ -8,8 +8,6 @@ each with a single ``error: ...`` line on stderr.
 from __future__ import annotations
 
 import argparse
-import difflib
-import platform
 import re
 import sys
 from collections.abc import MutableMapping, Sequence
@@ -34,6 +32,8 @@ class CommandLineParser(argparse.ArgumentParser):
         if unknown:
             word = unknown.group(1).split("=", 1)[0]
             known = [flag for action in self._actions for flag in action.option_strings]
+            import difflib  # only here: a worker need not hold it
+
             close = difflib.get_close_matches(word, known, n=1, cutoff=0.75)
             hint = f"; did you mean {close[0]}?" if close else " (see fastasgi --help)"
             raise UsageError(f"unknown option {word}{hint}")
@@ -158,5 +158,7 @@ def version_text() -> str:
         loop = "asyncio"
     else:
         loop = f"uvloop {uvloop.__version__}"
+    import platform  # only here: a worker need not hold it
+
     python = f"{platform.python_implementation()} {sys.version_info[0]}.{sys.version_info[1]}"
     return f"fastasgi {__version__} (Cython core, {loop}) {python} on {platform.system()}"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import random
 import ssl
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -615,6 +614,8 @@ class Config:
         if self._max_requests is None or self._max_requests[0] != pid:
             limit = self.limit_max_requests
             if limit is not None and self.limit_max_requests_jitter:
+                import random  # only here: a worker need not hold it
+
                 limit += random.randint(0, self.limit_max_requests_jitter)
             self._max_requests = (pid, limit)
         return self._max_requests[1]

@@ -8,7 +8,6 @@ applies on top of it when given.
 from __future__ import annotations
 
 import configparser
-import json
 import logging
 import logging.config
 import os
@@ -192,6 +191,8 @@ def translate_uvicorn_ini(parser: configparser.RawConfigParser) -> configparser.
 
 
 def _apply_log_config(path: str) -> None:
+    import json  # only here: a worker need not hold it
+
     label = f"--log-config {path}"
     extension = os.path.splitext(path)[1].lower()
     try:

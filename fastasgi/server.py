@@ -15,10 +15,10 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
-from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from fastasgi._serializer import set_date
+from fastasgi.http_grammar import imf_fixdate
 from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import TICK_SECONDS, ServerState
 from fastasgi.settings import ConnectionSettings
@@ -69,7 +69,7 @@ class Server:
             self.app = load_app(config)
         app = self.app
         state = self.state = ServerState(loop, app, ConnectionSettings.from_config(config))
-        set_date(formatdate(usegmt=True).encode("ascii"))
+        set_date(imf_fixdate())
         ssl_context = self._ssl_context()
 
         from fastasgi.lifespan import Lifespan
@@ -185,7 +185,7 @@ class Server:
 
     def _tick(self, state: ServerState) -> None:
         state.tick += 1
-        set_date(formatdate(usegmt=True).encode("ascii"))
+        set_date(imf_fixdate())
         for connection in list(state.connections):
             connection.on_tick(state.tick)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from email.utils import formatdate
+from fastasgi.http_grammar import imf_fixdate
 from typing import Any
 
 from fastasgi._h2connection import H2Connection, H2Settings
@@ -282,7 +282,7 @@ class H2Protocol(Connection):
         tick = self.state.tick
         if tick != self.date_tick:
             self.date_tick = tick
-            self.date_value = formatdate(usegmt=True).encode("ascii")
+            self.date_value = imf_fixdate()
         return self.date_value
 
     # -- called by the server --------------------------------------------------------------

@@ -40,7 +40,6 @@ from time import perf_counter
 from fastasgi._parser import HTTPParseError, NEED_DATA as _NEED_DATA, END_OF_MESSAGE as _END
 from fastasgi.logging import TRACE as _TRACE
 from fastasgi.protocols.connection import WRITE_STALL_TICKS
-from fastasgi.protocols.websocket import WebSocketProtocol
 from fastasgi.protocols.cycle import run_app
 from fastasgi.protocols.h2 import SWITCHING_PROTOCOLS, prepare_h2c_upgrade, switch_to_h2
 from fastasgi._h2frames import PREFACE as _PREFACE
@@ -325,6 +324,9 @@ cdef class HTTPProtocol(CycleOwner):
         self.closed = True  # this protocol is done with the transport
         self.state.connections.discard(self)
         self.cycle = None
+        # NOTE: imported at the first upgrade, not with this module: the WebSocket modules hold
+        # 2 MB of a worker's memory, which a server that is never asked to upgrade can keep.
+        from fastasgi.protocols.websocket import WebSocketProtocol
         ws = WebSocketProtocol(self, head, self.parser.take_buffered())
         self.transport.set_protocol(ws)
         ws.start()
