@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from email.utils import formatdate
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastasgi.http_grammar import imf_fixdate
 
 
+@settings(deadline=None)
 @given(st.floats(min_value=0, max_value=2**33, allow_nan=False))
 def test_imf_fixdate_is_what_email_utils_formats(timestamp: float) -> None:
     assert imf_fixdate(timestamp) == formatdate(timestamp, usegmt=True).encode("ascii")
