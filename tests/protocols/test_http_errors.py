@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -230,12 +231,22 @@ def test_stopping_does_not_wait_for_a_client_that_never_sends_its_body() -> None
     sock.close()
 
 
+def until(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
 def test_connection_opened_before_a_graceful_stop_still_gets_its_request_served() -> None:
     with serve(apps.hello) as srv:
         sock = srv.connect()
-        time.sleep(0.1)
+        # Waited for, not slept for: on a busy machine the accept and the stop each take
+        # longer than a moment.
+        state = srv.server.state
+        until(lambda: state.connections, "the server to accept the connection")
         srv.server.should_exit = True  # the stop begins before the request arrives
-        time.sleep(0.3)
+        until(lambda: state.shutting_down, "the stop to begin")
         sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         status, headers, body = read_response(sock)
         assert (status, body) == (200, b"Hello, world!")
