@@ -153,6 +153,7 @@ cdef class RequestCycle:
         cdef CycleOwner protocol = self.protocol
         cdef object kind = message.get("type")
         cdef object out
+        cdef Py_ssize_t size
         if self.disconnected:
             # ASGI spec 2.4: send() on a closed connection raises an OSError subclass, so a
             # streaming app stops producing for a client that is gone.
@@ -169,8 +170,10 @@ cdef class RequestCycle:
                     raise TypeError("ASGI send: 'body' must be bytes, not %s" % type(body).__name__)
                 body = bytes(body)
             out = self.encoder.c_body(body, more)
-            if type(out) is tuple and not protocol.state.large_writes.admit(pieces_size(out)):
-                return self.send_in_later_turn(<tuple>out, more)
+            if type(out) is tuple:
+                size = pieces_size(<tuple>out)
+                if not protocol.state.large_writes.admit(size):
+                    return self.send_in_later_turn(<tuple>out, size, more)
             return self.body_encoded(out, more)
         if kind == T_START:
             if self.response != NOT_STARTED:
@@ -212,11 +215,11 @@ cdef class RequestCycle:
             return protocol.drain()
         return DONE
 
-    async def send_in_later_turn(self, tuple out, bint more):
+    async def send_in_later_turn(self, tuple out, Py_ssize_t size, bint more):
         """A large body the server's per-turn budget (write_budget.pyx) could not take in
         this turn: written in the turn it reaches the front. The app waits meanwhile, so
         nothing else of this connection is written before it."""
-        await self.protocol.state.large_writes.wait(pieces_size(out))
+        await self.protocol.state.large_writes.wait(size)
         if self.disconnected:
             raise ClientDisconnected("the client disconnected")
         await self.body_encoded(out, more)

@@ -18,3 +18,4 @@ cdef class LargeWriteBudget:
     cpdef bint admit(self, Py_ssize_t size)  # True: write now; False: await wait(size) first
     cpdef object wait(self, Py_ssize_t size)  # a future, done in the turn the write may go
     cdef void spend(self, Py_ssize_t size)
+    cdef void renew_next_turn(self)

@@ -37,13 +37,14 @@ cdef class LargeWriteBudget:
     cpdef object wait(self, Py_ssize_t size):
         waiter = self.loop.create_future()
         self.waiters.append((waiter, size))
-        if not self.renewal_scheduled:
-            self.renewal_scheduled = True
-            self.loop.call_soon(self.renew)
+        self.renew_next_turn()
         return waiter
 
     cdef void spend(self, Py_ssize_t size):
         self.spent += size
+        self.renew_next_turn()
+
+    cdef void renew_next_turn(self):
         if not self.renewal_scheduled:
             self.renewal_scheduled = True
             self.loop.call_soon(self.renew)
