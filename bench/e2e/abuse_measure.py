@@ -10,11 +10,13 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.e2e.cpu_usage import server_processes
+from bench.e2e.freezes import Span, overlap
 from bench.e2e.servers import HOST, ServerProcess
 
 NORMAL_INTERVAL = 0.005  # seconds between the normal client's requests
@@ -73,7 +75,20 @@ class Sampler:
 @dataclass
 class Latency:
     samples_ms: list[float] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)  # each request's time.monotonic() span
     errors: int = 0
+    timed_ms: list[float] = field(default_factory=list)  # before ``less``: freezes included
+
+    def less(self, freezes: list[Span]) -> Latency:
+        """The same requests, each without the time the whole machine stood still during it
+        (``bench.e2e.freezes``): what is left is the server's and the kernel's doing."""
+        return Latency([(end - start - overlap(start, end, freezes)) * 1000
+                        for start, end in self.spans], self.spans, self.errors,
+                       timed_ms=self.samples_ms)
+
+    @property
+    def timed_max(self) -> float:
+        return max(self.timed_ms or self.samples_ms, default=float("nan"))
 
     def pct(self, q: float) -> float:
         if not self.samples_ms:
@@ -113,15 +128,35 @@ def _read_response(sock: socket.socket, buffer: bytearray) -> None:
     buffer[:] = rest[length:]
 
 
-def normal_client(port: int, seconds: float, over: Callable[[], bool] = lambda: False) -> Latency:
+@contextmanager
+def on_cpu(cpu: int | None) -> Iterator[None]:
+    """Run the calling thread on ``cpu`` (anywhere when None) for the block."""
+    if cpu is None:
+        yield
+        return
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
+def normal_client(port: int, seconds: float, over: Callable[[], bool] = lambda: False,
+                  cpu: int | None = None) -> Latency:
     """Sequential keep-alive ``GET /``, one every NORMAL_INTERVAL, for ``seconds`` or until
-    ``over()`` (the attack it measures has ended)."""
+    ``over()`` (the attack it measures has ended), from ``cpu``."""
+    with on_cpu(cpu):
+        return _requests(port, seconds, over)
+
+
+def _requests(port: int, seconds: float, over: Callable[[], bool]) -> Latency:
     result = Latency()
     sock: socket.socket | None = None
     buffer = bytearray()
     end = time.monotonic() + seconds
     while time.monotonic() < end and not over():
-        started = time.perf_counter()
+        started = time.monotonic()
         try:
             if sock is None:
                 sock = socket.create_connection((HOST, port), timeout=NORMAL_TIMEOUT)
@@ -129,7 +164,9 @@ def normal_client(port: int, seconds: float, over: Callable[[], bool] = lambda: 
                 buffer.clear()
             sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             _read_response(sock, buffer)
-            result.samples_ms.append((time.perf_counter() - started) * 1000)
+            done = time.monotonic()
+            result.samples_ms.append((done - started) * 1000)
+            result.spans.append((started, done))
         except OSError:
             result.errors += 1
             if sock is not None:
