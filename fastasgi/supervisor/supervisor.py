@@ -36,7 +36,6 @@ its counts with its heartbeat), and the probes /healthz and /readyz, from the sa
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
 import multiprocessing
@@ -104,7 +103,6 @@ class Supervisor:
         self.ever_ready = False         # some worker has served: startup works
         self.boot_failure_code: int | None = None
         self.stop_level = 0             # 0 running, 1 stopping, 2 forcing, 3 killing
-        self._signals: collections.deque[int] = collections.deque(maxlen=64)
         self._wake_reader: socket.socket | None = None
         self.reloader: Reloader | None = Reloader(config) if config.reload else None
         self.metrics = MetricsTotals()
@@ -173,9 +171,8 @@ class Supervisor:
             if now - waited_from > timeout + PAUSE_SECONDS:
                 for worker in self.workers:
                     worker.forgive_silence(now)
-            self._drain_wake_socket()
-            while self._signals:
-                self._on_signal(self._signals.popleft(), now)
+            for sig in self._received_signals():
+                self._on_signal(sig, now)
             if self.reloader is not None and self.reloader.channel in ready:
                 changed = self.reloader.read()
                 if changed:
@@ -448,9 +445,12 @@ class Supervisor:
             for worker in self.workers:
                 worker.kill("was interrupted three times")
 
-    def _record_signal(self, sig: int, frame: Any) -> None:
-        # Runs between two bytecodes of the loop: record only; the wake-up socket ends the wait.
-        self._signals.append(sig)
+    @staticmethod
+    def _ignore_in_python(sig: int, frame: Any) -> None:
+        # Installed so that the interpreter's C handler writes each signal's number to the
+        # wake-up socket, where the loop reads them: one byte per signal delivered, while a
+        # Python handler runs once for two signals that came before it could run.
+        pass
 
     @contextlib.contextmanager
     def _signal_handlers(self) -> Iterator[None]:
@@ -459,7 +459,7 @@ class Supervisor:
         writer.setblocking(False)
         self._wake_reader = reader
         previous_wakeup = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
-        previous = {sig: signal.signal(sig, self._record_signal) for sig in CONTROL_SIGNALS}
+        previous = {sig: signal.signal(sig, self._ignore_in_python) for sig in CONTROL_SIGNALS}
         try:
             yield
         finally:
@@ -469,11 +469,14 @@ class Supervisor:
             reader.close()
             writer.close()
 
-    def _drain_wake_socket(self) -> None:
+    def _received_signals(self) -> bytes:
+        """The numbers of the signals received since the last call, in order."""
         assert self._wake_reader is not None
+        received = b""
         with contextlib.suppress(BlockingIOError, InterruptedError):
-            while self._wake_reader.recv(4096):
-                pass
+            while chunk := self._wake_reader.recv(4096):
+                received += chunk
+        return received
 
     # -- the end ---------------------------------------------------------------------------
 
