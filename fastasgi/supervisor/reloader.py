@@ -5,7 +5,9 @@ supervisor forks workers, and a fork taken while another thread holds a lock (wa
 the logging module's) can leave the child waiting on it forever. The watcher sends each batch
 of changed paths that pass the --reload-include/--reload-exclude filter as one message on a
 one-way pipe; the supervisor answers with a rolling restart, so the running worker serves until
-its successor has imported the app and is listening (see ``Supervisor._on_change``).
+its successor has imported the app and is listening (see ``Supervisor._on_change``). The first
+message, an empty batch, says that the watcher watches: the first worker starts only then, so
+a file saved at any time after it started (say, to fix an app that failed to import) is seen.
 
 Which files count follows uvicorn: a path counts if its name matches an include pattern and
 neither its name matches an exclude pattern, nor does it lie under an excluded directory (an
@@ -36,8 +38,11 @@ __all__ = ["FileFilter", "Reloader", "watch_directories"]
 
 logger = logging.getLogger("fastasgi.error")
 
-# How often the watcher wakes without a change, to see whether the supervisor is still there.
-IDLE_WAKE_MS = 1000
+# How often the watcher wakes without a change, to see whether the supervisor is still there. Its
+# first wake also says that it watches: the first worker starts no earlier.
+IDLE_WAKE_MS = 250
+# The longest the first worker waits for the watcher to watch; then it starts anyway.
+WATCHER_START_TIMEOUT = 10.0
 
 
 class FileFilter:
@@ -107,6 +112,20 @@ class Reloader:
         logger.info("Will watch for changes in these directories: %s",
                     [str(d) for d in self.directories])
 
+    def wait_until_watching(self) -> None:
+        """Return once the watcher watches (its first message), or after WATCHER_START_TIMEOUT."""
+        if self.channel is None:
+            return
+        try:
+            if self.channel.poll(WATCHER_START_TIMEOUT):
+                self.channel.recv()
+                return
+        except (EOFError, OSError):
+            pass  # read() says so, at the supervisor's first look
+        logger.warning("The file watcher has not started after %g s; starting the server "
+                       "anyway (a change saved meanwhile may not be seen).",
+                       WATCHER_START_TIMEOUT)
+
     def waitables(self) -> list[Any]:
         return [self.channel] if self.channel is not None else []
 
@@ -159,10 +178,18 @@ def _watch(
 
     cwd = Path.cwd()
     file_filter = FileFilter(includes, excludes, cwd)
+    watching = False
     for changes in watch(*directories, watch_filter=None, yield_on_timeout=True,
                          rust_timeout=IDLE_WAKE_MS, raise_interrupt=False):
         if os.getppid() != supervisor_pid:
             return  # the supervisor is gone
+        if not watching:
+            # Anything yielded comes after the watches were set: say so (see the module's doc).
+            watching = True
+            try:
+                channel.send([])
+            except OSError:
+                return
         paths = sorted({path for _, path in changes if file_filter(Path(path))})
         if paths:
             shown = [os.path.relpath(p, cwd) if p.startswith(str(cwd) + os.sep) else p

@@ -126,6 +126,7 @@ class Supervisor:
                 if self.reloader is not None:
                     with _signals_blocked():
                         self.reloader.start(self.context, [s.fileno() for s in self.sockets])
+                    self.reloader.wait_until_watching()
                 return self._supervise()
         finally:
             if self.reloader is not None:
