@@ -10,6 +10,8 @@ Cases (inputs from ``parser_inputs.py`` where it has them):
 
 - get, small-get, post, chunked: one request fed whole to a ``RequestParser`` reused across
   requests (a keep-alive connection), then ``next_event`` until ``END_OF_MESSAGE``;
+- httptools-get, httptools-small-get: the same two requests through httptools, with the callbacks
+  of ``test_parser_bench.py`` collecting what our parser's events carry (the yardstick);
 - chunked-small: the same with 8 chunks of 16 bytes and an extension, where the chunk framing,
   not copying, is the work;
 - response: ``ResponseEncoder`` ``reset``, ``start`` (200, four headers) and ``body`` (27 bytes);
@@ -63,6 +65,17 @@ def _parse_case(raw: bytes) -> Callable[[], None]:
         parser.feed(raw)
         while parser.next_event() is not END_OF_MESSAGE:
             pass
+
+    return run
+
+
+def _httptools_case(raw: bytes) -> Callable[[], None]:
+    from bench.micro.test_parser_bench import httptools_
+
+    parse, _ = httptools_()
+
+    def run() -> None:
+        parse(raw)
 
     return run
 
@@ -283,6 +296,8 @@ def _cases() -> dict[str, Callable[[], Callable[[], None]]]:
     return {
         "get": lambda: _parse_case(INPUTS["get"].raw),
         "small-get": lambda: _parse_case(SMALL_GET),
+        "httptools-get": lambda: _httptools_case(INPUTS["get"].raw),
+        "httptools-small-get": lambda: _httptools_case(SMALL_GET),
         "post": lambda: _parse_case(INPUTS["post"].raw),
         "chunked": lambda: _parse_case(INPUTS["chunked"].raw),
         "chunked-small": lambda: _parse_case(SMALL_CHUNKED),
