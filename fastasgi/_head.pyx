@@ -57,6 +57,7 @@ cdef unsigned char VALUE[256]       # field-vchar / obs-text / SP / HTAB: what m
 cdef unsigned char TARGET[256]      # VCHAR but '#': request-target bytes (no fragment on the wire)
 cdef unsigned char HOST[256]        # uri-host [ ":" port ] bytes (RFC 3986 §3.2.2, §3.2.3)
 cdef unsigned char LOWER[256]
+cdef unsigned char TOKEN_LOWER[256]  # a tchar lowercased, 0 for any other byte: one load a byte
 cdef signed char HEX[256]
 
 
@@ -69,6 +70,7 @@ cdef void _init_tables():
     for c in range(256):
         TARGET[c] = 0x21 <= c <= 0x7E and c != 0x23
         HOST[c] = 0
+        TOKEN_LOWER[c] = LOWER[c] if TOKEN[c] else 0
     # unreserved, pct-encoded, sub-delims, the port's ":" and an IP-literal's brackets
     for c in b"-._~%!$&'()*+,;=:[]0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
         HOST[c] = 1
@@ -129,31 +131,64 @@ cdef void _init_names():
 _init_names()
 
 
-cdef bytes _header_name(const unsigned char *s, Py_ssize_t n):
-    """The lowercased field name: the shared object for a common name, a new one otherwise."""
-    cdef unsigned char low[32]
-    cdef uint32_t slot
-    cdef Py_ssize_t i
-    cdef void *candidate
-    cdef bytes out
-    cdef char *w
-    if n <= 32:
-        for i in range(n):
-            low[i] = LOWER[s[i]]
-        slot = _name_hash(low, n) & (NAME_SLOTS - 1)
+cdef inline bytes _interned(const unsigned char *low, Py_ssize_t n):
+    """The shared object for the lowercase name low[:n] (n <= 32) when it is a common one, else a
+    new bytes object."""
+    cdef uint32_t slot = _name_hash(low, n) & (NAME_SLOTS - 1)
+    cdef void *candidate = NAME_TABLE[slot]
+    while candidate != NULL:
+        if (PyBytes_GET_SIZE(<object>candidate) == n
+                and memcmp(PyBytes_AS_STRING(<object>candidate), low, n) == 0):
+            return <bytes>candidate
+        slot = (slot + 1) & (NAME_SLOTS - 1)
         candidate = NAME_TABLE[slot]
-        while candidate != NULL:
-            if (PyBytes_GET_SIZE(<object>candidate) == n
-                    and memcmp(PyBytes_AS_STRING(<object>candidate), low, n) == 0):
-                return <bytes>candidate
-            slot = (slot + 1) & (NAME_SLOTS - 1)
-            candidate = NAME_TABLE[slot]
-        return PyBytes_FromStringAndSize(<const char *>low, n)
-    out = PyBytes_FromStringAndSize(NULL, n)
-    w = PyBytes_AS_STRING(out)
+    return PyBytes_FromStringAndSize(<const char *>low, n)
+
+
+cdef bytes _lowered(const unsigned char *s, Py_ssize_t n):
+    """s[:n] lowercased, as a new bytes object."""
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, n)
+    cdef char *w = PyBytes_AS_STRING(out)
+    cdef Py_ssize_t i
     for i in range(n):
         w[i] = LOWER[s[i]]
     return out
+
+
+cdef bytes _header_name(const unsigned char *s, Py_ssize_t n):
+    """The lowercased field name: the shared object for a common name, a new one otherwise."""
+    cdef unsigned char low[32]
+    cdef Py_ssize_t i
+    if n > 32:
+        return _lowered(s, n)
+    for i in range(n):
+        low[i] = LOWER[s[i]]
+    return _interned(low, n)
+
+
+cdef bytes _field_name(const unsigned char *s, Py_ssize_t *at):
+    """Read the field name (a token) at s[*at:], move *at past it, and return it lowercased
+    as _header_name does (b"" when there is none).
+
+    NOTE: scanning, lowercasing and copying in one pass over a table that does both, since
+    a browser's request is a dozen names long."""
+    cdef const unsigned char *p = s + at[0]
+    cdef unsigned char low[32]
+    cdef unsigned char c = TOKEN_LOWER[p[0]]
+    cdef Py_ssize_t n = 0
+    while c != 0 and n < 32:
+        low[n] = c
+        n += 1
+        c = TOKEN_LOWER[p[n]]
+    if c != 0:  # longer than any common name
+        while TOKEN[p[n]]:
+            n += 1
+        at[0] += n
+        return _lowered(p, n)
+    at[0] += n
+    if n == 0:
+        return EMPTY
+    return _interned(low, n)
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -202,25 +237,25 @@ cdef inline bint _equals_lower(const char *s, Py_ssize_t n, const char *lower_wo
     return True
 
 
-cdef inline bint _plain_value(const unsigned char *s, Py_ssize_t n) noexcept nogil:
-    """True when s[:n] has no control character and no DEL, checked 8 bytes at a time.
+cdef inline Py_ssize_t _plain_run(const unsigned char *s, Py_ssize_t n) noexcept nogil:
+    """The length of the longest prefix of s[:n] with no control character and no DEL.
 
-    NOTE: most field values are long printable runs (user agents, cookies); this SWAR test
-    (any byte < 0x20, any byte == 0x7F) is exact as a yes/no answer, and a value that fails
-    it (a tab, or a real error) is re-checked byte by byte against the VALUE table."""
+    NOTE: most field values are long printable runs (user agents, cookies), and a plain value
+    ends at its line's CR: this finds that CR and checks the value on the way, 8 bytes at a
+    time (SWAR: any byte < 0x20, any byte == 0x7F, exact as a yes/no answer for the 8), so
+    each value is read once. A run that stops elsewhere (a tab, or a real error) is re-checked
+    byte by byte against the VALUE table."""
     cdef Py_ssize_t i = 0
     cdef uint64_t x, d
     while i + 8 <= n:
         memcpy(&x, s + i, 8)
         d = x ^ 0x7F7F7F7F7F7F7F7FULL
         if (((x - 0x2020202020202020ULL) & ~x) | ((d - 0x0101010101010101ULL) & ~d)) & 0x8080808080808080ULL:
-            return False
+            break
         i += 8
-    while i < n:
-        if s[i] < 0x20 or s[i] == 0x7F:
-            return False
+    while i < n and s[i] >= 0x20 and s[i] != 0x7F:
         i += 1
-    return True
+    return i
 
 
 cdef inline bint _is_ows(char c):
@@ -417,8 +452,7 @@ cdef int _field_lines(RequestHead head, const char *base, Py_ssize_t i,
     # field lines: field-name ":" OWS field-value OWS CRLF (RFC 9112 §5)
     while i < head_len - 2:
         start = i
-        while TOKEN[s[i]]:
-            i += 1
+        name = _field_name(s, &i)
         if s[i] != b':':
             if i == start and _is_ows(s[i]):
                 raise HeadError(HEAD_INVALID,
@@ -430,14 +464,14 @@ cdef int _field_lines(RequestHead head, const char *base, Py_ssize_t i,
             raise HeadError(HEAD_INVALID, "invalid character in header name")
         if i == start:
             raise HeadError(HEAD_INVALID, "empty header name")
-        name = _header_name(s + start, i - start)
         i += 1
         while _is_ows(s[i]):
             i += 1
         vstart = i
-        # The head ends in CRLF CRLF, so a CR is always found; it must end this line.
-        i = <const char *>memchr(base + i, b'\r', head_len - i) - base
-        if s[i + 1] != b'\n' or not _plain_value(s + vstart, i - vstart):
+        i += _plain_run(s + i, head_len - i)
+        if s[i] != b'\r' or s[i + 1] != b'\n':
+            # The head ends in CRLF CRLF, so a CR is always found; it must end this line.
+            i = <const char *>memchr(base + i, b'\r', head_len - i) - base
             for k in range(vstart, i + 1):
                 if not VALUE[s[k]]:
                     break
