@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from tests.support.server import read_response, serve_cli
+from tests.support.server import Running, read_response, serve_cli
 
 
 def test_example_app_is_served_by_the_command() -> None:
@@ -19,22 +19,32 @@ def test_example_app_is_served_by_the_command() -> None:
     assert response.headers["server"] == "fastasgi"
 
 
+def _answered_after(srv: Running) -> None:
+    """Return once a second request is answered. The worker accepts in order and reads every
+    readable connection in one turn of its loop, so a request sent before this one has
+    reached the app by then, however long a busy machine took."""
+    with socket.create_connection((srv.host, srv.port), timeout=20) as sock:
+        sock.sendall(b"GET /?0 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        assert read_response(sock)[2] == b"finished"
+
+
 def test_sigterm_lets_the_in_flight_request_finish_and_exits_zero() -> None:
     with serve_cli("tests.e2e.slow_app:app", "--port", "0") as srv:
         result: dict[str, object] = {}
+        busy = socket.create_connection((srv.host, srv.port), timeout=20)
+        busy.sendall(b"GET /?3.0 HTTP/1.1\r\nHost: t\r\n\r\n")
 
-        def request() -> None:
-            with socket.create_connection((srv.host, srv.port), timeout=10) as sock:
-                sock.sendall(b"GET /?1.0 HTTP/1.1\r\nHost: t\r\n\r\n")
-                result["response"] = read_response(sock)
+        def read() -> None:
+            with busy:
+                result["response"] = read_response(busy)
 
-        thread = threading.Thread(target=request)
+        thread = threading.Thread(target=read)
         thread.start()
-        time.sleep(0.3)
+        _answered_after(srv)
         assert srv.process is not None
         srv.process.send_signal(signal.SIGTERM)
-        thread.join(10)
-        code = srv.process.wait(10)
+        thread.join(20)
+        code = srv.process.wait(20)
     status, headers, body = result["response"]  # type: ignore[misc]
     assert (status, body) == (200, b"finished")
     assert headers[b"connection"] == b"close"
@@ -45,7 +55,7 @@ def test_new_connections_are_refused_once_stopping() -> None:
     with serve_cli("tests.e2e.slow_app:app", "--port", "0") as srv:
         busy = socket.create_connection((srv.host, srv.port), timeout=20)
         busy.sendall(b"GET /?5 HTTP/1.1\r\nHost: t\r\n\r\n")
-        time.sleep(0.3)
+        _answered_after(srv)
         assert srv.process is not None
         srv.process.send_signal(signal.SIGTERM)
         # While the request runs (5 s), the listener must close; poll rather than guess how
