@@ -135,7 +135,8 @@ def _run_app(app: str, scenarios: list[Scenario], servers: list[str],
                     run = measured_wrk(server, command, config.duration, groups)
                     result.runs[server.name].append(run)
                     failures = "" if run.clean else (
-                        f", {run.non_2xx} non-2xx, {run.socket_errors} socket errors")
+                        f", {run.non_2xx} non-2xx, {run.socket_errors} socket errors "
+                        f"({run.socket_error_kinds or 'none'})")
                     progress(
                         f"{scenario.name} round {round_index + 1}/{config.rounds} "
                         f"{server.name}: {run.requests_per_s:,.0f} req/s, "
