@@ -234,7 +234,7 @@ cpdef void open_stream(Connection protocol, unsigned int stream_id, RequestHead 
     scope = protocol.request_scope("http", head)
     scope["method"] = head.method
     scope["extensions"] = extensions_for(protocol)
-    task = protocol.loop.create_task(run_stream(stream, state.app, scope))
+    task = state.start_app(run_stream(stream, state.app, scope), False)
     if not task.done():
         stream.task = task
         state.tasks.add(task)

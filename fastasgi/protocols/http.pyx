@@ -58,7 +58,6 @@ cdef enum:
 
 cdef object logger = logging.getLogger("fastasgi.error")
 cdef bint EAGER_TASKS = sys.version_info >= (3, 12)
-cdef object Task = asyncio.Task
 
 cdef int TRACE = _TRACE
 
@@ -305,10 +304,8 @@ cdef class HTTPProtocol(CycleOwner):
             return
         coro = run_app(cycle, state.app, cycle.scope)
         cycle.scope = None
-        if EAGER_TASKS:
-            task = Task(coro, loop=self.loop, eager_start=True)
-        else:
-            task = self.loop.create_task(coro)
+        task = state.start_app(coro, True)
+        if not EAGER_TASKS:
             if self.flush_handle is not None:
                 # The previous response waits in the outbox for this one: write it after this
                 # request's first step, so that a quick response joins it in one write.

@@ -1,7 +1,9 @@
 # cython: language_level=3
 """What every connection of one server shares: the settings, the app, the clock, the registries."""
 
+import asyncio
 import logging
+import sys
 from time import perf_counter
 from ipaddress import ip_address, ip_network
 
@@ -17,6 +19,13 @@ from fastasgi.settings cimport ConnectionSettings
 # Seconds between the server's ticks: every connection timeout is counted in them, so no
 # request needs a timer of its own.
 TICK_SECONDS = 1.0
+
+
+cdef object Task = asyncio.Task
+cdef bint EAGER_TASKS = sys.version_info >= (3, 12)
+# Every request's task has this name. Without one, the interpreter formats "Task-<n>" for each:
+# about 2,000 instructions of a 120,000-instruction request on Python 3.11 (callgrind).
+cdef str REQUEST_TASK_NAME = "fastasgi-request"
 
 
 cdef class ServerState:
@@ -44,6 +53,16 @@ cdef class ServerState:
             self.metrics = RequestMetrics()
         self.requests_timed = self.access_timed or self.metrics is not None
         self.log_trace = logging.getLogger("fastasgi.error").isEnabledFor(TRACE)
+
+    cdef object start_app(self, object coro, bint eager):
+        """The task that runs one request's app coroutine. When ``eager``, from Python 3.12 on,
+        its first step runs now: an app that does not wait finishes before this returns.
+        Otherwise a task factory the app set on the loop makes it, as it would any task."""
+        if eager and EAGER_TASKS:
+            return Task(coro, loop=self.loop, eager_start=True, name=REQUEST_TASK_NAME)
+        if self.loop.get_task_factory() is not None:
+            return self.loop.create_task(coro)
+        return Task(coro, loop=self.loop, name=REQUEST_TASK_NAME)
 
     cpdef tuple forwarded(self, list headers, object client, str scheme):
         """Client address and scheme from X-Forwarded-For/-Proto, when the peer is trusted.
