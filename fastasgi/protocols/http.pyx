@@ -32,7 +32,6 @@ from fastasgi.protocols.cycle cimport (
 from fastasgi.protocols.metrics cimport RequestMetrics
 from fastasgi.protocols.state cimport ServerState
 
-import asyncio
 import logging
 import sys
 from time import perf_counter
