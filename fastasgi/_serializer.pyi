@@ -10,6 +10,9 @@ from fastasgi._response_fields import ResponseError as ResponseError
 from fastasgi._response_fields import ResponseStateError as ResponseStateError
 from fastasgi.settings import ResponseDefaults
 
+def current_date() -> bytes:
+    """The Date header's value that set_date last set."""
+
 def set_date(value: bytes) -> None:
     """Set the cached value of the Date header (e.g. b"Sat, 21 Nov 2026 19:40:00 GMT").
 

@@ -93,20 +93,27 @@ cdef long long _content_length(const unsigned char *v, Py_ssize_t n) noexcept:
 
 # --- the Date header --------------------------------------------------------------------------
 
-cdef bytes DATE_LINE = b"date: " + imf_fixdate() + b"\r\n"
+cdef bytes DATE_VALUE = imf_fixdate()
+cdef bytes DATE_LINE = b"date: " + DATE_VALUE + b"\r\n"
 
 
 def set_date(value):
     """Set the cached value of the Date header (e.g. b"Sat, 21 Nov 2026 19:40:00 GMT").
 
     The caller refreshes it at most once a second; every encoder with date=True uses it."""
-    global DATE_LINE
+    global DATE_LINE, DATE_VALUE
     if not PyBytes_Check(value):
         raise TypeError(f"the date must be bytes, not {type(value).__name__}")
     if PyBytes_GET_SIZE(value) == 0 or not is_field_value(
             <const unsigned char *>PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)):
         raise ValueError(f"not a valid Date header value: {value!r}")
+    DATE_VALUE = value
     DATE_LINE = b"date: " + value + b"\r\n"
+
+
+def current_date():
+    """The Date header's value that set_date last set: HTTP/2 responses carry the same one."""
+    return DATE_VALUE
 
 
 # --- the encoder ------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from fastasgi.http_grammar import imf_fixdate
 from typing import Any
 
 from fastasgi._h2connection import H2Connection, H2Settings
@@ -86,8 +85,6 @@ class H2Protocol(Connection):
         self.going_away = False      # GOAWAY went out (or came in): close once streams end
         self.flush_scheduled = False  # flush_soon() has a call pending on the loop
         self.idle_since = self.state.tick
-        self.date_tick = -1
-        self.date_value = b""
 
     def start(self, upgraded: Any = None) -> None:
         """Send our SETTINGS and read what came with the preface. ``upgraded``: the head of
@@ -276,14 +273,6 @@ class H2Protocol(Connection):
     def scheduled_flush(self) -> None:
         self.flush_scheduled = False
         self.flush()
-
-    def date(self) -> bytes:
-        """The Date header's value, made once per tick."""
-        tick = self.state.tick
-        if tick != self.date_tick:
-            self.date_tick = tick
-            self.date_value = imf_fixdate()
-        return self.date_value
 
     # -- called by the server --------------------------------------------------------------
 

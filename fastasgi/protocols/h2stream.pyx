@@ -33,6 +33,7 @@ from urllib.parse import unquote_to_bytes
 
 from fastasgi._h2frames import ErrorCode
 from fastasgi._response_fields import NOT_IN_TRAILERS as _NOT_IN_TRAILERS
+from fastasgi._serializer import current_date
 from fastasgi.errors import ClientDisconnected
 from fastasgi.protocols.filesend import open_file, read_pieces
 
@@ -365,7 +366,7 @@ cdef class H2Stream:
                     f"ASGI send: 'status' must be an int from 200 to 999, not {status!r}")
             self.headers = response_fields(
                 status, message.get("headers", ()), self.protocol.state.settings.response,
-                self.protocol.date())
+                current_date())
             self.status_sent = status
             self.trailers_promised = bool(message.get("trailers", False))
             if self.trailers_promised:
