@@ -121,7 +121,7 @@ class Reloader:
                 self.channel.recv()
                 return
         except (EOFError, OSError):
-            pass  # read() says so, at the supervisor's first look
+            return  # the watcher is gone: read() says so, at the supervisor's first look
         logger.warning("The file watcher has not started after %g s; starting the server "
                        "anyway (a change saved meanwhile may not be seen).",
                        WATCHER_START_TIMEOUT)
