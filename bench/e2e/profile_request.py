@@ -40,8 +40,9 @@ from pathlib import Path
 from bench import machine
 from bench.apps import APPS
 from bench.e2e.abuse_measure import worker_pid
+from bench.e2e.cpu_usage import servers_cpu_seconds
 from bench.e2e.servers import REPO, SERVERS, command_for_report, free_port, launch, pinned
-from bench.e2e.wrk import require_wrk, run_wrk, wrk_command
+from bench.e2e.wrk import parse_wrk, require_wrk, run_wrk, wrk_command
 from bench.options import REPORTS, report_path
 
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -85,11 +86,6 @@ def group_of(dso: str) -> str:
     return "other"
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100
-
-
 def parse_perf_report(text: str) -> tuple[dict[str, float], list[tuple[float, str, str]]]:
     """Shares per group and per symbol from ``perf report --sort dso,sym`` (percent lines)."""
     groups: dict[str, float] = defaultdict(float)
@@ -118,17 +114,15 @@ def profile(name: str, app: str, seconds: int, work: Path) -> Profile:
         wrk = subprocess.Popen(wrk_command(server.url, 1, CONNECTIONS, seconds + 2, CLIENT_CPU),
                                stdout=subprocess.PIPE, text=True)
         time.sleep(1)
-        started, before = time.monotonic(), _cpu_seconds(pid)
+        started, before = time.monotonic(), servers_cpu_seconds({server.process.pid})
         subprocess.run(["perf", "record", "-q", "-F", str(SAMPLE_HZ), "-p", str(pid),
                         "-o", str(data), "--", "sleep", str(seconds)],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # The worker's share of a CPU while perf ran (perf's own start and end included).
-        busy = (_cpu_seconds(pid) - before) / (time.monotonic() - started)
+        busy = ((servers_cpu_seconds({server.process.pid}) - before)
+                / (time.monotonic() - started))
         out, _ = wrk.communicate(timeout=60)
-        total = re.search(r"^\s*(\d+) requests in ([\d.]+)s", out, re.MULTILINE)
-        if total is None:
-            raise RuntimeError(f"unexpected wrk output:\n{out}")
-        rate = int(total.group(1)) / float(total.group(2))
+        rate = parse_wrk(out).requests_per_s
         report = subprocess.run(
             ["perf", "report", "-i", str(data), "--stdio", "--no-children", "--sort", "dso,sym",
              "--percent-limit", "0.05"],

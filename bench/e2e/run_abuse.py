@@ -242,16 +242,15 @@ def _closed_in_time(got: dict[str, Any], timeout: float) -> bool:
 class Run:
     """The scenarios against one running server."""
 
-    def __init__(self, server: ServerProcess, config: Config, cpu: int | None,
+    def __init__(self, server: ServerProcess, config: Config, cpus: tuple[int | None, int | None],
                  work: Path, progress: Callable[[str], None]) -> None:
         self.server = server
         self.config = config
-        self.cpu = cpu
-        self.pid = worker_pid(server)
-        self.progress = progress
         # The normal client shares the server's CPU, which the freeze probe watches: what the
         # attackers do on theirs cannot slow the client but through the server.
-        self.cpu_server = SERVER_CPU if cpu is not None else None
+        self.cpu_server, self.cpu = cpus
+        self.pid = worker_pid(server)
+        self.progress = progress
         self.script = work / "count.lua"
         self.script.write_text(WRK_COUNT_SCRIPT)
 
@@ -492,7 +491,7 @@ def run_server(name: str, config: Config, work: Path,
     result = ServerResult(name, command, [])
     try:
         server.wait_ready()
-        run = Run(server, config, cpu_client, work, progress)
+        run = Run(server, config, (cpu_server, cpu_client), work, progress)
         progress(f"{name}: worker pid {run.pid}")
         cpus = len(os.sched_getaffinity(0))
         for scenario in config.scenarios:
