@@ -33,7 +33,6 @@ from fastasgi.protocols.metrics cimport RequestMetrics
 from fastasgi.protocols.state cimport ServerState
 
 import logging
-import sys
 from time import perf_counter
 
 from fastasgi._parser import HTTPParseError, NEED_DATA as _NEED_DATA, END_OF_MESSAGE as _END
@@ -56,7 +55,6 @@ cdef enum:
     REQUESTS_PER_TURN = 32
 
 cdef object logger = logging.getLogger("fastasgi.error")
-cdef bint EAGER_TASKS = sys.version_info >= (3, 12)
 
 cdef int TRACE = _TRACE
 
@@ -304,12 +302,11 @@ cdef class HTTPProtocol(CycleOwner):
         coro = run_app(cycle, state.app, cycle.scope)
         cycle.scope = None
         task = state.start_app(coro, True)
-        if not EAGER_TASKS:
-            if self.flush_handle is not None:
-                # The previous response waits in the outbox for this one: write it after this
-                # request's first step, so that a quick response joins it in one write.
-                self.flush_handle.cancel()
-                self.flush_handle = self.loop.call_soon(self.flush_outbox)
+        if self.flush_handle is not None and not state.eager_tasks:
+            # The previous response waits in the outbox for this one: write it after this
+            # request's first step, so that a quick response joins it in one write.
+            self.flush_handle.cancel()
+            self.flush_handle = self.loop.call_soon(self.flush_outbox)
         if not task.done():
             cycle.task = task
             state.tasks.add(task)

@@ -16,6 +16,7 @@ cdef class ServerState:
     cdef public bint shutting_down
     cdef public long long total_requests
     cdef readonly LargeWriteBudget large_writes  # shared by every connection's large bodies
+    cdef readonly bint eager_tasks  # Python 3.12+: start_app(eager=True) runs the first step now
     # Derived once from the settings:
     cdef readonly long keep_alive_ticks
     cdef readonly long header_read_ticks

@@ -22,7 +22,6 @@ TICK_SECONDS = 1.0
 
 
 cdef object Task = asyncio.Task
-cdef bint EAGER_TASKS = sys.version_info >= (3, 12)
 # Every request's task has this name. Without one, the interpreter formats "Task-<n>" for each:
 # about 2,000 instructions of a 120,000-instruction request on Python 3.11 (callgrind).
 cdef str REQUEST_TASK_NAME = "fastasgi-request"
@@ -41,6 +40,7 @@ cdef class ServerState:
         self.tick = 0
         self.lifespan_state = {}
         self.large_writes = LargeWriteBudget(loop)
+        self.eager_tasks = sys.version_info >= (3, 12)
         self.keep_alive_ticks = max(1, round(settings.timeout_keep_alive / TICK_SECONDS))
         self.header_read_ticks = max(1, round(settings.timeout_header_read / TICK_SECONDS))
         self.trust(settings.forwarded_allow_ips)
@@ -58,7 +58,7 @@ cdef class ServerState:
         """The task that runs one request's app coroutine. When ``eager``, from Python 3.12 on,
         its first step runs now: an app that does not wait finishes before this returns.
         Otherwise a task factory the app set on the loop makes it, as it would any task."""
-        if eager and EAGER_TASKS:
+        if eager and self.eager_tasks:
             return Task(coro, loop=self.loop, eager_start=True, name=REQUEST_TASK_NAME)
         if self.loop.get_task_factory() is not None:
             return self.loop.create_task(coro)
