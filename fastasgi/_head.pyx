@@ -17,6 +17,8 @@ Invariants:
 
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.list cimport PyList_New, PyList_SET_ITEM
+from cpython.ref cimport Py_INCREF
 from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp, memcpy
 from libc.stdint cimport uint32_t, uint64_t
@@ -58,11 +60,15 @@ cdef unsigned char TARGET[256]      # VCHAR but '#': request-target bytes (no fr
 cdef unsigned char HOST[256]        # uri-host [ ":" port ] bytes (RFC 3986 §3.2.2, §3.2.3)
 cdef unsigned char LOWER[256]
 cdef unsigned char TOKEN_LOWER[256]  # a tchar lowercased, 0 for any other byte: one load a byte
+cdef bint LITTLE_ENDIAN            # the SWAR scans may take a flag's position from its bit
 cdef signed char HEX[256]
 
 
 cdef void _init_tables():
     cdef int c
+    cdef uint64_t one = 1
+    global LITTLE_ENDIAN
+    LITTLE_ENDIAN = (<unsigned char *>&one)[0] == 1
     fill_token(TOKEN)
     fill_value(VALUE)
     fill_lower(LOWER)
@@ -242,20 +248,31 @@ cdef inline Py_ssize_t _plain_run(const unsigned char *s, Py_ssize_t n) noexcept
 
     NOTE: most field values are long printable runs (user agents, cookies), and a plain value
     ends at its line's CR: this finds that CR and checks the value on the way, 8 bytes at a
-    time (SWAR: any byte < 0x20, any byte == 0x7F, exact as a yes/no answer for the 8), so
-    each value is read once. A run that stops elsewhere (a tab, or a real error) is re-checked
-    byte by byte against the VALUE table."""
+    time (SWAR: any byte < 0x20, any byte == 0x7F), so each value is read once. The lowest
+    flag of the 8 is exact (a borrow only moves up, from a byte that is itself flagged), so
+    on a little-endian machine it is the answer. A run that stops elsewhere (a tab, or a real
+    error) is re-checked byte by byte against the VALUE table."""
     cdef Py_ssize_t i = 0
-    cdef uint64_t x, d
+    cdef uint64_t x, d, flags
     while i + 8 <= n:
         memcpy(&x, s + i, 8)
         d = x ^ 0x7F7F7F7F7F7F7F7FULL
-        if (((x - 0x2020202020202020ULL) & ~x) | ((d - 0x0101010101010101ULL) & ~d)) & 0x8080808080808080ULL:
+        flags = (((x - 0x2020202020202020ULL) & ~x) | ((d - 0x0101010101010101ULL) & ~d)) & 0x8080808080808080ULL
+        if flags:
+            if LITTLE_ENDIAN:
+                return i + _first_flagged_byte(flags)
             break
         i += 8
     while i < n and s[i] >= 0x20 and s[i] != 0x7F:
         i += 1
     return i
+
+
+cdef inline Py_ssize_t _first_flagged_byte(uint64_t flags) noexcept nogil:
+    """The index of the lowest byte of a little-endian word whose 0x80 bit is set in flags
+    (flags has only 0x80 bits): the lowest bit, 1 << (8k + 7), times a constant whose top
+    byte, shifted k bytes up, reads k."""
+    return <Py_ssize_t>((((flags & (~flags + 1)) >> 7) * 0x0001020304050607ULL) >> 56)
 
 
 cdef inline bint _is_ows(char c):
@@ -324,14 +341,15 @@ cdef bint _valid_authority(const unsigned char *s, Py_ssize_t n, bint need_port)
 
 # --- reading a head -------------------------------------------------------------------------
 
-cdef RequestHead read_head(const char *base, Py_ssize_t head_len):
-    """The head of base[:head_len], which ends with CRLF CRLF: the request line, the field
-    lines, then the body framing they decide together."""
+cdef RequestHead read_head(const char *base, Py_ssize_t head_len, Py_ssize_t field_lines):
+    """The head of base[:head_len], which ends with CRLF CRLF and has field_lines lines
+    between its request line and its empty line (the parser counted them while finding the
+    end): the request line, the field lines, then the body framing they decide together."""
     cdef RequestHead head = RequestHead.__new__(RequestHead)
     cdef FieldFacts facts
     cdef Py_ssize_t line_end
     authority = _request_line(head, base, head_len, &line_end)
-    _field_lines(head, base, line_end + 2, head_len, authority, &facts)
+    _field_lines(head, base, line_end + 2, head_len, field_lines, authority, &facts)
     _framing(head, &facts)
     return head
 
@@ -433,12 +451,17 @@ cdef object _request_line(RequestHead head, const char *base, Py_ssize_t head_le
     return authority
 
 cdef int _field_lines(RequestHead head, const char *base, Py_ssize_t i,
-                      Py_ssize_t head_len, object authority, FieldFacts *facts) except -1:
-    """Read the field lines from offset i to the head's final CRLF into head.headers, and
-    what the framing step needs to know from them into facts."""
+                      Py_ssize_t head_len, Py_ssize_t count, object authority,
+                      FieldFacts *facts) except -1:
+    """Read the count field lines from offset i to the head's final CRLF into head.headers,
+    and what the framing step needs to know from them into facts."""
     cdef const unsigned char *s = <const unsigned char *>base
     cdef Py_ssize_t start, end, vstart, vend, q, k
-    cdef list headers = []
+    # NOTE: made at its final size, not grown by appends: a browser's dozen fields would
+    # reallocate it three times.
+    cdef list headers = PyList_New(count)
+    cdef Py_ssize_t filled = 0
+    cdef tuple field
     cdef bytes name, value
     cdef long long n
     cdef int hosts = 0, codings
@@ -485,7 +508,12 @@ cdef int _field_lines(RequestHead head, const char *base, Py_ssize_t i,
             value = EMPTY
         else:
             value = PyBytes_FromStringAndSize(base + vstart, vend - vstart)
-        headers.append((name, value))
+        field = (name, value)
+        if filled == count:
+            raise HeadError(HEAD_INVALID, "more field lines than the parser counted")
+        Py_INCREF(field)
+        PyList_SET_ITEM(headers, filled, field)  # steals the reference taken above
+        filled += 1
 
         if name is H_HOST:
             hosts += 1
@@ -494,7 +522,7 @@ cdef int _field_lines(RequestHead head, const char *base, Py_ssize_t i,
             # RFC 9112 §3.2: a Host field with an invalid value gets a 400.
             if not _valid_authority(s + vstart, vend - vstart, False):
                 raise HeadError(HEAD_INVALID, "invalid Host header")
-            host_index = len(headers) - 1
+            host_index = filled - 1
         elif name is H_CONTENT_LENGTH:
             n = 0
             if vend == vstart:
@@ -546,6 +574,8 @@ cdef int _field_lines(RequestHead head, const char *base, Py_ssize_t i,
         elif name is H_EXPECT:
             head.expect_continue = _equals_lower(base + vstart, vend - vstart, b"100-continue", 12)
 
+    if filled != count:
+        raise HeadError(HEAD_INVALID, "fewer field lines than the parser counted")
     if hosts == 0 and head.http_version is V11:
         raise HeadError(HEAD_INVALID, "missing Host header")
     if authority is not None:

@@ -42,7 +42,8 @@ cdef class RequestParser:
     cdef object _fail(self, type cls, str message)
     cdef object _parse_head(self)
     cdef int _check_method_prefix(self, const char *base, Py_ssize_t avail) except -1
-    cdef RequestHead _read_head(self, const char *base, Py_ssize_t head_len)
+    cdef RequestHead _read_head(self, const char *base, Py_ssize_t head_len,
+                                Py_ssize_t field_lines)
     cdef object _take(self, Py_ssize_t n)
     cdef object _body_length(self)
     cdef object _chunked_body(self)

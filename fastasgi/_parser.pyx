@@ -300,7 +300,7 @@ cdef class RequestParser:
                     self._scanned = 0
                     continue
             elif line_len == 0:
-                head = self._read_head(base, lf + 1)
+                head = self._read_head(base, lf + 1, self._lines - 1)
                 self._pos += lf + 1
                 if self._pos == self._end:
                     self._buf = EMPTY
@@ -337,14 +337,15 @@ cdef class RequestParser:
         raise self._fail(InvalidRequest, "invalid character in method" if i else
                          "invalid request line: no method")
 
-    cdef RequestHead _read_head(self, const char *base, Py_ssize_t head_len):
-        """The head of base[:head_len], which ends with CRLF CRLF, with the parser's state set
-        for its body."""
+    cdef RequestHead _read_head(self, const char *base, Py_ssize_t head_len,
+                                Py_ssize_t field_lines):
+        """The head of base[:head_len], which ends with CRLF CRLF after field_lines field
+        lines, with the parser's state set for its body."""
         cdef RequestHead head = None
         cdef int kind = -1
         cdef str message
         try:
-            head = read_head(base, head_len)
+            head = read_head(base, head_len, field_lines)
         except HeadError as exc:
             kind, message = exc.args
         if kind >= 0:

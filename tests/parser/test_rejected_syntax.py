@@ -71,6 +71,14 @@ def test_nul_at_the_end_of_a_field_value_is_refused() -> None:
     refused(_get(b"X: ab\x00\r\n"), InvalidRequest, "invalid character in header value")
 
 
+@pytest.mark.parametrize("offset", range(24))
+@pytest.mark.parametrize("char", [b"\x00", b"\x1f", b"\x7f", b"\r"])
+def test_control_anywhere_in_a_long_field_value_is_refused(char: bytes, offset: int) -> None:
+    """Values are scanned 8 bytes at a time: the bad byte is found in any lane of a word."""
+    value = b"v" * offset + char + b"w" * 20
+    refused(_get(b"X: " + value + b"\r\n"), InvalidRequest, "invalid character in header value")
+
+
 # --- request line: characters -----------------------------------------------------------
 
 @pytest.mark.parametrize("char", [b"\x00", b"\x01", b"\x7f", b"\r", b"(", b"/", b"\xc3"])

@@ -139,6 +139,16 @@ def test_header_values_have_surrounding_whitespace_trimmed_and_inner_kept() -> N
     assert head.headers[1:] == [(b"a", b"spaced  out"), (b"b", b"tight"), (b"c", b"x\ty")]
 
 
+@pytest.mark.parametrize("length", range(26))
+def test_field_values_of_every_length_end_at_their_own_line(length: int) -> None:
+    """Values are scanned 8 bytes at a time: the line's CR is found in any lane of a word,
+    and a tab (allowed) in any lane does not end the value."""
+    value = bytes(0x61 + i % 26 for i in range(length))
+    tabbed = value[:length // 2] + b"\t" + value[length // 2:]
+    head = head_of(_get(fields=b"A: " + value + b"\r\nB: " + tabbed + b"\r\nC: c\r\n"))
+    assert head.headers[1:] == [(b"a", value), (b"b", tabbed.strip(b"\t")), (b"c", b"c")]
+
+
 def test_empty_header_value_is_an_empty_bytes() -> None:
     head = head_of(_get(fields=b"Empty:\r\nBlank:   \r\n"))
     assert head.headers[1:] == [(b"empty", b""), (b"blank", b"")]
