@@ -38,6 +38,8 @@ cdef class RequestParser:
     # body
     cdef long long _remaining             # Content-Length bytes still to come
     cdef ChunkedDecoder _chunked          # the chunked body's state, re-armed for each one
+    # the field lines of the connection's previous requests, for _head.read_head to reuse
+    cdef list _recent_fields
 
     cdef object _fail(self, type cls, str message)
     cdef object _parse_head(self)

@@ -32,7 +32,7 @@ from fastasgi._chunked cimport (
 )
 from fastasgi._head cimport (
     FRAMING_CHUNKED, FRAMING_LENGTH, FRAMING_NONE, HEAD_HTTP2_PREFACE, HEAD_METHOD_NOT_IMPLEMENTED,
-    HEAD_UNSUPPORTED_CODING, HEAD_UNSUPPORTED_VERSION, read_head,
+    HEAD_UNSUPPORTED_CODING, HEAD_UNSUPPORTED_VERSION, new_field_memory, read_head,
 )
 from fastasgi.settings cimport HTTPLimits
 
@@ -169,6 +169,7 @@ cdef class RequestParser:
         self._data = PyBytes_AS_STRING(EMPTY)
         self._state = S_HEAD
         self._chunked = ChunkedDecoder(limits.max_body_size, limits.max_header_bytes)
+        self._recent_fields = new_field_memory()
 
     @property
     def buffered(self):
@@ -345,7 +346,7 @@ cdef class RequestParser:
         cdef int kind = -1
         cdef str message
         try:
-            head = read_head(base, head_len, field_lines)
+            head = read_head(base, head_len, field_lines, self._recent_fields)
         except HeadError as exc:
             kind, message = exc.args
         if kind >= 0:

@@ -10,6 +10,9 @@ Cases (inputs from ``parser_inputs.py`` where it has them):
 
 - get, small-get, post, chunked: one request fed whole to a ``RequestParser`` reused across
   requests (a keep-alive connection), then ``next_event`` until ``END_OF_MESSAGE``;
+- get-changed: the browser GET and the same with the last byte of every field value changed,
+  in turn: no field line repeats the one at its place in the request before (the parser's
+  reuse of repeated field lines, _head.pyx, finds nothing to reuse);
 - httptools-get, httptools-small-get: the same two requests through httptools, with the callbacks
   of ``test_parser_bench.py`` collecting what our parser's events carry (the yardstick);
 - chunked-small: the same with 8 chunks of 16 bytes and an extension, where the chunk framing,
@@ -54,19 +57,38 @@ WS_TEXT = '{"type":"chat","user":"alice","text":"hello, world!"}'
 PIPELINE_DEPTH = 16  # as wrk's pipelining benchmarks send
 
 
-def _parse_case(raw: bytes) -> Callable[[], None]:
+def _parse_case(*requests: bytes) -> Callable[[], None]:
+    """One request, or two in turn, fed whole to one parser (a keep-alive connection) per
+    operation."""
     from fastasgi._parser import END_OF_MESSAGE, RequestParser
     from fastasgi.config import Config
     from fastasgi.settings import HTTPLimits
 
     parser = RequestParser(HTTPLimits.from_config(Config(app="bench.apps:plaintext")))
+    raw = requests[0]
+    turn = [0]
 
     def run() -> None:
         parser.feed(raw)
         while parser.next_event() is not END_OF_MESSAGE:
             pass
 
-    return run
+    def run_in_turn() -> None:
+        turn[0] ^= 1
+        parser.feed(requests[turn[0]])
+        while parser.next_event() is not END_OF_MESSAGE:
+            pass
+
+    return run if len(requests) == 1 else run_in_turn
+
+
+def _other_values(raw: bytes) -> bytes:
+    """raw with the last byte of each field value changed, and every length kept: a request
+    whose field lines all differ from raw's, to the last byte."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    request_line, *fields = head.split(b"\r\n")
+    changed = [field[:-1] + bytes([field[-1] ^ 1]) for field in fields]
+    return b"\r\n".join([request_line, *changed]) + b"\r\n\r\n" + body
 
 
 def _httptools_case(raw: bytes) -> Callable[[], None]:
@@ -295,6 +317,7 @@ def _cases() -> dict[str, Callable[[], Callable[[], None]]]:
 
     return {
         "get": lambda: _parse_case(INPUTS["get"].raw),
+        "get-changed": lambda: _parse_case(INPUTS["get"].raw, _other_values(INPUTS["get"].raw)),
         "small-get": lambda: _parse_case(SMALL_GET),
         "httptools-get": lambda: _httptools_case(INPUTS["get"].raw),
         "httptools-small-get": lambda: _httptools_case(SMALL_GET),
