@@ -93,7 +93,12 @@ def _count_sent(connection: Connection, n: int) -> None:
 
 async def _writable(loop: asyncio.AbstractEventLoop, fd: int, connection: Connection) -> None:
     ready = loop.create_future()
-    loop.add_writer(fd, ready.set_result, None)
+
+    def wake() -> None:
+        # The socket may be reported writable again before this task has run to stop watching.
+        if not ready.done():
+            ready.set_result(None)
+    loop.add_writer(fd, wake)
     try:
         await asyncio.wait_for(ready, STALL_SECONDS)
     except asyncio.TimeoutError:
