@@ -15,8 +15,13 @@ those already waiting; one whose task was cancelled meanwhile is skipped.
 """
 
 cimport cython
+from fastasgi._serializer cimport COPY_LIMIT
 
 from collections import deque
+
+# The .pxd's constants, for Python callers.
+BYTES_PER_TURN = LARGE_BYTES_PER_TURN
+LARGE_WRITE = COPY_LIMIT
 
 
 @cython.final
@@ -25,11 +30,15 @@ cdef class LargeWriteBudget:
     def __init__(self, loop):
         self.loop = loop
         self.spent = 0
+        self.granted = 0
         self.renewal_scheduled = False
         self.waiters = deque()
 
     cpdef bint admit(self, Py_ssize_t size):
-        if self.waiters or (self.spent and self.spent + size > LARGE_BYTES_PER_TURN):
+        # The waiters the last renewal woke write in the next turn, before its renewal, as may
+        # the writer admitted here: the two count together.
+        cdef Py_ssize_t counted = self.spent + self.granted
+        if self.waiters or (counted and counted + size > LARGE_BYTES_PER_TURN):
             return False
         self.spend(size)
         return True
@@ -39,6 +48,12 @@ cdef class LargeWriteBudget:
         self.waiters.append((waiter, size))
         self.renew_next_turn()
         return waiter
+
+    cpdef void give_back(self, Py_ssize_t size):
+        # Another writer of this turn may have them; those already waiting get them with the
+        # next renewal. A woken waiter's bytes are still in ``granted``: taken from ``spent``,
+        # the budget may count more than was written, never less.
+        self.spent = max(0, self.spent - size)
 
     cdef void spend(self, Py_ssize_t size):
         self.spent += size
@@ -50,21 +65,26 @@ cdef class LargeWriteBudget:
             self.loop.call_soon(self.renew)
 
     def renew(self):
-        """A new turn: the budget is whole again, and the writers waiting longest get it.
+        """A new turn: the budget is whole again, less what the writers the last renewal woke
+        have written in this turn; the writers waiting longest get a budget for the next.
 
-        A waiter's task resumes in the next turn, before the renewal this schedules: the
-        bytes admitted here are the ones written there."""
+        A woken waiter's task resumes in the next turn, before the renewal this schedules
+        after waking it: that renewal counts the bytes granted here as written in its turn, so
+        that writers admitted there at once do not get a whole budget on top of them."""
         cdef Py_ssize_t size
         self.renewal_scheduled = False
-        self.spent = 0
+        self.spent = self.granted
+        self.granted = 0
         waiters = self.waiters
         while waiters:
             waiter, size = waiters[0]
             if waiter.done():  # its task was cancelled
                 waiters.popleft()
                 continue
-            if self.spent and self.spent + size > LARGE_BYTES_PER_TURN:
+            if self.granted and self.granted + size > LARGE_BYTES_PER_TURN:
                 break
             waiters.popleft()
             waiter.set_result(None)
-            self.spend(size)
+            self.granted += size
+        if self.spent or self.granted:
+            self.renew_next_turn()
