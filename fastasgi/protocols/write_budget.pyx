@@ -8,10 +8,20 @@ and read nothing, a lone small GET waited 3 to 5 s for its answer. Written at mo
 LARGE_BYTES_PER_TURN per turn, in the order they came, they let the loop poll between turns,
 so the events of every other connection wait for at most one budget's copying.
 
-Only the bodies the encoder hands over uncopied (32 KiB and more) are counted; every smaller
-write goes at once. The first write of a turn always goes, so a body larger than the budget is
-written whole, in a turn of its own. A writer over the budget waits for a later turn, behind
-those already waiting; one whose task was cancelled meanwhile is skipped.
+One budget covers every write of LARGE_WRITE (the encoder's COPY_LIMIT, 32 KiB) bytes or more,
+whatever path it takes:
+
+- HTTP/1.1 bodies the encoder hands over uncopied (``cycle.pyx``, ``send``), each whole;
+- ``http.response.pathsend`` files (``filesend.py``): each ``os.sendfile`` call, which asks
+  for at most one piece and gives back what the kernel did not take, and each piece written
+  through the transport under TLS;
+- HTTP/2 DATA (``h2stream.pyx``, ``send_body``), bodies and files alike: what one call of the
+  core may send is cut at LARGE_BYTES_PER_TURN and at the flow-control windows.
+
+Every smaller write goes at once. The first write of a turn always goes, so a body larger than
+the budget is written whole, in a turn of its own. A writer over the budget waits for a later
+turn, behind those already waiting; one whose task was cancelled meanwhile is skipped, and one
+whose client left meanwhile writes nothing and raises ClientDisconnected.
 """
 
 cimport cython
@@ -19,7 +29,7 @@ from fastasgi._serializer cimport COPY_LIMIT
 
 from collections import deque
 
-# The .pxd's constants, for Python callers.
+# The .pxd's constants, for the Python callers (filesend.py).
 BYTES_PER_TURN = LARGE_BYTES_PER_TURN
 LARGE_WRITE = COPY_LIMIT
 
