@@ -4,6 +4,10 @@ On a plain socket the kernel copies the file to the socket (``os.sendfile``, zer
 TLS, or where sendfile is missing, the file is read in bounded pieces off the event loop and
 written as the socket drains. Either way at most one piece of the file is in memory, and a
 client that reads nothing is cut after the write-stall bound.
+
+Each piece, or each sendfile call (which asks for at most a piece), is a large write that the
+server's per-turn budget (write_budget.pyx) admits or holds for a later turn, so that many files
+going out at once let the loop poll between turns.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ from typing import IO, TYPE_CHECKING
 
 from fastasgi.errors import ClientDisconnected
 from fastasgi.protocols.connection import WRITE_STALL_TICKS
+from fastasgi.protocols.write_budget import LARGE_WRITE
 
 if TYPE_CHECKING:
     from fastasgi.protocols.connection import Connection
 
 # Bytes read per piece where the file cannot go out zero-copy: large enough that the thread
-# hop per read is small beside the copy, small enough to stay a bounded buffer.
+# hop per read is small beside the copy, small enough to stay a bounded buffer. Also what one
+# sendfile call asks for: a quarter of the write budget, so that the budget a socket with little
+# room leaves unused (given back) lets other files go out in the same turn.
 PIECE = 256 * 1024
 # A socket that takes nothing for this long belongs to a client that is gone (the same bound
 # as for a response written through the transport).
@@ -61,14 +68,19 @@ async def _send_zero_copy(connection: Connection, socket_fd: int, file: IO[bytes
     # NOTE: a second descriptor for the same socket: the event loop refuses to watch the one
     # its transport owns, and the transport writes nothing while the file goes out.
     fd = os.dup(socket_fd)
+    budget = connection.state.large_writes
     sent = 0
     try:
         while sent < size:
             if connection.closed:
                 raise ClientDisconnected("the client disconnected")
+            count = min(PIECE, size - sent)
+            await _admitted(connection, count)
             try:
-                n = os.sendfile(fd, file.fileno(), sent, size - sent)
+                n = os.sendfile(fd, file.fileno(), sent, count)
             except BlockingIOError:
+                if count >= LARGE_WRITE:
+                    budget.give_back(count)
                 await _writable(loop, fd, connection)
                 continue
             except (BrokenPipeError, ConnectionResetError):
@@ -78,10 +90,22 @@ async def _send_zero_copy(connection: Connection, socket_fd: int, file: IO[bytes
                 # The file shrank under us: the promised length cannot be kept.
                 connection.transport.abort()
                 raise OSError(f"the file ended after {sent} of its {size} bytes")
+            if count >= LARGE_WRITE and n < count:
+                budget.give_back(count - n)  # the socket had less room
             sent += n
             _count_sent(connection, n)
     finally:
         os.close(fd)
+
+
+async def _admitted(connection: Connection, size: int) -> None:
+    """Return in the turn the server's budget admits a write of ``size`` bytes, at once for
+    one below LARGE_WRITE. A client that left while it waited: ClientDisconnected."""
+    budget = connection.state.large_writes
+    if size >= LARGE_WRITE and not budget.admit(size):
+        await budget.wait(size)
+        if connection.closed:
+            raise ClientDisconnected("the client disconnected")
 
 
 def _count_sent(connection: Connection, n: int) -> None:
@@ -93,7 +117,12 @@ def _count_sent(connection: Connection, n: int) -> None:
 
 async def _writable(loop: asyncio.AbstractEventLoop, fd: int, connection: Connection) -> None:
     ready = loop.create_future()
-    loop.add_writer(fd, ready.set_result, None)
+
+    def wake() -> None:
+        # The socket may be reported writable again before this task has run to stop watching.
+        if not ready.done():
+            ready.set_result(None)
+    loop.add_writer(fd, wake)
     try:
         await asyncio.wait_for(ready, STALL_SECONDS)
     except asyncio.TimeoutError:
@@ -113,6 +142,7 @@ async def _send_pieces(connection: Connection, file: IO[bytes], size: int) -> No
             raise OSError(f"the file ended after {size - left} of its {size} bytes")
         if connection.closed:
             raise ClientDisconnected("the client disconnected")
+        await _admitted(connection, len(piece))
         connection.transport.write(piece)
         _count_sent(connection, len(piece))
         left -= len(piece)

@@ -9,21 +9,26 @@ window reopens only as receive() hands the body to the app (``acknowledge_receiv
 The response head is held until the first body message, so an app that fails before sending
 any body still gets a clean 500 out. A body goes out as far as the client's windows allow;
 send() then waits for a WINDOW_UPDATE, and the connection's tick resets a stream that waits
-longer than WRITE_STALL_TICKS.
+longer than WRITE_STALL_TICKS. A large body (COPY_LIMIT and more) also goes out as the server's
+write budget allows (write_budget.pyx): at most LARGE_BYTES_PER_TURN per call of the core, each
+in a turn the budget admits it, as HTTP/1.1 bodies do, since a client's windows may be many MiB.
 
 NOTE: send() returns a finished awaitable (``DONE``) when nothing has to wait, as the
 HTTP/1.1 cycle's does: no coroutine per message on the path of every response. Only a body
-the windows or the transport hold back, and the rarer messages, go through a coroutine.
+the windows, the transport or the write budget may hold back, and the rarer messages, go
+through a coroutine.
 """
 
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from fastasgi._h2connection cimport H2Connection
 from fastasgi._parser cimport RequestHead
+from fastasgi._serializer cimport COPY_LIMIT
 from fastasgi.protocols.awaitables cimport DONE
 from fastasgi.protocols.connection cimport (
     Connection, accepts_trailers, extensions_for, log_app_exception, make_request_head)
 from fastasgi.protocols.state cimport ServerState
+from fastasgi.protocols.write_budget cimport LARGE_BYTES_PER_TURN, LargeWriteBudget
 from fastasgi.settings cimport ResponseDefaults
 
 import asyncio
@@ -473,11 +478,14 @@ cdef class H2Stream:
 
     cdef Py_ssize_t send_body_now(self, object body, bint end_stream) except -2:
         """Send what the windows take of ``body`` now: how many octets went out, or -1 if the
-        transport is paused. What is left, ``send_body`` sends once the windows reopen."""
+        transport is paused. What is left, ``send_body`` sends once the windows reopen; a
+        large body, all of it, as the write budget allows."""
         cdef Connection protocol = self.protocol
         cdef Py_ssize_t n
         if protocol.writing_paused:
             return -1
+        if len(body) >= COPY_LIMIT:
+            return 0
         try:
             n = self.conn.send_data(self.stream_id, body, end_stream)
         except ValueError:
@@ -494,10 +502,11 @@ cdef class H2Stream:
 
     async def send_body(self, body, bint end_stream, Py_ssize_t sent=0):
         """Send ``body`` from ``sent`` on as the client's windows allow, waiting for
-        WINDOW_UPDATEs."""
+        WINDOW_UPDATEs, and as the server's write budget allows, waiting for a later turn."""
         cdef Connection protocol = self.protocol
         cdef H2Connection conn = self.conn
-        cdef Py_ssize_t n, total
+        cdef LargeWriteBudget budget = protocol.state.large_writes
+        cdef Py_ssize_t n, total, size
         view = memoryview(body)
         total = len(view)
         while True:
@@ -506,15 +515,23 @@ cdef class H2Stream:
             if protocol.writing_paused:
                 await protocol.drain()
                 continue
+            size = min(total - sent, <Py_ssize_t>conn.outbound_window(self.stream_id),
+                       LARGE_BYTES_PER_TURN)
+            if size >= COPY_LIMIT and not budget.admit(size):
+                await budget.wait(size)
+                if self.disconnected:
+                    raise ClientDisconnected("the client reset the stream or disconnected")
             try:
-                n = conn.send_data(self.stream_id, view[sent:], end_stream)
+                n = conn.send_data(self.stream_id, view[sent:sent + size],
+                                   end_stream and sent + size == total)
             except ValueError:
                 raise ClientDisconnected("the stream is closed") from None
             sent += n
             self.bytes_sent += n
-            if sent >= total and end_stream:
+            if sent >= total and end_stream and size < COPY_LIMIT:
                 protocol.flush_soon()  # the stream's last frame: it can wait for the others'
                 return
+            # A large piece is written in the turn the budget admitted it.
             protocol.flush()
             if sent >= total:
                 return

@@ -14,6 +14,7 @@ from fastasgi.protocols.state import ServerState
 from fastasgi.protocols.write_budget import LargeWriteBudget
 from tests.support.settings import connection_settings
 from tests.support.transports import RecordingTransport
+from tests.support.turns import TurnCounter
 
 MIB = b"x" * (1 << 20)
 SMALL = b"small"
@@ -34,23 +35,6 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 OUTCOMES: list[str] = []
-
-
-class TurnCounter:
-    """The event loop's turn: a callback run by call_soon runs in the next turn, and this one
-    schedules itself each time it runs."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.turn = 0
-        self.handle = loop.call_soon(self.count)
-
-    def count(self) -> None:
-        self.turn += 1
-        self.handle = self.loop.call_soon(self.count)
-
-    def __call__(self) -> int:
-        return self.turn
 
 
 def serve_together(paths: list[str], lose: int | None = None) -> list[RecordingTransport]:
@@ -143,5 +127,16 @@ def test_the_budget_admits_first_come_first_served_and_skips_cancelled_waiters()
         assert admitted == ["a", "c"]
         # No one waits: a new write goes at once again.
         assert budget.admit(2_000_000)
+
+    asyncio.run(run())
+
+
+def test_bytes_a_write_did_not_use_go_to_another_writer_of_the_turn() -> None:
+    async def run() -> None:
+        budget = LargeWriteBudget(asyncio.get_running_loop())
+        assert budget.admit(600_000)
+        assert not budget.admit(600_000)
+        budget.give_back(500_000)               # the socket took 100,000 bytes of them
+        assert budget.admit(600_000)
 
     asyncio.run(run())

@@ -32,6 +32,9 @@ class RecordingTransport(asyncio.Transport):
         if self.turn is not None:
             self.turns.append(self.turn())
 
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self.protocol = protocol  # the HTTP/1.1 connection hands over to HTTP/2
+
     def is_closing(self) -> bool:
         return self.closed
 
