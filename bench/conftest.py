@@ -37,7 +37,7 @@ H2 = "h2-"
 WEBSOCKET = "ws-"
 SCENARIOS = "scenarios-"
 # ours / httptools on the browser GET we aim for.
-PARSER_GOAL = 0.5
+PARSER_GOAL = 0.3
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
