@@ -21,7 +21,9 @@ def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as file:
             return file.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # Reaped between the two looks: reading the stat of a process that went away
+        # meanwhile fails with ESRCH.
         return False
 
 
