@@ -31,6 +31,6 @@ cdef enum HeadErrorKind:
     HEAD_HTTP2_PREFACE = 4            # 505: "PRI * HTTP/2.0"
 
 
-cpdef list new_field_memory()
+cdef list new_field_memory()
 cdef RequestHead read_head(const char *base, Py_ssize_t head_len, Py_ssize_t field_lines,
                            list recent)

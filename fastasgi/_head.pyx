@@ -356,7 +356,7 @@ cdef enum:
     RECENT_FIELDS = 24            # a browser's navigation sends 15-20
 
 
-cpdef list new_field_memory():
+cdef list new_field_memory():
     """The memory of one connection's recent field lines, for read_head; empty to start."""
     return [None] * RECENT_FIELDS
 
