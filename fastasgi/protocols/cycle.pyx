@@ -11,7 +11,9 @@ NOT_STARTED -> STARTED -> SENDING -> (TRAILING ->) COMPLETE.
 """
 
 cimport cython
+from cpython.bytes cimport PyBytes_GET_SIZE
 from fastasgi._response_fields cimport early_hints, error_response
+from fastasgi._serializer cimport COPY_LIMIT
 from fastasgi.protocols.connection cimport Connection, accepts_trailers, log_app_exception
 from fastasgi.protocols.metrics cimport RequestMetrics
 from fastasgi.protocols.awaitables cimport DONE
@@ -170,10 +172,11 @@ cdef class RequestCycle:
                     raise TypeError("ASGI send: 'body' must be bytes, not %s" % type(body).__name__)
                 body = bytes(body)
             out = self.encoder.c_body(body, more)
-            if type(out) is tuple:
-                size = pieces_size(<tuple>out)
-                if not protocol.state.large_writes.admit(size):
-                    return self.send_in_later_turn(<tuple>out, size, more)
+            # Every large write takes its turn: the encoder's pieces, and the app's own bytes
+            # when it returns them as they are (a Content-Length body's later messages).
+            size = pieces_size(<tuple>out) if type(out) is tuple else PyBytes_GET_SIZE(out)
+            if size >= COPY_LIMIT and not protocol.state.large_writes.admit(size):
+                return self.send_in_later_turn(out, size, more)
             return self.body_encoded(out, more)
         if kind == T_START:
             if self.response != NOT_STARTED:
@@ -215,7 +218,7 @@ cdef class RequestCycle:
             return protocol.drain()
         return DONE
 
-    async def send_in_later_turn(self, tuple out, Py_ssize_t size, bint more):
+    async def send_in_later_turn(self, object out, Py_ssize_t size, bint more):
         """A large body the server's per-turn budget (write_budget.pyx) could not take in
         this turn: written in the turn it reaches the front. The app waits meanwhile, so
         nothing else of this connection is written before it."""

@@ -11,7 +11,9 @@ so the events of every other connection wait for at most one budget's copying.
 One budget covers every write of LARGE_WRITE (the encoder's COPY_LIMIT, 32 KiB) bytes or more,
 whatever path it takes:
 
-- HTTP/1.1 bodies the encoder hands over uncopied (``cycle.pyx``, ``send``), each whole;
+- HTTP/1.1 body messages (``cycle.pyx``, ``send``), each whole: those the encoder hands over
+  uncopied behind their framing, and the app's own bytes that a Content-Length body's later
+  messages are;
 - ``http.response.pathsend`` files (``filesend.py``): each ``os.sendfile`` call, which asks
   for at most one piece and gives back what the kernel did not take, and each piece written
   through the transport under TLS;

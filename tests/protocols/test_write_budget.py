@@ -11,7 +11,7 @@ from typing import Any
 
 from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import ServerState
-from fastasgi.protocols.write_budget import LargeWriteBudget
+from fastasgi.protocols.write_budget import BYTES_PER_TURN, LargeWriteBudget
 from tests.support.settings import connection_settings
 from tests.support.transports import RecordingTransport
 from tests.support.turns import TurnCounter
@@ -21,13 +21,17 @@ SMALL = b"small"
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """``GET /mib``: 1 MiB in one message; anything else: five bytes. Records what send()
-    did: "sent", or the exception it raised."""
-    body = MIB if scope["path"] == "/mib" else SMALL
+    """``GET /mib``: 1 MiB in one message; ``GET /parts``: 2 MiB in two messages of 1 MiB,
+    under a Content-Length; anything else: five bytes. Records what send() did: "sent", or
+    the exception it raised."""
+    messages = {"/mib": [MIB], "/parts": [MIB, MIB]}.get(scope["path"], [SMALL])
+    length = sum(len(body) for body in messages)
     await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-length", str(length).encode())]})
     try:
-        await send({"type": "http.response.body", "body": body})
+        for index, body in enumerate(messages):
+            await send({"type": "http.response.body", "body": body,
+                        "more_body": index < len(messages) - 1})
     except OSError as exc:
         OUTCOMES.append(type(exc).__name__)
     else:
@@ -93,6 +97,21 @@ def test_small_responses_do_not_wait_behind_large_ones() -> None:
     assert transports[3].turns == [first_large] and transports[4].turns == [first_large]
     assert transports[2].turns[0] > transports[1].turns[0] > first_large
     assert body_of(transports[3]) == SMALL
+
+
+def test_a_content_length_body_in_several_large_messages_goes_out_a_budget_per_turn() -> None:
+    # After the first message, the encoder hands the app's bytes back as they are; they take
+    # their turn like any other large write.
+    transports = serve_together(["/parts", "/parts", "/mib"])
+    written: dict[int, int] = {}
+    for transport in transports:
+        for turn, data in zip(transport.turns, transport.writes):
+            written[turn] = written.get(turn, 0) + len(data)
+    heads = 1024
+    assert max(written.values()) <= BYTES_PER_TURN + heads, written
+    assert len(written) == 5, written
+    assert [body_of(transport) for transport in transports] == [MIB + MIB, MIB + MIB, MIB]
+    assert OUTCOMES == ["sent"] * 3
 
 
 def test_a_client_gone_while_its_body_waits_gets_nothing_and_send_raises() -> None:

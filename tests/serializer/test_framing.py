@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from fastasgi._serializer import BodyLengthError, InvalidHeader, ResponseEncoder
+from fastasgi.protocols.write_budget import LARGE_WRITE
 from tests.serializer.wire import field_values, read_with_h11, split_response
 
 
@@ -224,7 +225,9 @@ def test_chunked_response_reads_back_with_h11(encoder: ResponseEncoder) -> None:
     assert reading.body == b"one two"
 
 
-LARGE = 32768  # the encoder's COPY_LIMIT: pieces this large are handed back, not copied
+# The encoder's COPY_LIMIT, which the write budget exports: pieces this large are handed back,
+# not copied.
+LARGE = LARGE_WRITE
 
 
 @pytest.mark.parametrize("headers", [[], [(b"content-length", b"65536")]])
