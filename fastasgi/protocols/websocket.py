@@ -114,6 +114,7 @@ class WebSocketProtocol(Connection):
         self.denial_sent = False  # its head reached the transport
         self.close_sent = False  # our close frame is out
         self.deferred = False  # frames wait for a later turn (FRAMES_PER_TURN)
+        self.pongs: list[bytes] = []  # the pongs for this turn's pings, not yet written
         self.disconnect_message: dict[str, Any] | None = None
         self.task: asyncio.Task[None] | None = None
         self.ping_handle: asyncio.TimerHandle | None = None
@@ -195,11 +196,28 @@ class WebSocketProtocol(Connection):
         After our close frame only the peer's close frame matters: reading goes on, and data
         messages that find the inbox full are dropped.
 
-        At most FRAMES_PER_TURN events are handled; the rest wait for ``resume_deferred``."""
+        At most FRAMES_PER_TURN events are handled; the rest wait for ``resume_deferred``.
+        The pongs owed for the pings among them go out together, in one write, when the turn
+        ends."""
         if self.closed or self.deferred:
             return  # deferred: resume_deferred pumps, in a turn of its own
         codec = self.codec
         assert codec is not None
+        try:
+            self.pull_events(codec)
+        finally:
+            self.write_pongs()
+
+    def write_pongs(self) -> None:
+        """Write the pongs owed for this turn's pings, in one write."""
+        pongs = self.pongs
+        if pongs:
+            self.pongs = []
+            if not self.closed:
+                self.write(b"".join(pongs))
+
+    def pull_events(self, codec: WebSocketCodec) -> None:
+        """pump's turn: the events it may handle now."""
         inbox = self.inbox
         max_queue = self.settings.max_queue
         budget = FRAMES_PER_TURN
@@ -214,6 +232,7 @@ class WebSocketProtocol(Connection):
                 event = codec.next_event()
             except ProtocolError as exc:
                 logger.debug("WebSocket protocol error from the client: %s", exc)
+                self.write_pongs()
                 self.write(codec.data_to_send())
                 self.disconnect(exc.code, exc.reason)
                 self.close_transport()
@@ -268,12 +287,15 @@ class WebSocketProtocol(Connection):
         """Act on a ping, pong or close; True once the connection is over."""
         if type(event) is Close:
             # The codec queued our reply unless our close frame was already out.
+            self.write_pongs()
             self.write(codec.data_to_send())
             self.disconnect(event.code, event.reason)
             self.close_transport()
             return True
         if type(event) is Ping:
-            self.write(codec.data_to_send())  # the pong
+            # One write for every pong of this turn (pump). RFC 6455 §5.5.3 would allow
+            # answering only the last ping, but clients that count their pongs expect one each.
+            self.pongs.append(codec.data_to_send())
         elif self.pong_deadline is not None:  # a pong: the peer is alive
             self.pong_deadline.cancel()
             self.pong_deadline = None

@@ -1,0 +1,98 @@
+"""Pongs owed for the pings of one turn go out in one write, each with its ping's payload, in
+order; and before anything the app answers to a message that came after them.
+
+A real WebSocket connection (upgraded from a real HTTP/1.1 connection) on a real event loop,
+writing to a recording transport, so that each write the server makes is seen as it was made."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastasgi.protocols.http import HTTPProtocol
+from fastasgi.protocols.state import ServerState
+from fastasgi.protocols.websocket import FRAMES_PER_TURN
+from tests.support.settings import connection_settings
+from tests.support.transports import RecordingTransport
+from tests.support.websocket_frames import CLOSE, PING, PONG, TEXT, client_frame
+
+UPGRADE = (b"GET / HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+
+
+async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await receive()
+    await send({"type": "websocket.accept"})
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        await send({"type": "websocket.send", "text": "echo " + message["text"]})
+
+
+def server_frame(opcode: int, payload: bytes) -> bytes:
+    return bytes([0x80 | opcode, len(payload)]) + payload
+
+
+def writes_after(*reads: bytes) -> list[bytes]:
+    """What the server wrote after its 101, write by write, when the client's bytes arrive as
+    ``reads``, each in a turn of its own."""
+    transport = RecordingTransport()
+
+    async def run() -> None:
+        state = ServerState(asyncio.get_running_loop(), echo, connection_settings(
+            access_log=False, ws_ping_interval=0))
+        protocol = HTTPProtocol(state)
+        protocol.connection_made(transport)
+        protocol.data_received(UPGRADE)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert b"".join(transport.writes).startswith(b"HTTP/1.1 101 ")
+        transport.writes.clear()
+        connection = transport.protocol
+        for data in reads:
+            connection.data_received(data)
+            for _ in range(5):
+                await asyncio.sleep(0)
+        connection.connection_lost(None)
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    asyncio.run(run())
+    return transport.writes
+
+
+def test_the_pongs_for_pings_read_together_go_out_in_one_write_in_order() -> None:
+    payloads = [b"ping %d" % i for i in range(20)]
+    writes = writes_after(b"".join(client_frame(PING, p) for p in payloads))
+    assert writes == [b"".join(server_frame(PONG, p) for p in payloads)]
+
+
+def test_a_turn_of_pings_is_answered_in_one_write_and_the_rest_in_the_next() -> None:
+    payloads = [b"%d" % i for i in range(FRAMES_PER_TURN + 3)]
+    writes = writes_after(b"".join(client_frame(PING, p) for p in payloads))
+    assert writes == [b"".join(server_frame(PONG, p) for p in payloads[:FRAMES_PER_TURN]),
+                      b"".join(server_frame(PONG, p) for p in payloads[FRAMES_PER_TURN:])]
+
+
+def test_pongs_go_out_before_the_apps_answer_to_a_later_message() -> None:
+    writes = writes_after(client_frame(PING, b"a") + client_frame(PING, b"b")
+                          + client_frame(TEXT, b"hi") + client_frame(PING, b"c"))
+    assert b"".join(writes) == (server_frame(PONG, b"a") + server_frame(PONG, b"b")
+                                + server_frame(TEXT, b"echo hi") + server_frame(PONG, b"c"))
+
+
+def test_pongs_go_out_before_the_close_frame_that_answers_a_later_close() -> None:
+    writes = writes_after(client_frame(PING, b"a") + client_frame(PING, b"b")
+                          + client_frame(CLOSE, b"\x03\xe8"))
+    assert b"".join(writes) == (server_frame(PONG, b"a") + server_frame(PONG, b"b")
+                                + server_frame(CLOSE, b"\x03\xe8"))
+
+
+def test_pongs_go_out_before_the_close_frame_of_a_protocol_error() -> None:
+    writes = writes_after(client_frame(PING, b"a") + client_frame(PING, b"b")
+                          + client_frame(TEXT, b"unmasked", mask=None))
+    sent = b"".join(writes)
+    assert sent.startswith(server_frame(PONG, b"a") + server_frame(PONG, b"b")
+                           + bytes([0x80 | CLOSE]))
+    assert sent[len(server_frame(PONG, b"a")) * 2 + 2:][:2] == (1002).to_bytes(2, "big")
