@@ -29,6 +29,25 @@ if TYPE_CHECKING:
 logger = logging.getLogger("fastasgi.error")
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Connections the tick visits per turn of the event loop. Timeouts that began together run out
+# together: thousands of keep-alive clients that went idle at once, or a slowloris attack's
+# connections. Closing one costs tens of microseconds, and 2,000 closed in one turn held every
+# other connection's events for 57 ms; this bounds a turn to a few milliseconds, and the whole
+# tick still ends within milliseconds of its start.
+CONNECTIONS_PER_TICK_TURN = 128
+
+
+async def tick(state: ServerState) -> None:
+    """Advance the server's clock by a tick and let every connection act on it, at most
+    CONNECTIONS_PER_TICK_TURN connections per turn of the event loop."""
+    state.tick += 1
+    set_date(imf_fixdate())
+    connections = list(state.connections)
+    for start in range(0, len(connections), CONNECTIONS_PER_TICK_TURN):
+        if start:
+            await asyncio.sleep(0)
+        for connection in connections[start:start + CONNECTIONS_PER_TICK_TURN]:
+            connection.on_tick(state.tick)
 
 
 class Server:
@@ -181,13 +200,8 @@ class Server:
                 missed = int((now - next_tick) // TICK_SECONDS)
                 state.tick += missed
                 next_tick += (missed + 1) * TICK_SECONDS
-                self._tick(state)
+                await tick(state)
 
-    def _tick(self, state: ServerState) -> None:
-        state.tick += 1
-        set_date(imf_fixdate())
-        for connection in list(state.connections):
-            connection.on_tick(state.tick)
 
     async def _shutdown(self, state: ServerState) -> None:
         logger.info("Shutting down")
@@ -212,7 +226,7 @@ class Server:
             if loop.time() >= next_tick:
                 # Timeouts still apply while draining: lingering and idle connections close.
                 next_tick += TICK_SECONDS
-                self._tick(state)
+                await tick(state)
         for task in list(state.tasks):
             task.cancel()
         for connection in list(state.connections):
