@@ -74,17 +74,28 @@ class Sampler:
 
 @dataclass
 class Latency:
+    """The normal client's requests on its keep-alive connection, and apart from them the
+    first, which opened that connection: a new connection waits first for the server to accept
+    it, behind every connection an attack queued before it."""
+
     samples_ms: list[float] = field(default_factory=list)
     spans: list[Span] = field(default_factory=list)  # each request's time.monotonic() span
     errors: int = 0
     timed_ms: list[float] = field(default_factory=list)  # before ``less``: freezes included
+    first_span: Span | None = None  # the first request, its connect included
+    first_ms: float = float("nan")
 
     def less(self, freezes: list[Span]) -> Latency:
         """The same requests, each without the time the whole machine stood still during it
         (``bench.e2e.freezes``): what is left is the server's and the kernel's doing."""
+        first_ms = self.first_ms
+        if self.first_span is not None:
+            start, end = self.first_span
+            first_ms = (end - start - overlap(start, end, freezes)) * 1000
         return Latency([(end - start - overlap(start, end, freezes)) * 1000
                         for start, end in self.spans], self.spans, self.errors,
-                       timed_ms=self.samples_ms)
+                       timed_ms=self.samples_ms, first_span=self.first_span,
+                       first_ms=first_ms)
 
     @property
     def timed_max(self) -> float:
@@ -165,8 +176,12 @@ def _requests(port: int, seconds: float, over: Callable[[], bool]) -> Latency:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             _read_response(sock, buffer)
             done = time.monotonic()
-            result.samples_ms.append((done - started) * 1000)
-            result.spans.append((started, done))
+            if result.first_span is None:
+                result.first_span = (started, done)
+                result.first_ms = (done - started) * 1000
+            else:
+                result.samples_ms.append((done - started) * 1000)
+                result.spans.append((started, done))
         except OSError:
             result.errors += 1
             if sock is not None:

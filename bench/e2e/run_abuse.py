@@ -217,6 +217,8 @@ def _latency_rows(base: Latency, during: Latency, watch: FreezeWatch) -> list[tu
         ("max ms", f"{base.max:.2f} / {during.max:.2f} ({ratio(during.max, base.max)})"),
         ("max ms as timed, machine freezes included",
          f"{base.timed_max:.2f} / {during.timed_max:.2f}"),
+        ("first request, which opened the connection (not in the rows above), ms",
+         f"{base.first_ms:.2f} / {during.first_ms:.2f}"),
         ("server's CPU frozen (bench/e2e/freezes.py)",
          (f"{len(watch.spans)} times, {frozen:.1f} s in all, longest "
           f"{max((e - s for s, e in watch.spans), default=0) * 1000:.0f} ms")),
