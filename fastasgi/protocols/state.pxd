@@ -2,6 +2,7 @@
 
 from fastasgi.protocols.metrics cimport RequestMetrics
 from fastasgi.settings cimport ConnectionSettings
+from fastasgi.protocols.turn_share cimport TurnShare
 from fastasgi.protocols.write_budget cimport LargeWriteBudget
 
 
@@ -16,6 +17,7 @@ cdef class ServerState:
     cdef public bint shutting_down
     cdef public long long total_requests
     cdef readonly LargeWriteBudget large_writes  # shared by every connection's large bodies
+    cdef readonly TurnShare websocket_frames  # frames every WebSocket connection handles per turn
     cdef readonly bint eager_tasks  # Python 3.12+: start_app(eager=True) runs the first step now
     # Derived once from the settings:
     cdef readonly long keep_alive_ticks

@@ -4,10 +4,12 @@ import asyncio
 from typing import Any
 
 from fastasgi.protocols.metrics import RequestMetrics
+from fastasgi.protocols.turn_share import TurnShare
 from fastasgi.protocols.write_budget import LargeWriteBudget
 from fastasgi.settings import ConnectionSettings
 
 TICK_SECONDS: float
+WEBSOCKET_FRAMES_PER_TURN: int
 
 class ServerState:
     loop: asyncio.AbstractEventLoop
@@ -20,6 +22,7 @@ class ServerState:
     shutting_down: bool
     total_requests: int
     large_writes: LargeWriteBudget
+    websocket_frames: TurnShare
     keep_alive_ticks: int
     header_read_ticks: int
     access_format: Any

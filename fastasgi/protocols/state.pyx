@@ -21,6 +21,12 @@ from fastasgi.settings cimport ConnectionSettings
 TICK_SECONDS = 1.0
 
 
+# WebSocket frames every connection together handles per turn of the event loop: eight times
+# what one connection may (websocket.py, FRAMES_PER_TURN). At one to two microseconds a frame,
+# a turn stays under a millisecond however many connections flood.
+WEBSOCKET_FRAMES_PER_TURN = 512
+
+
 cdef object Task = asyncio.Task
 # Every request's task has this name. Without one, the interpreter formats "Task-<n>" for each:
 # about 2,000 instructions of a 120,000-instruction request on Python 3.11 (callgrind).
@@ -40,6 +46,7 @@ cdef class ServerState:
         self.tick = 0
         self.lifespan_state = {}
         self.large_writes = LargeWriteBudget(loop)
+        self.websocket_frames = TurnShare(loop, WEBSOCKET_FRAMES_PER_TURN)
         self.eager_tasks = sys.version_info >= (3, 12)
         self.keep_alive_ticks = max(1, round(settings.timeout_keep_alive / TICK_SECONDS))
         self.header_read_ticks = max(1, round(settings.timeout_header_read / TICK_SECONDS))

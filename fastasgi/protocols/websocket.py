@@ -196,16 +196,20 @@ class WebSocketProtocol(Connection):
         After our close frame only the peer's close frame matters: reading goes on, and data
         messages that find the inbox full are dropped.
 
-        At most FRAMES_PER_TURN events are handled; the rest wait for ``resume_deferred``.
-        The pongs owed for the pings among them go out together, in one write, when the turn
-        ends."""
+        At most FRAMES_PER_TURN events are handled, fewer when the frames every connection
+        together may handle in this turn (ServerState.websocket_frames) run short; the rest wait
+        for ``resume_deferred``. The pongs owed for the pings among them go out together, in
+        one write, when the turn ends."""
         if self.closed or self.deferred:
             return  # deferred: resume_deferred pumps, in a turn of its own
         codec = self.codec
         assert codec is not None
+        shared = self.state.websocket_frames
+        unused = granted = shared.take(FRAMES_PER_TURN)
         try:
-            self.pull_events(codec)
+            unused = self.pull_events(codec, granted)
         finally:
+            shared.give_back(unused)
             self.write_pongs()
 
     def write_pongs(self) -> None:
@@ -216,16 +220,15 @@ class WebSocketProtocol(Connection):
             if not self.closed:
                 self.write(b"".join(pongs))
 
-    def pull_events(self, codec: WebSocketCodec) -> None:
-        """pump's turn: the events it may handle now."""
+    def pull_events(self, codec: WebSocketCodec, budget: int) -> int:
+        """pump's turn: handle at most ``budget`` events; how many of them were left over."""
         inbox = self.inbox
         max_queue = self.settings.max_queue
-        budget = FRAMES_PER_TURN
         while len(inbox) < max_queue or self.close_sent:
             if not budget:
                 if codec.buffered:
                     self.defer()
-                    return
+                    return 0
                 break
             budget -= 1
             try:
@@ -236,8 +239,9 @@ class WebSocketProtocol(Connection):
                 self.write(codec.data_to_send())
                 self.disconnect(exc.code, exc.reason)
                 self.close_transport()
-                return
+                return budget
             if event is NEED_DATA:
+                budget += 1
                 break
             kind = type(event)
             if kind is str or kind is bytes:
@@ -250,11 +254,12 @@ class WebSocketProtocol(Connection):
                     break  # NOTE: the usual case; saves asking the codec for NEED_DATA
                 if handed:
                     self.loop.call_soon(self.pump)  # after the app's task has run
-                    return
+                    return budget
             elif self.control_frame(codec, event):
-                return
+                return budget
         if self.reading_paused or self.writing_paused or len(inbox) >= max_queue:
             self.update_reading()
+        return budget
 
     def defer(self) -> None:
         """Leave the frames still buffered for a later turn of the loop, reading nothing more

@@ -1,5 +1,6 @@
 """Pongs owed for the pings of one turn go out in one write, each with its ping's payload, in
-order; and before anything the app answers to a message that came after them.
+order; and before anything the app answers to a message that came after them. Connections
+flooding together handle a bounded number of frames per turn between them.
 
 A real WebSocket connection (upgraded from a real HTTP/1.1 connection) on a real event loop,
 writing to a recording transport, so that each write the server makes is seen as it was made."""
@@ -10,10 +11,11 @@ import asyncio
 from typing import Any
 
 from fastasgi.protocols.http import HTTPProtocol
-from fastasgi.protocols.state import ServerState
+from fastasgi.protocols.state import WEBSOCKET_FRAMES_PER_TURN, ServerState
 from fastasgi.protocols.websocket import FRAMES_PER_TURN
 from tests.support.settings import connection_settings
 from tests.support.transports import RecordingTransport
+from tests.support.turns import TurnCounter
 from tests.support.websocket_frames import CLOSE, PING, PONG, TEXT, client_frame
 
 UPGRADE = (b"GET / HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -96,3 +98,41 @@ def test_pongs_go_out_before_the_close_frame_of_a_protocol_error() -> None:
     assert sent.startswith(server_frame(PONG, b"a") + server_frame(PONG, b"b")
                            + bytes([0x80 | CLOSE]))
     assert sent[len(server_frame(PONG, b"a")) * 2 + 2:][:2] == (1002).to_bytes(2, "big")
+
+
+def test_connections_flooding_together_share_one_budget_of_frames_per_turn() -> None:
+    # Twenty connections, each with more pings than it may handle in a turn, all read in the
+    # same turn: together they handle at most WEBSOCKET_FRAMES_PER_TURN frames per turn, and
+    # every ping is answered in the end, in order.
+    connections, pings = 20, FRAMES_PER_TURN + 10
+    transports = [RecordingTransport() for _ in range(connections)]
+    frames_in_turn: dict[int, int] = {}
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        state = ServerState(loop, echo, connection_settings(access_log=False, ws_ping_interval=0))
+        for transport in transports:
+            protocol = HTTPProtocol(state)
+            protocol.connection_made(transport)
+            protocol.data_received(UPGRADE)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        turns = TurnCounter(loop)
+        for transport in transports:
+            transport.turn = turns
+            transport.writes.clear()
+            transport.protocol.data_received(
+                b"".join(client_frame(PING, b"%d" % i) for i in range(pings)))
+        for _ in range(4 * connections * pings // WEBSOCKET_FRAMES_PER_TURN + 10):
+            await asyncio.sleep(0)
+        turns.handle.cancel()
+        for transport in transports:
+            for turn, data in zip(transport.turns, transport.writes):
+                frames_in_turn[turn] = frames_in_turn.get(turn, 0) + data.count(b"\x8a")
+            transport.protocol.connection_lost(None)
+
+    asyncio.run(run())
+    assert max(frames_in_turn.values()) <= WEBSOCKET_FRAMES_PER_TURN, frames_in_turn
+    assert sum(frames_in_turn.values()) == connections * pings
+    expected = b"".join(server_frame(PONG, b"%d" % i) for i in range(pings))
+    assert all(b"".join(transport.writes) == expected for transport in transports)
