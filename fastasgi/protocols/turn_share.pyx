@@ -9,7 +9,9 @@ its work to a later turn, behind those that deferred before it.
 
 A turn here runs from one renewal to the next: the first take of a turn schedules the renewal
 with ``call_soon``, which runs it in the loop's next iteration, before the callbacks of the
-connections that deferred meanwhile.
+connections that deferred meanwhile. ``turn`` counts the renewals, so that a taker can keep its
+own count per turn: a taker's take always schedules the next renewal, so a turn it remembers is
+still current only within the iteration it took in.
 """
 
 cimport cython
@@ -23,6 +25,7 @@ cdef class TurnShare:
         self.per_turn = per_turn
         self.left = per_turn
         self.renewal_scheduled = False
+        self.turn = 0
 
     cpdef Py_ssize_t take(self, Py_ssize_t wanted):
         cdef Py_ssize_t granted = min(wanted, self.left)
@@ -38,3 +41,4 @@ cdef class TurnShare:
     def renew(self):
         self.left = self.per_turn
         self.renewal_scheduled = False
+        self.turn += 1

@@ -115,6 +115,8 @@ class WebSocketProtocol(Connection):
         self.close_sent = False  # our close frame is out
         self.deferred = False  # frames wait for a later turn (FRAMES_PER_TURN)
         self.pongs: list[bytes] = []  # the pongs for this turn's pings, not yet written
+        self.frames_turn = -1  # the turn (ServerState.websocket_frames.turn) frames_left is for
+        self.frames_left = FRAMES_PER_TURN
         self.disconnect_message: dict[str, Any] | None = None
         self.task: asyncio.Task[None] | None = None
         self.ping_handle: asyncio.TimerHandle | None = None
@@ -204,12 +206,19 @@ class WebSocketProtocol(Connection):
             return  # deferred: resume_deferred pumps, in a turn of its own
         codec = self.codec
         assert codec is not None
+        # The app's receive() pumps too, within its own step: FRAMES_PER_TURN counts every
+        # pump of the turn, or an app that reads its queue without waiting would take frames
+        # by the queue's length again and again in one turn.
         shared = self.state.websocket_frames
-        unused = granted = shared.take(FRAMES_PER_TURN)
+        if self.frames_turn != shared.turn:
+            self.frames_turn = shared.turn
+            self.frames_left = FRAMES_PER_TURN
+        unused = granted = shared.take(self.frames_left)
         try:
             unused = self.pull_events(codec, granted)
         finally:
             shared.give_back(unused)
+            self.frames_left -= granted - unused
             self.write_pongs()
 
     def write_pongs(self) -> None:

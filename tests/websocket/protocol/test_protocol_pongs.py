@@ -136,3 +136,54 @@ def test_connections_flooding_together_share_one_budget_of_frames_per_turn() -> 
     assert sum(frames_in_turn.values()) == connections * pings
     expected = b"".join(server_frame(PONG, b"%d" % i) for i in range(pings))
     assert all(b"".join(transport.writes) == expected for transport in transports)
+
+
+async def late_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """echo, but busy for a few turns after accepting: what arrives meanwhile fills its queue."""
+    await receive()
+    await send({"type": "websocket.accept"})
+    for _ in range(5):
+        await asyncio.sleep(0)
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        await send({"type": "websocket.send", "text": "echo " + message["text"]})
+
+
+def test_one_connection_handles_at_most_its_frames_per_turn_while_the_app_reads_its_queue() -> None:
+    # The app takes each message off a full queue without waiting: every such receive() pumps
+    # again, within the app's step. That must not bypass the connection's frames per turn.
+    count = 5 * FRAMES_PER_TURN
+    transport = RecordingTransport()
+    frames_in_turn: dict[int, int] = {}
+    expected = b"".join(server_frame(TEXT, b"echo %d" % i) for i in range(count))
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        state = ServerState(loop, late_echo, connection_settings(
+            access_log=False, ws_ping_interval=0))
+        protocol = HTTPProtocol(state)
+        protocol.connection_made(transport)
+        turns = TurnCounter(loop)
+        transport.turn = turns
+        protocol.data_received(UPGRADE)
+        await asyncio.sleep(0)
+        connection = transport.protocol
+        connection.data_received(b"".join(client_frame(TEXT, b"%d" % i) for i in range(count)))
+        for _ in range(4 * count):
+            if b"".join(transport.writes).endswith(expected):
+                break
+            await asyncio.sleep(0)
+        turns.handle.cancel()
+        for turn, data in zip(transport.turns, transport.writes):
+            frames_in_turn[turn] = frames_in_turn.get(turn, 0) + data.count(b"echo ")
+        connection.connection_lost(None)
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    asyncio.run(run())
+    # A turn answers the frames it handled and the messages queued in an earlier turn.
+    max_queue = connection_settings().websocket.max_queue
+    assert max(frames_in_turn.values()) <= FRAMES_PER_TURN + max_queue, frames_in_turn
+    assert b"".join(transport.writes).partition(b"\r\n\r\n")[2] == expected
