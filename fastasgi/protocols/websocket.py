@@ -262,7 +262,11 @@ class WebSocketProtocol(Connection):
                 if not codec.buffered:
                     break  # NOTE: the usual case; saves asking the codec for NEED_DATA
                 if handed:
-                    self.loop.call_soon(self.pump)  # after the app's task has run
+                    # The app answers it before the next frame is parsed, in a later turn
+                    # (after the app's task has run). Reading waits meanwhile: a turn that
+                    # read while it handled a single message would let the buffer grow by
+                    # a read per message.
+                    self.defer()
                     return budget
             elif self.control_frame(codec, event):
                 return budget

@@ -187,3 +187,34 @@ def test_one_connection_handles_at_most_its_frames_per_turn_while_the_app_reads_
     max_queue = connection_settings().websocket.max_queue
     assert max(frames_in_turn.values()) <= FRAMES_PER_TURN + max_queue, frames_in_turn
     assert b"".join(transport.writes).partition(b"\r\n\r\n")[2] == expected
+
+
+def test_reading_waits_while_frames_already_read_wait_for_the_app() -> None:
+    # The app waits in receive(): each message is handed to it and the rest of the read waits
+    # for a later turn. The socket is not read meanwhile, or a flood would grow the buffer by
+    # a read for every message handled.
+    count = 40
+    transport = RecordingTransport()
+    seen: list[tuple[int, bool]] = []
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        state = ServerState(loop, echo, connection_settings(access_log=False, ws_ping_interval=0))
+        protocol = HTTPProtocol(state)
+        protocol.connection_made(transport)
+        protocol.data_received(UPGRADE)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        connection = transport.protocol
+        connection.data_received(b"".join(client_frame(TEXT, b"%d" % i) for i in range(count)))
+        for _ in range(4 * count):
+            seen.append((connection.codec.buffered, connection.reading_paused))
+            await asyncio.sleep(0)
+        connection.connection_lost(None)
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    asyncio.run(run())
+    assert all(paused for buffered, paused in seen if buffered), seen
+    assert seen[-1] == (0, False)
+    assert b"".join(transport.writes).count(b"echo ") == count
