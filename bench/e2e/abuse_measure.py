@@ -84,6 +84,7 @@ class Latency:
     timed_ms: list[float] = field(default_factory=list)  # before ``less``: freezes included
     first_span: Span | None = None  # the first request, its connect included
     first_ms: float = float("nan")
+    real_time: bool = False  # the client ran at real-time priority (abuse_measure.real_time)
 
     def less(self, freezes: list[Span]) -> Latency:
         """The same requests, each without the time the whole machine stood still during it
@@ -95,7 +96,7 @@ class Latency:
         return Latency([(end - start - overlap(start, end, freezes)) * 1000
                         for start, end in self.spans], self.spans, self.errors,
                        timed_ms=self.samples_ms, first_span=self.first_span,
-                       first_ms=first_ms)
+                       first_ms=first_ms, real_time=self.real_time)
 
     @property
     def timed_max(self) -> float:
@@ -153,12 +154,36 @@ def on_cpu(cpu: int | None) -> Iterator[None]:
         os.sched_setaffinity(0, allowed)
 
 
+@contextmanager
+def real_time() -> Iterator[bool]:
+    """Run the calling thread under SCHED_FIFO for the block, where the process may (True).
+
+    The normal client shares its CPU with the server. At normal priority, each of its wake-ups
+    waits for the scheduler to end the server's time slice whenever the server keeps that CPU
+    busy: a few milliseconds, whatever the server's event loop does. At real-time priority it
+    runs as soon as it wakes, as a client on another machine would, and what it measures is
+    the server's own delay. It sleeps between requests, so it never holds the CPU."""
+    try:
+        before = os.sched_getscheduler(0), os.sched_getparam(0)
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    except (OSError, AttributeError):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        os.sched_setscheduler(0, before[0], before[1])
+
+
 def normal_client(port: int, seconds: float, over: Callable[[], bool] = lambda: False,
                   cpu: int | None = None) -> Latency:
     """Sequential keep-alive ``GET /``, one every NORMAL_INTERVAL, for ``seconds`` or until
-    ``over()`` (the attack it measures has ended), from ``cpu``."""
-    with on_cpu(cpu):
-        return _requests(port, seconds, over)
+    ``over()`` (the attack it measures has ended), from ``cpu``, at real-time priority where
+    it may (``real_time``)."""
+    with on_cpu(cpu), real_time() as realtime:
+        latency = _requests(port, seconds, over)
+        latency.real_time = realtime
+        return latency
 
 
 def _requests(port: int, seconds: float, over: Callable[[], bool]) -> Latency:

@@ -219,6 +219,8 @@ def _latency_rows(base: Latency, during: Latency, watch: FreezeWatch) -> list[tu
          f"{base.timed_max:.2f} / {during.timed_max:.2f}"),
         ("first request, which opened the connection (not in the rows above), ms",
          f"{base.first_ms:.2f} / {during.first_ms:.2f}"),
+        ("normal client at real-time priority",
+         f"{'yes' if base.real_time else 'no'} / {'yes' if during.real_time else 'no'}"),
         ("server's CPU frozen (bench/e2e/freezes.py)",
          (f"{len(watch.spans)} times, {frozen:.1f} s in all, longest "
           f"{max((e - s for s, e in watch.spans), default=0) * 1000:.0f} ms")),
@@ -557,7 +559,11 @@ def render_report(results: list[ServerResult], config: Config, argv: list[str],
         "client on CPU 0 sends sequential keep-alive `GET /` (one every "
         f"{NORMAL_INTERVAL * 1000:g} ms) for {config.measure:g} s just before each attack (baseline) and during it. Latency "
         "cells read baseline / during (ratio). RSS and open files are the worker's "
-        "(/proc/PID/status, /proc/PID/fd)."),
+        "(/proc/PID/status, /proc/PID/fd). The normal client runs at real-time priority "
+        "(SCHED_FIFO) where the run may set it (a row says so): at normal priority, a client "
+        "sharing a CPU the server keeps busy waits a scheduler time slice, a few milliseconds, "
+        "at each wake-up, whatever the server's event loop does, where a client on another "
+        "machine would not."),
         "",
         ("The machine is shared with other work (2 cores): latency figures, and ratios against "
         "a baseline taken seconds earlier, move with whatever else ran then. A virtual machine's "
