@@ -9,6 +9,7 @@ from fastasgi.protocols.write_budget import LargeWriteBudget
 from fastasgi.settings import ConnectionSettings
 
 TICK_SECONDS: float
+WEBSOCKET_FRAMES_PER_CONNECTION: int
 WEBSOCKET_FRAMES_PER_TURN: int
 
 class ServerState:

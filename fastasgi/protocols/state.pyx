@@ -21,10 +21,18 @@ from fastasgi.settings cimport ConnectionSettings
 TICK_SECONDS = 1.0
 
 
-# WebSocket frames every connection together handles per turn of the event loop: eight times
-# what one connection may (websocket.py, FRAMES_PER_TURN). At one to two microseconds a frame,
-# a turn stays under a millisecond however many connections flood.
-WEBSOCKET_FRAMES_PER_TURN = 512
+# WebSocket frames (events of the codec: a message, a ping, a pong, a close) one connection
+# handles in one turn of the event loop. One read may hold a quarter of a megabyte of tiny
+# frames (37,000 pings), each answered by a write: handled at once, they hold the loop for a
+# long time while every other connection waits. The rest waits for a later turn, with reading
+# paused meanwhile. Far above what an interactive client sends per read, so an ordinary
+# conversation never waits.
+WEBSOCKET_FRAMES_PER_CONNECTION = 64
+# What every connection together handles per turn: eight connections' worth. At one to two
+# microseconds a frame, a turn stays under a millisecond however many connections flood. The
+# budget is renewed after a connection's worth was spent (turn_share.pyx), so a connection that
+# spent all of its own has always scheduled the renewal.
+WEBSOCKET_FRAMES_PER_TURN = 8 * WEBSOCKET_FRAMES_PER_CONNECTION
 
 
 cdef object Task = asyncio.Task
@@ -46,7 +54,8 @@ cdef class ServerState:
         self.tick = 0
         self.lifespan_state = {}
         self.large_writes = LargeWriteBudget(loop)
-        self.websocket_frames = TurnShare(loop, WEBSOCKET_FRAMES_PER_TURN)
+        self.websocket_frames = TurnShare(
+            loop, WEBSOCKET_FRAMES_PER_TURN, WEBSOCKET_FRAMES_PER_CONNECTION)
         self.eager_tasks = sys.version_info >= (3, 12)
         self.keep_alive_ticks = max(1, round(settings.timeout_keep_alive / TICK_SECONDS))
         self.header_read_ticks = max(1, round(settings.timeout_header_read / TICK_SECONDS))

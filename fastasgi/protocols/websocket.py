@@ -45,6 +45,8 @@ from fastasgi._websocket import (
 from fastasgi.errors import ClientDisconnected
 from fastasgi.protocols.awaitables import FINISHED as DONE
 from fastasgi.protocols.connection import WRITE_STALL_TICKS, Connection
+from fastasgi.protocols.state import WEBSOCKET_FRAMES_PER_CONNECTION
+from fastasgi.protocols.turn_share import TurnAllowance
 from fastasgi.settings import WebSocketSettings
 from fastasgi.websocket_handshake import (
     HandshakeError,
@@ -59,11 +61,8 @@ logger = logging.getLogger("fastasgi.error")
 PENDING_LIMIT = 1 << 20  # bytes a client may send before the app accepts
 CLOSE_TIMEOUT = 5.0  # seconds to wait for the peer's close frame after ours
 # Frames (events of the codec: a message, a ping, a pong, a close) one connection handles in one
-# turn of the event loop. One read may hold a quarter of a megabyte of tiny frames (37,000
-# pings), each answered by a write: handled at once, they hold the loop for a long time while
-# every other connection waits. The rest waits for a later turn, with reading paused meanwhile.
-# Far above what an interactive client sends per read, so an ordinary conversation never waits.
-FRAMES_PER_TURN = 64
+# turn of the event loop; all connections together handle WEBSOCKET_FRAMES_PER_TURN (state.pyx).
+FRAMES_PER_TURN = WEBSOCKET_FRAMES_PER_CONNECTION
 # What we offer to agree on for permessage-deflate (read, never changed, by the negotiation):
 # made once rather than per upgrade.
 PREFERRED_DEFLATE = DeflateParams()
@@ -115,8 +114,8 @@ class WebSocketProtocol(Connection):
         self.close_sent = False  # our close frame is out
         self.deferred = False  # frames wait for a later turn (FRAMES_PER_TURN)
         self.pongs: list[bytes] = []  # the pongs for this turn's pings, not yet written
-        self.frames_turn = -1  # the turn (ServerState.websocket_frames.turn) frames_left is for
-        self.frames_left = FRAMES_PER_TURN
+        # Its frames per turn, out of those every connection shares (ServerState).
+        self.frames = TurnAllowance(self.state.websocket_frames, FRAMES_PER_TURN)
         self.disconnect_message: dict[str, Any] | None = None
         self.task: asyncio.Task[None] | None = None
         self.ping_handle: asyncio.TimerHandle | None = None
@@ -209,17 +208,54 @@ class WebSocketProtocol(Connection):
         # The app's receive() pumps too, within its own step: FRAMES_PER_TURN counts every
         # pump of the turn, or an app that reads its queue without waiting would take frames
         # by the queue's length again and again in one turn.
-        shared = self.state.websocket_frames
-        if self.frames_turn != shared.turn:
-            self.frames_turn = shared.turn
-            self.frames_left = FRAMES_PER_TURN
-        unused = granted = shared.take(self.frames_left)
+        frames = self.frames
+        budget = granted = frames.grant()
+        inbox = self.inbox
+        max_queue = self.settings.max_queue
         try:
-            unused = self.pull_events(codec, granted)
+            while len(inbox) < max_queue or self.close_sent:
+                if not budget:
+                    if codec.buffered:
+                        self.defer()
+                        return
+                    break
+                budget -= 1
+                try:
+                    event = codec.next_event()
+                except ProtocolError as exc:
+                    logger.debug("WebSocket protocol error from the client: %s", exc)
+                    self.write_pongs()
+                    self.write(codec.data_to_send())
+                    self.disconnect(exc.code, exc.reason)
+                    self.close_transport()
+                    return
+                if event is NEED_DATA:
+                    budget += 1
+                    break
+                kind = type(event)
+                if kind is str or kind is bytes:
+                    if len(inbox) >= max_queue:
+                        continue
+                    handed = self.deliver(
+                        {"type": RECEIVE, "text": event} if kind is str
+                        else {"type": RECEIVE, "bytes": event})
+                    if not codec.buffered:
+                        break  # NOTE: the usual case; saves asking the codec for NEED_DATA
+                    if handed:
+                        # The app answers it before the next frame is parsed, in a later turn
+                        # (after the app's task has run). Reading waits meanwhile: a turn that
+                        # read while it handled a single message would let the buffer grow by
+                        # a read per message.
+                        self.defer()
+                        return
+                elif self.control_frame(codec, event):
+                    return
+            if self.reading_paused or self.writing_paused or len(inbox) >= max_queue:
+                self.update_reading()
         finally:
-            shared.give_back(unused)
-            self.frames_left -= granted - unused
-            self.write_pongs()
+            frames.used(granted - budget)
+            if self.pongs:
+                self.write_pongs()
 
     def write_pongs(self) -> None:
         """Write the pongs owed for this turn's pings, in one write."""
@@ -228,51 +264,6 @@ class WebSocketProtocol(Connection):
             self.pongs = []
             if not self.closed:
                 self.write(b"".join(pongs))
-
-    def pull_events(self, codec: WebSocketCodec, budget: int) -> int:
-        """pump's turn: handle at most ``budget`` events; how many of them were left over."""
-        inbox = self.inbox
-        max_queue = self.settings.max_queue
-        while len(inbox) < max_queue or self.close_sent:
-            if not budget:
-                if codec.buffered:
-                    self.defer()
-                    return 0
-                break
-            budget -= 1
-            try:
-                event = codec.next_event()
-            except ProtocolError as exc:
-                logger.debug("WebSocket protocol error from the client: %s", exc)
-                self.write_pongs()
-                self.write(codec.data_to_send())
-                self.disconnect(exc.code, exc.reason)
-                self.close_transport()
-                return budget
-            if event is NEED_DATA:
-                budget += 1
-                break
-            kind = type(event)
-            if kind is str or kind is bytes:
-                if len(inbox) >= max_queue:
-                    continue
-                handed = self.deliver(
-                    {"type": RECEIVE, "text": event} if kind is str
-                    else {"type": RECEIVE, "bytes": event})
-                if not codec.buffered:
-                    break  # NOTE: the usual case; saves asking the codec for NEED_DATA
-                if handed:
-                    # The app answers it before the next frame is parsed, in a later turn
-                    # (after the app's task has run). Reading waits meanwhile: a turn that
-                    # read while it handled a single message would let the buffer grow by
-                    # a read per message.
-                    self.defer()
-                    return budget
-            elif self.control_frame(codec, event):
-                return budget
-        if self.reading_paused or self.writing_paused or len(inbox) >= max_queue:
-            self.update_reading()
-        return budget
 
     def defer(self) -> None:
         """Leave the frames still buffered for a later turn of the loop, reading nothing more
