@@ -204,7 +204,6 @@ class Server:
                 next_tick += (missed + 1) * TICK_SECONDS
                 await tick(state)
 
-
     async def _shutdown(self, state: ServerState) -> None:
         logger.info("Shutting down")
         for listener in self.listeners:
