@@ -10,17 +10,9 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
 
 from tests.support import apps
-from tests.support.server import Running, read_response, serve
-
-
-def until(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
+from tests.support.server import Running, read_response, serve, until
 
 
 def answered_then_eof(srv: Running, request: bytes) -> socket.socket:

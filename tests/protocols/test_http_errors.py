@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.support import apps
-from tests.support.server import Running, read_response, recv_until_closed, serve
+from tests.support.server import Running, read_response, recv_until_closed, serve, until
 
 
 def _exchange(srv: Running, raw: bytes) -> bytes:
@@ -238,12 +237,6 @@ def test_stopping_does_not_wait_for_a_client_that_never_sends_its_body() -> None
         assert read_response(sock)[0] == 200
     sock.close()
 
-
-def until(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 def test_connection_opened_before_a_graceful_stop_still_gets_its_request_served() -> None:
