@@ -23,6 +23,7 @@ cdef class Connection:
     cdef public dict tls               # the scope's "tls" extension, made at the first request
     cdef public bint closed            # we write nothing more (closing, lingering or closed)
     cdef public bint peer_eof          # the client sent FIN: it will send nothing more
+    cdef public bint peer_done         # the client said it will send nothing more
     cdef public bint reading_paused
     cdef public bint writing_paused
     cdef public long write_paused_at   # tick at which the transport last paused our writing

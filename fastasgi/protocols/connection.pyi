@@ -30,6 +30,7 @@ class Connection(asyncio.Protocol):
     tls: dict[str, Any] | None
     closed: bool
     peer_eof: bool
+    peer_done: bool
     reading_paused: bool
     writing_paused: bool
     write_paused_at: int

@@ -201,12 +201,14 @@ cdef class Connection:
 
         Closing a socket that still has unread input makes the kernel send RST, which can
         destroy our last bytes before the client reads them. So we half-close (FIN), keep
-        reading and dropping, and let the client close first; ``linger_over`` bounds the wait."""
+        reading and dropping, and let the client close first; ``linger_over`` bounds the wait.
+        A client that sent FIN (``peer_eof``) or said it sends nothing more (``peer_done``)
+        leaves no input to reset the connection: it is closed at once."""
         if self.closed:
             return
         self.closed = True
         transport = self.transport
-        if self.peer_eof or not transport.can_write_eof():
+        if self.peer_eof or self.peer_done or not transport.can_write_eof():
             transport.close()  # nothing more will come (or no half-close): nothing to drain
             return
         transport.write_eof()

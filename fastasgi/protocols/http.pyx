@@ -365,15 +365,12 @@ cdef class HTTPProtocol(CycleOwner):
         # A response started before the request body was complete went out with
         # "connection: close" (the encoder was told keep_alive=False), so it lands here too.
         if not cycle.keep_alive or not cycle.encoder.keep_alive or self.state.shutting_down:
-            if not cycle.head.keep_alive and self.parser.buffered_bytes() == 0 and cycle.body_complete:
-                # The client said this request was its last (RFC 9112 §9.6: it sends no other)
-                # and all of it was read: nothing can follow to make our close reset the
-                # response, so no half-close and no wait for its FIN (two system calls and a
-                # wake-up less per connection of a Connection: close client).
-                self.flush()
-                self.closed = True
-                self.transport.close()
-                return
+            # A client that said this request was its last sends no other (RFC 9112 §9.6):
+            # once all of it was read, nothing can follow to make our close reset the response,
+            # so no half-close and no wait for its FIN (two system calls and a wake-up less per
+            # connection of a Connection: close client).
+            self.peer_done = (not cycle.head.keep_alive and cycle.body_complete
+                              and self.parser.buffered_bytes() == 0)
             self.close_gracefully()
             return
         self.cycle = None
