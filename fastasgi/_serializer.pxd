@@ -33,11 +33,12 @@ cdef class ResponseEncoder:
     # configuration, fixed by __init__
     cdef bint _add_date
     cdef bytes _server_line               # b"server: ...\r\n", or None
-    cdef list _default_names              # lowercased names, bytes
-    cdef list _default_lines              # b"name: value\r\n", same order
+    cdef tuple _default_names             # lowercased names, bytes
+    cdef tuple _default_lines             # b"name: value\r\n", same order
     cdef Py_ssize_t _n_defaults           # at most 64: one bit each in _defaults_sent
 
-    # the head: self._buf[:self._len] is built by c_start and goes out with the first c_body
+    # the head: self._buf[:self._len] is built by c_start and goes out with the first c_body;
+    # the buffer is taken from a shared pool for that span only (NULL between responses)
     cdef char *_buf
     cdef Py_ssize_t _cap
     cdef Py_ssize_t _len
@@ -69,6 +70,7 @@ cdef class ResponseEncoder:
 
     cdef int _reserve(self, Py_ssize_t extra) except -1
     cdef int _append(self, const char *data, Py_ssize_t n) except -1
+    cdef void _release_buffer(self) noexcept
     cdef int _add_app_header(self, object item, bint drop_framing) except -1
     cdef int _write_tail(self, int framing, long long length) except -1
     cdef tuple _pieces(self, int framing, long long length, object data, Py_ssize_t n, bint last)

@@ -10,8 +10,9 @@ Invariants:
   that is not a token, a malformed Content-Length, a transfer-coding other than ``chunked``, or a
   body longer or shorter than its Content-Length raises a ``ResponseError`` to the app, and the
   refused call writes nothing.
-- The head is built in one pass into a C buffer that lives as long as the connection, and goes out
-  with the first body message, so a small response is a single ``bytes`` and a single write.
+- The head is built in one pass into a C buffer, and goes out with the first body message, so a
+  small response is a single ``bytes`` and a single write. The buffer is held only meanwhile:
+  an idle keep-alive connection holds none.
 - The framing of the body is decided once, from what the app declared, the request's HTTP version
   and whether the first body message is also the last (RFC 9112 §6.3 from the sender's side).
 """
@@ -119,60 +120,103 @@ def current_date():
 # --- the encoder ------------------------------------------------------------------------------
 
 cdef enum:
-    INITIAL_CAPACITY = 1024
-    # NOTE: a connection keeps its buffer between responses (no malloc per response), but gives
-    # back what an unusually large head made it grow past this, so idle connections stay small.
-    RETAINED_CAPACITY = 16384
+    HEAD_BUFFER_SIZE = 1024       # most heads fit; a larger one grows its buffer
+    SPARE_HEAD_BUFFERS = 64
     MAX_DEFAULT_HEADERS = 64      # one bit each in _defaults_sent
     # Longest tail c_body appends: "transfer-encoding: chunked\r\n" or a content-length line of
     # 18 digits, then "connection: keep-alive\r\n", then the blank line.
     TAIL_RESERVE = 96
+
+# NOTE: an encoder needs its buffer only from c_start until the head goes out with the first
+# body message, and an idle keep-alive connection needs none: with 10,000 of them, a buffer
+# each was 10 MB of a worker's memory. The buffers go back to a pool the process's encoders
+# share, so that a response still costs no malloc.
+cdef char *spare_head_buffers[SPARE_HEAD_BUFFERS]
+cdef int spare_count = 0
+
+
+cdef char *take_head_buffer() except NULL:
+    global spare_count
+    cdef char *buf
+    if spare_count:
+        spare_count -= 1
+        return spare_head_buffers[spare_count]
+    buf = <char *>PyMem_Malloc(HEAD_BUFFER_SIZE)
+    if buf == NULL:
+        raise MemoryError()
+    return buf
+
+
+cdef void give_back_head_buffer(char *buf, Py_ssize_t cap) noexcept:
+    """A buffer of the usual size goes back to the pool while it has room; one a large head
+    grew, or one too many, goes back to the allocator."""
+    global spare_count
+    if cap == HEAD_BUFFER_SIZE and spare_count < SPARE_HEAD_BUFFERS:
+        spare_head_buffers[spare_count] = buf
+        spare_count += 1
+    else:
+        PyMem_Free(buf)
+
 
 # Default headers may not take over what the encoder decides per response.
 _RESERVED_DEFAULTS = (b"content-length", b"transfer-encoding", b"connection")
 
 
 
+# NOTE: every connection's encoder gets the server's one ResponseDefaults. What they compile to
+# is kept for the last one seen and shared, so an encoder refers to it instead of holding a
+# copy of every default line.
+cdef ResponseDefaults compiled_for = None
+cdef tuple compiled_defaults = None
+
+
+cdef tuple compile_defaults(ResponseDefaults defaults):
+    """(add the Date header?, the Server line or None, lowercased default names, their
+    lines), checked; a default of the name Date or Server replaces the built-in one."""
+    global compiled_for, compiled_defaults
+    cdef object name, value
+    cdef bytes lowered
+    cdef object server = defaults.server_header
+    cdef bint add_date = defaults.date_header
+    cdef object server_line = None
+    cdef list names = [], lines = []
+    if defaults is compiled_for:
+        return compiled_defaults
+    if server is not None and (not PyBytes_Check(server) or PyBytes_GET_SIZE(server)):
+        server_line = checked_header_line(b"server", server, "server header")
+    for name, value in defaults.headers:
+        line = checked_header_line(name, value, "default header")
+        lowered = name.lower()
+        if lowered in _RESERVED_DEFAULTS:
+            raise InvalidHeader(
+                f"{name!r} is decided per response and cannot be a default header")
+        if lowered == b"date":
+            add_date = False
+        elif lowered == b"server":
+            server_line = None
+        names.append(lowered)
+        lines.append(line)
+    if len(names) > MAX_DEFAULT_HEADERS:
+        raise ValueError(f"at most {MAX_DEFAULT_HEADERS} default headers")
+    compiled_defaults = (add_date, server_line, tuple(names), tuple(lines))
+    compiled_for = defaults
+    return compiled_defaults
+
+
 @cython.final
 cdef class ResponseEncoder:
     """Encodes one response at a time on one connection; reset() between responses."""
 
-    def __cinit__(self):
-        self._buf = <char *>PyMem_Malloc(INITIAL_CAPACITY)
-        if self._buf == NULL:
-            raise MemoryError()
-        self._cap = INITIAL_CAPACITY
-
     def __dealloc__(self):
-        PyMem_Free(self._buf)
-        self._buf = NULL
+        self._release_buffer()
 
     def __init__(self, ResponseDefaults defaults not None):
-        cdef object name, value
-        cdef bytes lowered
-        cdef object server = defaults.server_header
-        self._add_date = defaults.date_header
-        self._server_line = None
-        if server is not None and (not PyBytes_Check(server) or PyBytes_GET_SIZE(server)):
-            self._server_line = checked_header_line(b"server", server, "server header")
-        self._default_names = []
-        self._default_lines = []
-        for name, value in defaults.headers:
-            line = checked_header_line(name, value, "default header")
-            lowered = name.lower()
-            if lowered in _RESERVED_DEFAULTS:
-                raise InvalidHeader(
-                    f"{name!r} is decided per response and cannot be a default header")
-            # A configured default of the same name replaces the built-in header.
-            if lowered == b"date":
-                self._add_date = False
-            elif lowered == b"server":
-                self._server_line = None
-            self._default_names.append(lowered)
-            self._default_lines.append(line)
-        if len(self._default_names) > MAX_DEFAULT_HEADERS:
-            raise ValueError(f"at most {MAX_DEFAULT_HEADERS} default headers")
-        self._n_defaults = len(self._default_names)
+        cdef tuple compiled = compile_defaults(defaults)
+        self._add_date = compiled[0]
+        self._server_line = compiled[1]
+        self._default_names = compiled[2]
+        self._default_lines = compiled[3]
+        self._n_defaults = PyTuple_GET_SIZE(self._default_names)
         self.reset()
 
     def __repr__(self):
@@ -181,7 +225,6 @@ cdef class ResponseEncoder:
 
     cpdef reset(self):
         """Make the encoder ready for the next response on the same keep-alive connection."""
-        cdef char *smaller
         self.keep_alive = False
         self.status = 0
         self.bytes_sent = 0
@@ -191,11 +234,7 @@ cdef class ResponseEncoder:
         self._len = 0
         self._head_pending = False
         self._framing = FRAME_UNDECIDED
-        if self._cap > RETAINED_CAPACITY:
-            smaller = <char *>PyMem_Realloc(self._buf, INITIAL_CAPACITY)
-            if smaller != NULL:
-                self._buf = smaller
-                self._cap = INITIAL_CAPACITY
+        self._release_buffer()  # held still if a c_start was refused
 
     # -- Python API --------------------------------------------------------------------------
 
@@ -263,6 +302,9 @@ cdef class ResponseEncoder:
         drop_framing = self._informational or status == 204
 
         line = status_line(status)
+        if self._buf == NULL:
+            self._buf = take_head_buffer()
+            self._cap = HEAD_BUFFER_SIZE
         self._len = 0
         self._append(PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line))
         if type(headers) is list:
@@ -375,6 +417,7 @@ cdef class ResponseEncoder:
                 write_chunk(w, PyBytes_AS_STRING(data), n, last)
             elif n:
                 memcpy(w, PyBytes_AS_STRING(data), n)
+            self._release_buffer()
             return out
 
         if framing == FRAME_CHUNKED:
@@ -399,6 +442,7 @@ cdef class ResponseEncoder:
             self._framing = framing
             self._write_tail(framing, length)
             before = PyBytes_FromStringAndSize(self._buf, self._len)
+            self._release_buffer()
         if framing != FRAME_CHUNKED:
             return (before, data)
         before += b"%x\r\n" % n
@@ -426,7 +470,9 @@ cdef class ResponseEncoder:
         self._remaining = 0
         self.complete = True
         self.bytes_sent = 0 if framing == FRAME_NONE else size
-        return PyBytes_FromStringAndSize(self._buf, self._len)
+        head = PyBytes_FromStringAndSize(self._buf, self._len)
+        self._release_buffer()
+        return head
 
     cdef bint c_promise_trailers(self) except -1:
         """Send trailer fields after the body (RFC 9112 §7.1.2), if this response can carry
@@ -479,6 +525,12 @@ cdef class ResponseEncoder:
         self._buf = grown
         self._cap = cap
         return 0
+
+    cdef void _release_buffer(self) noexcept:
+        if self._buf != NULL:
+            give_back_head_buffer(self._buf, self._cap)
+            self._buf = NULL
+            self._cap = 0
 
     cdef int _append(self, const char *data, Py_ssize_t n) except -1:
         self._reserve(n)

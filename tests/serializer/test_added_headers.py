@@ -59,6 +59,19 @@ def test_default_headers_are_added() -> None:
     assert field_values(fields, b"x-env") == [b"prod"]
 
 
+def test_encoders_of_two_servers_made_in_turn_keep_their_own_defaults() -> None:
+    # What a server's defaults compile to is shared by its encoders; another server's encoder
+    # made between two of them must get its own.
+    frames, env = encoder_defaults(headers=[(b"x-frame-options", b"DENY")]), encoder_defaults(
+        headers=[(b"x-env", b"prod")], server_header=None)
+    made = [ResponseEncoder(defaults) for defaults in (frames, env, frames, env)]
+    for encoder, defaults in zip(made, (frames, env, frames, env)):
+        fields = fields_of(encoder, [])
+        assert field_values(fields, b"x-frame-options") == ([b"DENY"] if defaults is frames else [])
+        assert field_values(fields, b"x-env") == ([b"prod"] if defaults is env else [])
+        assert field_values(fields, b"server") == ([b"fastasgi"] if defaults is frames else [])
+
+
 def test_default_header_is_skipped_when_the_app_sends_that_name() -> None:
     encoder = ResponseEncoder(
         encoder_defaults(headers=[(b"x-frame-options", b"DENY"), (b"x-env", b"prod")]))

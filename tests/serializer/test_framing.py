@@ -5,6 +5,7 @@ import pytest
 from fastasgi._serializer import BodyLengthError, InvalidHeader, ResponseEncoder
 from fastasgi.protocols.write_budget import LARGE_WRITE
 from tests.serializer.wire import field_values, read_with_h11, split_response
+from tests.support.settings import response_defaults
 
 
 def test_first_body_returns_head_and_body_in_one_bytes(encoder: ResponseEncoder) -> None:
@@ -209,6 +210,41 @@ def test_large_head_is_written_whole(encoder: ResponseEncoder) -> None:
     _, fields, body = split_response(encoder.body(b"end"))
     assert fields[:300] == app_headers
     assert body == b"end"
+
+
+def test_heads_built_at_once_by_several_encoders_stay_apart() -> None:
+    # Each encoder holds a head buffer from start() until its head goes out, taken from a pool
+    # the encoders share: heads begun before another's is done must not share one.
+    encoders = [ResponseEncoder(response_defaults()) for _ in range(3)]
+    for i, encoder in enumerate(encoders):
+        encoder.start(200 + i, [(b"x-encoder", b"%d" % i)])
+    for i, encoder in reversed(list(enumerate(encoders))):
+        status_line, fields, body = split_response(encoder.body(b"body %d" % i))
+        assert status_line.startswith(b"HTTP/1.1 %d " % (200 + i))
+        assert fields[0] == (b"x-encoder", b"%d" % i)
+        assert body == b"body %d" % i
+
+
+def test_a_large_head_then_small_ones_on_every_encoder(encoder: ResponseEncoder) -> None:
+    # The buffer a large head grew goes back to the allocator, not to the pool of usual ones.
+    other = ResponseEncoder(response_defaults())
+    large = [(b"x-h%d" % i, b"v" * 100) for i in range(50)]
+    encoder.start(200, large)
+    assert split_response(encoder.body(b"a"))[1][:50] == large
+    for each in (encoder, other, encoder):
+        each.reset()
+        each.start(204, [(b"x-small", b"1")])
+        assert split_response(each.body(b""))[1][0] == (b"x-small", b"1")
+
+
+def test_a_refused_start_leaves_the_encoder_ready_for_the_next(encoder: ResponseEncoder) -> None:
+    with pytest.raises(InvalidHeader):
+        encoder.start(200, [(b"x-fine", b"1"), (b"content-length", b"twelve")])
+    encoder.reset()
+    encoder.start(200, [(b"x-next", b"2")])
+    status_line, fields, body = split_response(encoder.body(b"ok"))
+    assert fields[0] == (b"x-next", b"2") and (b"x-fine", b"1") not in fields
+    assert body == b"ok"
 
 
 def test_chunked_response_reads_back_with_h11(encoder: ResponseEncoder) -> None:
