@@ -168,7 +168,6 @@ cdef class RequestParser:
         self._buf = EMPTY
         self._data = PyBytes_AS_STRING(EMPTY)
         self._state = S_HEAD
-        self._chunked = ChunkedDecoder(limits.max_body_size, limits.max_header_bytes)
         self._recent_fields = new_field_memory()
 
     @property
@@ -354,6 +353,10 @@ cdef class RequestParser:
             raise self._fail(_head_error_type(kind), message)
         if head.body_framing == FRAMING_CHUNKED:
             self._state = S_CHUNKED
+            if self._chunked is None:
+                # NOTE: made at a connection's first chunked body, not with the parser: most
+                # connections never send one, and an idle one should hold little.
+                self._chunked = ChunkedDecoder(self.max_body_size, self.max_header_bytes)
             self._chunked.start()
         elif head.body_framing == FRAMING_LENGTH:
             if self.max_body_size and head.content_length > self.max_body_size:
