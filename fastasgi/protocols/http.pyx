@@ -264,7 +264,6 @@ cdef class HTTPProtocol(CycleOwner):
         scope = self.request_scope("http", head)
         scope["method"] = head.method
         scope["extensions"] = extensions_for(self)
-        self.encoder.reset()
         cycle = RequestCycle.__new__(RequestCycle)
         cycle.protocol = self
         cycle.head = head
@@ -373,6 +372,9 @@ cdef class HTTPProtocol(CycleOwner):
                               and self.parser.buffered_bytes() == 0)
             self.close_gracefully()
             return
+        # Reset now, not when the next request comes: an idle connection then holds none of
+        # this response (the app's header list stays referenced for the access log until here).
+        self.encoder.reset()
         self.cycle = None
         self.phase = IDLE if self.parser.buffered_bytes() == 0 else READING
         self.since = self.state.tick
