@@ -15,8 +15,9 @@ Back-pressure both ways:
   either.
 
 Fairness: one connection starts at most REQUESTS_PER_TURN pipelined requests per turn of the
-event loop (where apps finish synchronously, as eager tasks let them); the rest wait, with
-reading paused, for a later turn.
+event loop (where apps finish synchronously, as eager tasks let them), and all connections
+together at most HTTP_REQUESTS_PER_TURN (state.pyx); the rest wait, with reading paused, for a
+later turn.
 
 Timeouts (keep-alive idle, head read) are checked by the server's once-a-second tick, not by a
 timer per request: a connection records the tick at which it became idle or began a head.
@@ -181,7 +182,7 @@ cdef class HTTPProtocol(CycleOwner):
                     # The client reads none of what we write: its next request waits for
                     # resume_writing, with at most HIGH_WATER of it read.
                     break
-                if started >= REQUESTS_PER_TURN:
+                if started >= REQUESTS_PER_TURN or not self.state.http_requests.left:
                     self.defer()
                     break
             elif cycle.body_complete or cycle.queued >= HIGH_WATER:
@@ -278,6 +279,7 @@ cdef class HTTPProtocol(CycleOwner):
         self.phase = ACTIVE
         self.served = True
         state.total_requests += 1
+        state.http_requests.spend(1)
         if max_requests and state.total_requests >= max_requests:
             # --limit-max-requests: this is the worker's last request. Idle connections close
             # now, so no new request reaches the worker; one already sent on another connection
