@@ -18,7 +18,6 @@ cdef class Connection:
     cdef public object client          # (host, port), or None on a UNIX socket
     cdef public object server          # (host, port), (path, None), or None
     cdef public str scheme             # "http" or "https": the transport's, before proxy headers
-    cdef public str client_label       # for log lines: "host:port" or "unix"
     cdef public object ssl_object      # the TLS session, or None on a plain socket
     cdef public dict tls               # the scope's "tls" extension, made at the first request
     cdef public bint closed            # we write nothing more (closing, lingering or closed)

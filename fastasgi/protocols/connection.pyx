@@ -94,6 +94,12 @@ cdef class Connection:
         self.loop = state.loop
         self.lingering_since = -1
 
+    @property
+    def client_label(self):
+        """Who the client is, for log lines: "host:port", or "unix". Made when a line needs
+        it: most connections never log one."""
+        return "%s:%d" % self.client if self.client is not None else "unix"
+
     cdef void take_transport(self, object transport):
         """Adopt ``transport``: learn who is at either end and join the server's connections."""
         self.transport = transport
@@ -101,11 +107,10 @@ cdef class Connection:
         peer = transport.get_extra_info("peername")
         sock = transport.get_extra_info("sockname")
         if type(peer) is tuple:
-            self.client = (peer[0], peer[1])
-            self.client_label = "%s:%d" % self.client
+            # An IPv6 peer is (host, port, flowinfo, scope_id): ASGI's client is the first two.
+            self.client = peer if len(<tuple>peer) == 2 else (peer[0], peer[1])
         else:
             self.client = None
-            self.client_label = "unix"
         if type(sock) is tuple:
             self.server = (sock[0], sock[1])
         elif sock:
@@ -122,7 +127,6 @@ cdef class Connection:
         self.client = other.client
         self.server = other.server
         self.scheme = other.scheme
-        self.client_label = other.client_label
         self.ssl_object = other.ssl_object
         self.tls = other.tls
 
