@@ -149,6 +149,36 @@ def _request_case() -> Callable[[], None]:
     return run
 
 
+def _connection_case() -> Callable[[], None]:
+    """A connection per request, as a ``Connection: close`` client makes: the protocol made,
+    connection_made, the request, its response, the close and connection_lost (the transport's
+    own work, the system calls among it, is not counted)."""
+    import asyncio
+
+    import uvloop
+
+    from bench.micro.test_protocol_bench import REQUEST, MemoryTransport, _fastasgi_protocol
+
+    loop = uvloop.new_event_loop()
+    first = _fastasgi_protocol(loop)
+    state, factory = first.state, type(first)
+    last_request = REQUEST.replace(b"keep-alive", b"close")
+
+    async def one() -> None:
+        transport = MemoryTransport()
+        protocol = factory(state)
+        protocol.connection_made(transport)
+        protocol.data_received(last_request)
+        while not transport.closed:
+            await asyncio.sleep(0)
+        protocol.connection_lost(None)
+
+    def run() -> None:
+        loop.run_until_complete(one())
+
+    return run
+
+
 def _pipelined_case() -> Callable[[], None]:
     """PIPELINE_DEPTH requests in one read; one operation is one request (the count is divided
     by the depth)."""
@@ -328,6 +358,7 @@ def _cases() -> dict[str, Callable[[], Callable[[], None]]]:
         "ws-text": lambda: _websocket_case(False),
         "ws-deflate": lambda: _websocket_case(True),
         "request": _request_case,
+        "connection": _connection_case,
         "pipelined": _pipelined_case,
         "h2-request": _h2_request_case,
         "ws-echo": _ws_echo_case,
