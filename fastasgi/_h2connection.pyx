@@ -407,6 +407,7 @@ cdef class H2Connection:
         cdef unsigned int stream_id = (<WindowUpdateFrame>frame).stream_id
         cdef long long increment = (<WindowUpdateFrame>frame).increment
         cdef _Stream stream
+        cdef list events
         if stream_id == 0:
             if self._outbound_window + increment > MAX_WINDOW_SIZE:
                 raise H2ConnectionError(FLOW_CONTROL_ERROR, "window above 2**31-1")
@@ -420,7 +421,14 @@ cdef class H2Connection:
             if stream.outbound_window + increment > MAX_WINDOW_SIZE:
                 return self._stream_error(stream_id, FLOW_CONTROL_ERROR)
             stream.outbound_window += increment
-        self._events.append(WindowUpdated(stream_id))
+        # NOTE: updates of one window in a row make one event: whoever acts on it reads the
+        # window as it is now. A flood of them, which no bound counts, then costs an event per
+        # read instead of one per frame.
+        events = self._events
+        if (events and type(events[-1]) is WindowUpdated
+                and (<WindowUpdated>events[-1]).stream_id == stream_id):
+            return 0
+        events.append(WindowUpdated(stream_id))
         return 0
 
     def outbound_window(self, unsigned int stream_id):

@@ -215,6 +215,20 @@ def test_window_over_2_31_minus_1_is_flow_control_error():
     assert server.closed and goaway_code(server) == ErrorCode.FLOW_CONTROL_ERROR
 
 
+def test_window_updates_in_a_row_make_one_event_and_all_count():
+    server = raw_connected()
+    server.receive_data(raw_headers(1, REQUEST))
+    server.send_headers(1, [(b":status", b"200")])
+    start = server.outbound_window(1)
+    flood = encode_window_update(0, 1) * 1000
+    events = server.receive_data(flood + encode_window_update(1, 5) * 3 + flood)
+    assert [(type(e), e.stream_id) for e in events] == [
+        (WindowUpdated, 0), (WindowUpdated, 1), (WindowUpdated, 0)]
+    assert server.outbound_window(1) == start + 15   # the stream's own window, now the smaller
+    events = server.receive_data(encode_window_update(0, 1))
+    assert [(type(e), e.stream_id) for e in events] == [(WindowUpdated, 0)]   # a new read's own
+
+
 def test_ping_is_answered():
     server, client = connected()
     client.ping(b"abcdefgh")
