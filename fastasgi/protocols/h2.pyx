@@ -13,9 +13,10 @@ bounded by the server's tick: an idle connection (no open stream) by the keep-al
 app waiting for body the client stopped sending by the head-read timeout, a response waiting
 for a window the client never reopens, or a client that reads nothing, by WRITE_STALL_TICKS.
 
-Fairness: the core is handed at most BYTES_PER_TURN of input per turn of the event loop; the
-rest waits, with reading paused, for a later turn, so a flood of small frames on one connection
-cannot hold the loop.
+Fairness: the core is handed at most BYTES_PER_TURN of a connection's input per turn of the event
+loop, and all connections' together at most H2_BYTES_PER_TURN (state.pyx); the rest waits, with
+reading paused, for a later turn, so a flood of small frames, on one connection or fifty, cannot
+hold the loop.
 
 Closing: a connection error from the core goes out as GOAWAY, then the connection ends as every
 connection's does (``Connection.close_gracefully``). A graceful stop sends GOAWAY with the last
@@ -46,6 +47,8 @@ from fastasgi.protocols.connection import (
     Connection,
     make_request_head,
 )
+from fastasgi.protocols.state import H2_BYTES_PER_CONNECTION
+from fastasgi.protocols.turn_share cimport TurnAllowance
 
 logger = logging.getLogger("fastasgi.error")
 
@@ -57,13 +60,9 @@ SWITCHING_PROTOCOLS = (b"HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade
 # that goes on as stream 1.
 UPGRADE_HOP_FIELDS = frozenset((b"connection", b"upgrade", b"http2-settings", b"keep-alive",
                                 b"proxy-connection", b"te", b"transfer-encoding"))
-# Input one connection hands the core in one turn of the event loop. The core's work goes by
-# frames, and one read holds up to 64 KiB of them (7,000 WINDOW_UPDATEs or tiny DATA frames,
-# each an event to act on), after which uvloop reads again in the same callback while the
-# socket has more. A budget in bytes needs no parsing here and bounds the frames a turn handles
-# (at most 1,800 of the smallest); it is one frame of the default maximum size with its 9-octet
-# header, so a full DATA frame still goes in one turn. The rest waits, with reading paused.
-BYTES_PER_TURN = 16384 + 9
+# Input one connection hands the core in one turn of the event loop (state.pyx says why this
+# much); all connections together hand it H2_BYTES_PER_TURN. The rest waits, with reading paused.
+BYTES_PER_TURN = H2_BYTES_PER_CONNECTION
 
 
 class H2Protocol(Connection):
@@ -82,6 +81,7 @@ class H2Protocol(Connection):
         self.streams: dict[int, H2Stream] = {}
         self.pending = buffered
         self.backlog: memoryview | None = None  # input left for a later turn (BYTES_PER_TURN)
+        self.input = TurnAllowance(self.state.h2_input, BYTES_PER_TURN)
         self.going_away = False      # GOAWAY went out (or came in): close once streams end
         self.flush_scheduled = False  # flush_soon() has a call pending on the loop
         self.idle_since = self.state.tick
@@ -117,31 +117,35 @@ class H2Protocol(Connection):
             # Reading is paused, but a TLS transport may still deliver what it decrypted.
             self.backlog = memoryview(bytes(self.backlog) + bytes(data))
             return
-        if len(data) > BYTES_PER_TURN:
-            self.defer(memoryview(data))
-            data = data[:BYTES_PER_TURN]
-        self.handle(data)
+        self.take_input(data)
 
-    def defer(self, data: memoryview) -> None:
-        """Keep what follows the first BYTES_PER_TURN of ``data`` for a later turn of the loop,
-        reading nothing more until then: the other connections' ready work runs first."""
-        self.backlog = data[BYTES_PER_TURN:]
-        self.loop.call_soon(self.resume_deferred)
-        if not self.reading_paused:
-            self.reading_paused = True
-            self.transport.pause_reading()
+    def take_input(self, data: bytes | memoryview) -> None:
+        """Hand the core what this turn allows of ``data`` (this connection's BYTES_PER_TURN, and
+        what every connection together has left, ServerState.h2_input); keep the rest for a
+        later turn, reading nothing more until then: the other connections' ready work runs
+        first."""
+        cdef TurnAllowance allowance = self.input
+        cdef Py_ssize_t allowed = allowance.grant()
+        if len(data) > allowed:
+            view = memoryview(data)
+            self.backlog = view[allowed:]
+            data = view[:allowed]
+            self.loop.call_soon(self.resume_deferred)
+            if not self.reading_paused:
+                self.reading_paused = True
+                self.transport.pause_reading()
+        elif self.reading_paused:
+            self.reading_paused = False
+            self.transport.resume_reading()
+        if len(data):
+            allowance.used(len(data))
+            self.handle(data)
 
     def resume_deferred(self) -> None:
         data, self.backlog = self.backlog, None
         if self.closed or data is None:
             return  # close_gracefully resumed reading, to drop what still comes
-        if len(data) > BYTES_PER_TURN:
-            self.defer(data)
-            data = data[:BYTES_PER_TURN]
-        elif self.reading_paused:
-            self.reading_paused = False
-            self.transport.resume_reading()
-        self.handle(data)
+        self.take_input(data)
 
     def handle(self, data: bytes | memoryview) -> None:
         """Hand ``data`` to the core and act on the events it completes."""

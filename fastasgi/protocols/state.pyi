@@ -11,6 +11,10 @@ from fastasgi.settings import ConnectionSettings
 TICK_SECONDS: float
 WEBSOCKET_FRAMES_PER_CONNECTION: int
 WEBSOCKET_FRAMES_PER_TURN: int
+HTTP_REQUESTS_PER_TURN: int
+HTTP_REQUESTS_RENEW_AFTER: int
+H2_BYTES_PER_CONNECTION: int
+H2_BYTES_PER_TURN: int
 
 class ServerState:
     loop: asyncio.AbstractEventLoop
@@ -24,6 +28,8 @@ class ServerState:
     total_requests: int
     large_writes: LargeWriteBudget
     websocket_frames: TurnShare
+    http_requests: TurnShare
+    h2_input: TurnShare
     keep_alive_ticks: int
     header_read_ticks: int
     access_format: Any
