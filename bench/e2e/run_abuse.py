@@ -85,6 +85,8 @@ class Scale:
     pings: int = 20_000  # per WebSocket connection
     frames: int = 100_000
     pipelined: int = 100_000
+    h2_connections: int = 50
+    window_updates: int = 100_000  # per HTTP/2 connection
 
     def scaled(self, factor: float) -> Scale:
         return Scale(**{k: max(1, int(v * factor)) for k, v in vars(self).items()})
@@ -434,6 +436,18 @@ class Run:
                                 f"{got['frames_sent']} of {n} in {got['seconds']} s"),
                            ])
 
+    def h2_window_flood(self) -> Outcome:
+        s = self.config.scale
+        self.progress(f"  HTTP/2 flood: {s.h2_connections} x {s.window_updates} WINDOW_UPDATEs")
+        return self._flood("HTTP/2 WINDOW_UPDATE flood (13-byte frames, never reading)",
+                           "h2-window-flood", s.h2_connections, s.window_updates,
+                           seconds=self.config.measure + 1, describe=lambda got: [
+                               ("connections (HTTP/2 with prior knowledge)", str(got["opened"])),
+                               ("frames sent (of asked), then held open",
+                                (f"{got['frames_sent']} of {s.h2_connections * s.window_updates}"
+                                 f" in {got['seconds']} s")),
+                           ])
+
     def pipelined(self) -> Outcome:
         n = self.config.scale.pipelined
         self.progress(f"  pipelined flood: {n} requests on one connection")
@@ -452,6 +466,7 @@ SCENARIOS: dict[str, Callable[[Run], Outcome]] = {
     "ws-ping-flood": Run.ws_ping_flood,
     "ws-frame-flood": Run.ws_frame_flood,
     "pipelined": Run.pipelined,
+    "h2-window-flood": Run.h2_window_flood,
 }
 WEBSOCKET_SCENARIOS = {"ws-ping-flood", "ws-frame-flood"}
 
@@ -578,7 +593,8 @@ def render_report(results: list[ServerResult], config: Config, argv: list[str],
         (f"Scale: {s.requests} keep-alive requests, {s.new_connections} on new connections, "
         f"{s.idle} idle connections, {s.slowloris} slowloris connections, {s.slow_readers} slow "
         f"readers, {s.ws_connections} x {s.pings} pings, {s.frames} WebSocket messages, "
-        f"{s.pipelined} pipelined requests. Run took {elapsed:.0f} s."),
+        f"{s.pipelined} pipelined requests, {s.h2_connections} x {s.window_updates} HTTP/2 "
+        f"WINDOW_UPDATEs. Run took {elapsed:.0f} s."),
         "",
         "## Goals",
         "",
