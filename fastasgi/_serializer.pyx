@@ -162,7 +162,6 @@ cdef void give_back_head_buffer(char *buf, Py_ssize_t cap) noexcept:
 _RESERVED_DEFAULTS = (b"content-length", b"transfer-encoding", b"connection")
 
 
-
 # NOTE: every connection's encoder gets the server's one ResponseDefaults. What they compile to
 # is kept for the last one seen and shared, so an encoder refers to it instead of holding a
 # copy of every default line.
