@@ -242,7 +242,7 @@ def test_a_refused_start_leaves_the_encoder_ready_for_the_next(encoder: Response
         encoder.start(200, [(b"x-fine", b"1"), (b"content-length", b"twelve")])
     encoder.reset()
     encoder.start(200, [(b"x-next", b"2")])
-    status_line, fields, body = split_response(encoder.body(b"ok"))
+    _, fields, body = split_response(encoder.body(b"ok"))
     assert fields[0] == (b"x-next", b"2") and (b"x-fine", b"1") not in fields
     assert body == b"ok"
 
