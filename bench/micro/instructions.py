@@ -22,6 +22,9 @@ Cases (inputs from ``parser_inputs.py`` where it has them):
   plain and with permessage-deflate;
 - request: the whole HTTP/1.1 request cycle of ``micro/test_protocol_bench.py`` (``HTTPProtocol``
   on an in-memory transport, the plaintext app, a turn of a uvloop loop per request);
+- connection: the same cycle on a connection of its own, as a ``Connection: close`` client
+  makes one per request: the protocol made, ``connection_made``, the request, the close and
+  ``connection_lost``;
 - pipelined: the same cycle with PIPELINE_DEPTH requests in one read (per request), as a
   pipelining client sends them;
 - h2-request: the same over HTTP/2: one stream per request (a HEADERS frame with END_STREAM,
