@@ -53,6 +53,7 @@ from bench.e2e.servers import (
     SERVERS,
     ServerProcess,
     baseline_root,
+    command_for_report,
     free_port,
     launch,
     pinned,
@@ -543,10 +544,10 @@ def run_server(name: str, config: Config, work: Path,
 
 
 def _plain(command: list[str]) -> str:
-    """A command line as a reader would type it: no interpreter path, no temporary folder
-    (count.lua is WRK_COUNT_SCRIPT)."""
+    """A command line as a reader would type it: no machine's paths (the baseline's checkout is
+    $FASTASGI_BASELINE), no temporary folder (count.lua is WRK_COUNT_SCRIPT)."""
     words = ["count.lua" if w.endswith("/count.lua") else w for w in command]
-    return shlex.join(words).replace(sys.executable, "python")
+    return command_for_report(words)
 
 
 def cpu_pressure() -> str:
