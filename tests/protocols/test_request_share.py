@@ -11,10 +11,9 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import HTTP_REQUESTS_PER_TURN, ServerState
 from tests.support.settings import connection_settings
-from tests.support.transports import RecordingTransport
+from tests.support.transports import RecordingTransport, http_connection
 from tests.support.turns import TurnCounter
 
 GET = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -37,9 +36,7 @@ def started_per_turn(count: int, request: bytes) -> tuple[Counter[int], list[Rec
             await send({"type": "http.response.body", "body": b"ok"})
 
         state = ServerState(loop, app, connection_settings(access_log=False))
-        protocols = [HTTPProtocol(state) for _ in transports]
-        for protocol, transport in zip(protocols, transports):
-            protocol.connection_made(transport)
+        protocols = [http_connection(state, transport) for transport in transports]
         for protocol in protocols:
             protocol.data_received(request)
         for _ in range(4 * (count // HTTP_REQUESTS_PER_TURN + 2)):

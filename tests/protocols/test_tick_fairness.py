@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import ServerState
 from fastasgi.server import CONNECTIONS_PER_TICK_TURN, tick
 from tests.support.settings import connection_settings
-from tests.support.transports import RecordingTransport
+from tests.support.transports import RecordingTransport, http_connection
 from tests.support.turns import TurnCounter
 
 GET = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -37,9 +36,7 @@ def closed_per_turn(count: int, request: bytes) -> tuple[dict[int, int], list[Re
         state = ServerState(loop, app, connection_settings(
             access_log=False, timeout_keep_alive=1, timeout_header_read=1))
         for transport in transports:
-            protocol = HTTPProtocol(state)
-            protocol.connection_made(transport)
-            protocol.data_received(request)
+            http_connection(state, transport).data_received(request)
         for _ in range(5):
             await asyncio.sleep(0)          # every response is written; the connections idle
         state.tick += 5                     # long past both timeouts

@@ -9,11 +9,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import ServerState
 from fastasgi.protocols.write_budget import BYTES_PER_TURN, LargeWriteBudget
 from tests.support.settings import connection_settings
-from tests.support.transports import RecordingTransport
+from tests.support.transports import RecordingTransport, http_connection
 from tests.support.turns import TurnCounter
 
 MIB = b"x" * (1 << 20)
@@ -55,10 +54,8 @@ def serve_together(paths: list[str], lose: int | None = None) -> list[RecordingT
         protocols = []
         for _ in paths:
             transport = RecordingTransport(turns)
-            protocol = HTTPProtocol(state)
-            protocol.connection_made(transport)
             transports.append(transport)
-            protocols.append(protocol)
+            protocols.append(http_connection(state, transport))
         for protocol, path in zip(protocols, paths):
             protocol.data_received(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
         for step in range(4 * len(paths) + 20):

@@ -49,3 +49,15 @@ class RecordingTransport(asyncio.Transport):
 
     def resume_reading(self) -> None:
         pass
+
+
+def http_connection(state: Any, transport: RecordingTransport) -> Any:
+    """An HTTP/1.1 connection of ``state`` on ``transport``, as a listener makes one: the
+    transport knows its protocol (``transport.protocol``, until the connection hands it over to
+    HTTP/2 or WebSocket) and the connection has been made."""
+    from fastasgi.protocols.http import HTTPProtocol
+
+    protocol = HTTPProtocol(state)
+    transport.set_protocol(protocol)
+    protocol.connection_made(transport)
+    return protocol

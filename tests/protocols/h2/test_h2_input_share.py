@@ -16,10 +16,9 @@ from typing import Any
 from hyperframe.frame import Frame, SettingsFrame
 
 from fastasgi._h2frames import PREFACE
-from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import H2_BYTES_PER_CONNECTION, H2_BYTES_PER_TURN, ServerState
 from tests.support.settings import connection_settings
-from tests.support.transports import RecordingTransport
+from tests.support.transports import RecordingTransport, http_connection
 from tests.support.turns import TurnCounter
 
 # SETTINGS frames of 100 parameters (609 bytes), each answered by an ACK, which shows when it was
@@ -49,9 +48,7 @@ def acks_per_turn(connections: int) -> tuple[Counter[int], list[int]]:
         state = ServerState(loop, app, connection_settings(access_log=False))
         for transport in transports:
             transport.turn = turns
-            protocol = HTTPProtocol(state)
-            transport.set_protocol(protocol)   # until the preface hands it to HTTP/2
-            protocol.connection_made(transport)
+            http_connection(state, transport)
         for transport in transports:
             transport.protocol.data_received(opening)
         for _ in range(4 * (connections * len(opening) // H2_BYTES_PER_TURN + 2)):

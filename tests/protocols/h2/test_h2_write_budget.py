@@ -23,11 +23,10 @@ from hyperframe.frame import (
 )
 
 from fastasgi._h2frames import PREFACE
-from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import ServerState
 from fastasgi.protocols.write_budget import BYTES_PER_TURN, LARGE_WRITE
 from tests.support.settings import connection_settings
-from tests.support.transports import RecordingTransport
+from tests.support.transports import RecordingTransport, http_connection
 from tests.support.turns import TurnCounter
 
 BIG = bytes(range(256)) * 4096    # 1 MiB, the whole budget of a turn; a piece out of place shows
@@ -111,9 +110,7 @@ def serve_together(connections: list[list[str]], leave: str | None = None,
         state = ServerState(loop, app_recording(outcomes), connection_settings(access_log=False))
         for client in clients:
             client.transport = RecordingTransport(turns)
-            protocol = HTTPProtocol(state)
-            client.transport.set_protocol(protocol)   # until the preface hands it to HTTP/2
-            protocol.connection_made(client.transport)
+            http_connection(state, client.transport)
         for client in clients:
             client.transport.protocol.data_received(client.opening)
         left = leave is None

@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import WEBSOCKET_FRAMES_PER_TURN, ServerState
 from fastasgi.protocols.websocket import FRAMES_PER_TURN
 from tests.support.settings import connection_settings
-from tests.support.transports import RecordingTransport
+from tests.support.transports import RecordingTransport, http_connection
 from tests.support.turns import TurnCounter
 from tests.support.websocket import echo, upgrade_request
 from tests.support.websocket_frames import (
@@ -36,9 +35,7 @@ def server_state(app: Any) -> ServerState:
 async def upgraded(state: ServerState, transport: RecordingTransport) -> Any:
     """The WebSocket connection on ``transport`` once the app accepted; its writes so far
     (the 101) are cleared."""
-    protocol = HTTPProtocol(state)
-    protocol.connection_made(transport)
-    protocol.data_received(upgrade_request())
+    http_connection(state, transport).data_received(upgrade_request())
     for _ in range(5):
         await asyncio.sleep(0)
     assert b"".join(transport.writes).startswith(b"HTTP/1.1 101 ")
@@ -172,9 +169,7 @@ def test_one_connection_handles_at_most_its_frames_per_turn_while_the_app_reads_
         state = server_state(late_echo)
         counter = TurnCounter(asyncio.get_running_loop())
         transport.turn = counter
-        protocol = HTTPProtocol(state)
-        protocol.connection_made(transport)
-        protocol.data_received(upgrade_request())
+        http_connection(state, transport).data_received(upgrade_request())
         await turns(1)  # accepted; the app is now busy for a few turns
         assert b"".join(transport.writes).startswith(b"HTTP/1.1 101 ")
         transport.writes.clear()
