@@ -413,19 +413,25 @@ class Run:
                            4096, lambda got: [("clients", str(got["opened"]))],
                            seconds=self.config.measure + 1)
 
+    def _connections_flood(self, title: str, kind: str, connections: int, frames: int,
+                           opened: str) -> Outcome:
+        """``connections`` connections, each sending ``frames`` frames without reading, held
+        open for as long as the normal client measures: the kernel buffers a whole flood at
+        once, and the server works through it meanwhile."""
+        return self._flood(title, kind, connections, frames, seconds=self.config.measure + 1,
+                           describe=lambda got: [
+                               (opened, str(got["opened"])),
+                               ("frames sent (of asked), then held open",
+                                (f"{got['frames_sent']} of {connections * frames} "
+                                 f"in {got['seconds']} s")),
+                           ])
+
     def ws_ping_flood(self) -> Outcome:
         s = self.config.scale
         self.progress(f"  ping flood: {s.ws_connections} x {s.pings} pings")
-        # The flooding connections stay open for as long as the normal client measures: the
-        # kernel buffers a whole flood at once, and the server works through it meanwhile.
-        return self._flood("WebSocket ping flood (125-byte pings, never reading)",
-                           "ws-ping-flood", s.ws_connections, s.pings,
-                           seconds=self.config.measure + 1, describe=lambda got: [
-                               ("connections", str(got["opened"])),
-                               ("pings sent (of asked), then held open",
-                                (f"{got['frames_sent']} of {s.ws_connections * s.pings} "
-                                f"in {got['seconds']} s")),
-                           ])
+        return self._connections_flood("WebSocket ping flood (125-byte pings, never reading)",
+                                       "ws-ping-flood", s.ws_connections, s.pings,
+                                       "connections")
 
     def ws_frame_flood(self) -> Outcome:
         n = self.config.scale.frames
@@ -440,14 +446,9 @@ class Run:
     def h2_window_flood(self) -> Outcome:
         s = self.config.scale
         self.progress(f"  HTTP/2 flood: {s.h2_connections} x {s.window_updates} WINDOW_UPDATEs")
-        return self._flood("HTTP/2 WINDOW_UPDATE flood (13-byte frames, never reading)",
-                           "h2-window-flood", s.h2_connections, s.window_updates,
-                           seconds=self.config.measure + 1, describe=lambda got: [
-                               ("connections (HTTP/2 with prior knowledge)", str(got["opened"])),
-                               ("frames sent (of asked), then held open",
-                                (f"{got['frames_sent']} of {s.h2_connections * s.window_updates}"
-                                 f" in {got['seconds']} s")),
-                           ])
+        return self._connections_flood(
+            "HTTP/2 WINDOW_UPDATE flood (13-byte frames, never reading)", "h2-window-flood",
+            s.h2_connections, s.window_updates, "connections (HTTP/2 with prior knowledge)")
 
     def pipelined(self) -> Outcome:
         n = self.config.scale.pipelined
