@@ -650,7 +650,8 @@ def _parse_args(argv: list[str]) -> tuple[Config, bool]:
     parser.add_argument("--attack-seconds", type=float, default=15.0,
                         help="bound of each flood")
     parser.add_argument("--no-pin", action="store_true", help="no taskset")
-    parser.add_argument("--no-report", action="store_true", help=f"do not write {REPORTS}/")
+    parser.add_argument("--no-report", action="store_true",
+                        help=f"print the report instead of writing it to {REPORTS}/")
     args = parser.parse_args(argv)
     servers = [s for s in args.servers.split(",") if s]
     scenarios = [s for s in args.scenarios.split(",") if s]
@@ -703,6 +704,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{failed} goal(s) not met" if failed else "\nevery goal met")
     if report:
         print(f"report: {write_report(text, when)}")
+    else:
+        print(text)
     return 0
 
 
