@@ -17,6 +17,7 @@ from fastasgi._serializer cimport COPY_LIMIT
 from fastasgi.protocols.connection cimport Connection, accepts_trailers, log_app_exception
 from fastasgi.protocols.metrics cimport RequestMetrics
 from fastasgi.protocols.awaitables cimport DONE
+from fastasgi.protocols.write_budget cimport LargeWriteBudget
 
 import asyncio
 import logging
@@ -30,6 +31,29 @@ cdef inline Py_ssize_t pieces_size(tuple pieces):
     for piece in pieces:
         size += len(piece)
     return size
+
+
+cdef tuple cut_off(list views, Py_ssize_t size):
+    """The first ``size`` bytes of ``views`` (memoryviews), taken off the list; all of them if
+    fewer than COPY_LIMIT would be left, so that no piece is a small write of its own."""
+    cdef list part = []
+    cdef Py_ssize_t n, left = 0
+    for view in views:
+        left += len(view)
+    if left - size < COPY_LIMIT:
+        size = left
+    while views and size > 0:
+        view = views[0]
+        n = len(view)
+        if n <= size:
+            part.append(view)
+            del views[0]
+            size -= n
+        else:
+            part.append(view[:size])
+            views[0] = view[size:]
+            size = 0
+    return tuple(part)
 
 cdef object logger = logging.getLogger("fastasgi.error")
 cdef object CancelledError = asyncio.CancelledError
@@ -156,6 +180,7 @@ cdef class RequestCycle:
         cdef object kind = message.get("type")
         cdef object out
         cdef Py_ssize_t size
+        cdef LargeWriteBudget budget
         if self.disconnected:
             # ASGI spec 2.4: send() on a closed connection raises an OSError subclass, so a
             # streaming app stops producing for a client that is gone.
@@ -174,9 +199,16 @@ cdef class RequestCycle:
             out = self.encoder.c_body(body, more)
             # Every large write takes its turn: the encoder's pieces, and the app's own bytes
             # when it returns them as they are (a Content-Length body's later messages).
-            size = pieces_size(<tuple>out) if type(out) is tuple else PyBytes_GET_SIZE(out)
-            if size >= COPY_LIMIT and not protocol.state.large_writes.admit(size):
-                return self.send_in_later_turn(out, size, more)
+            if type(out) is tuple:
+                size = pieces_size(<tuple>out)
+            else:
+                size = PyBytes_GET_SIZE(out)
+                if size >= COPY_LIMIT:
+                    out = (out,)  # written at once and timed, as the encoder's pieces are
+            if size >= COPY_LIMIT:
+                budget = protocol.state.large_writes
+                if size - budget.turn_bytes >= COPY_LIMIT or not budget.admit(size):
+                    return self.send_cut(<tuple>out, more)
             return self.body_encoded(out, more)
         if kind == T_START:
             if self.response != NOT_STARTED:
@@ -218,14 +250,40 @@ cdef class RequestCycle:
             return protocol.drain()
         return DONE
 
-    async def send_in_later_turn(self, object out, Py_ssize_t size, bint more):
-        """A large body the server's per-turn budget (write_budget.pyx) could not take in
-        this turn: written in the turn it reaches the front. The app waits meanwhile, so
+    async def send_cut(self, tuple out, bint more):
+        """A large body the server's write budget (write_budget.pyx) did not take in this
+        turn: a turn's budget of it each turn the budget admits one, in the order the writers
+        came, and none while the transport holds more than it should, so that a client that
+        reads slowly holds the loop no longer than a fast one. The app waits meanwhile, so
         nothing else of this connection is written before it."""
-        await self.protocol.state.large_writes.wait(size)
-        if self.disconnected:
-            raise ClientDisconnected("the client disconnected")
-        await self.body_encoded(out, more)
+        cdef CycleOwner protocol = self.protocol
+        cdef LargeWriteBudget budget = protocol.state.large_writes
+        cdef list views = [memoryview(piece) for piece in out if piece]
+        cdef tuple part
+        cdef Py_ssize_t size, kept
+        while True:
+            part = cut_off(views, budget.turn_bytes)
+            size = pieces_size(part)
+            if not budget.admit(size):
+                await budget.wait(size)
+                if self.disconnected:
+                    raise ClientDisconnected("the client disconnected")
+                if size - budget.turn_bytes >= COPY_LIMIT:
+                    # The budget shrank while this waited (the kernel slowed down).
+                    views[0:0] = part
+                    part = cut_off(views, budget.turn_bytes)
+                    kept = pieces_size(part)
+                    budget.give_back(size - kept)
+                    size = kept
+            if not views:
+                await self.body_encoded(part, more)
+                return
+            self.response = SENDING
+            protocol.write_pieces(part)
+            if protocol.writing_paused:
+                await protocol.drain()
+                if self.disconnected:
+                    raise ClientDisconnected("the client disconnected")
 
     cdef object send_extension(self, object kind, dict message):
         """The messages of the ASGI extensions this server advertises in the scope."""

@@ -7,13 +7,15 @@ client that reads nothing is cut after the write-stall bound.
 
 Each piece, or each sendfile call (which asks for at most a piece), is a large write that the
 server's per-turn budget (write_budget.pyx) admits or holds for a later turn, so that many files
-going out at once let the loop poll between turns.
+going out at once let the loop poll between turns. A piece is no larger than a turn's budget,
+and each is timed, as every large write is, for the budget to follow the kernel's pace.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator
 from typing import IO, TYPE_CHECKING
 
@@ -26,8 +28,8 @@ if TYPE_CHECKING:
 
 # Bytes read per piece where the file cannot go out zero-copy: large enough that the thread
 # hop per read is small beside the copy, small enough to stay a bounded buffer. Also what one
-# sendfile call asks for: a quarter of the write budget, so that the budget a socket with little
-# room leaves unused (given back) lets other files go out in the same turn.
+# sendfile call asks for: a quarter of the largest write budget, so that the budget a socket
+# with little room leaves unused (given back) lets other files go out in the same turn.
 PIECE = 256 * 1024
 # A socket that takes nothing for this long belongs to a client that is gone (the same bound
 # as for a response written through the transport).
@@ -65,6 +67,7 @@ async def send_file(connection: Connection, file: IO[bytes], size: int) -> None:
 async def _send_zero_copy(connection: Connection, socket_fd: int, file: IO[bytes],
                           size: int) -> None:
     loop = connection.loop
+    connection.bound_unsent()
     # NOTE: a second descriptor for the same socket: the event loop refuses to watch the one
     # its transport owns, and the transport writes nothing while the file goes out.
     fd = os.dup(socket_fd)
@@ -74,8 +77,9 @@ async def _send_zero_copy(connection: Connection, socket_fd: int, file: IO[bytes
         while sent < size:
             if connection.closed:
                 raise ClientDisconnected("the client disconnected")
-            count = min(PIECE, size - sent)
+            count = min(PIECE, budget.turn_bytes, size - sent)
             await _admitted(connection, count)
+            started = time.monotonic_ns()
             try:
                 n = os.sendfile(fd, file.fileno(), sent, count)
             except BlockingIOError:
@@ -90,8 +94,10 @@ async def _send_zero_copy(connection: Connection, socket_fd: int, file: IO[bytes
                 # The file shrank under us: the promised length cannot be kept.
                 connection.transport.abort()
                 raise OSError(f"the file ended after {sent} of its {size} bytes")
-            if count >= LARGE_WRITE and n < count:
-                budget.give_back(count - n)  # the socket had less room
+            if count >= LARGE_WRITE:
+                budget.measured(n, time.monotonic_ns() - started)
+                if n < count:
+                    budget.give_back(count - n)  # the socket had less room
             sent += n
             _count_sent(connection, n)
     finally:
@@ -134,16 +140,21 @@ async def _writable(loop: asyncio.AbstractEventLoop, fd: int, connection: Connec
 
 async def _send_pieces(connection: Connection, file: IO[bytes], size: int) -> None:
     loop = connection.loop
+    budget = connection.state.large_writes
+    connection.bound_unsent()
     left = size
     while left > 0:
-        piece = await loop.run_in_executor(None, file.read, min(PIECE, left))
+        piece = await loop.run_in_executor(None, file.read, min(PIECE, budget.turn_bytes, left))
         if not piece:
             connection.transport.abort()
             raise OSError(f"the file ended after {size - left} of its {size} bytes")
         if connection.closed:
             raise ClientDisconnected("the client disconnected")
         await _admitted(connection, len(piece))
-        connection.transport.write(piece)
+        if len(piece) >= LARGE_WRITE:
+            budget.write_measured(connection.transport, (piece,), len(piece))
+        else:
+            connection.transport.write(piece)
         _count_sent(connection, len(piece))
         left -= len(piece)
         if connection.writing_paused:

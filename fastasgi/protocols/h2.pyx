@@ -40,6 +40,7 @@ from fastasgi._h2events cimport (
     WindowUpdated,
 )
 from fastasgi.protocols.h2stream cimport H2Stream, open_stream, request_head
+from fastasgi._serializer cimport COPY_LIMIT
 from fastasgi._h2frames import ErrorCode, H2ConnectionError
 from fastasgi.logging import TRACE
 from fastasgi.protocols.connection import (
@@ -261,7 +262,12 @@ class H2Protocol(Connection):
             metrics = self.state.metrics
             if metrics is not None:
                 metrics.sent_bytes += len(data)
-            self.transport.write(data)
+            if len(data) >= COPY_LIMIT:  # timed for the server's write budget
+                if not self.unsent_bounded:
+                    self.bound_unsent()
+                self.state.large_writes.write_measured(self.transport, (data,), len(data))
+            else:
+                self.transport.write(data)
 
     def flush_soon(self) -> None:
         """Write what the core holds once the loop has run the other streams ready now.

@@ -10,8 +10,8 @@ The response head is held until the first body message, so an app that fails bef
 any body still gets a clean 500 out. A body goes out as far as the client's windows allow;
 send() then waits for a WINDOW_UPDATE, and the connection's tick resets a stream that waits
 longer than WRITE_STALL_TICKS. A large body (COPY_LIMIT and more) also goes out as the server's
-write budget allows (write_budget.pyx): at most LARGE_BYTES_PER_TURN per call of the core, each
-in a turn the budget admits it, as HTTP/1.1 bodies do, since a client's windows may be many MiB.
+write budget allows (write_budget.pyx): at most a turn's budget per call of the core, each in a
+turn the budget admits it, as HTTP/1.1 bodies do, since a client's windows may be many MiB.
 
 NOTE: send() returns a finished awaitable (``DONE``) when nothing has to wait, as the
 HTTP/1.1 cycle's does: no coroutine per message on the path of every response. Only a body
@@ -28,7 +28,7 @@ from fastasgi.protocols.awaitables cimport DONE
 from fastasgi.protocols.connection cimport (
     Connection, accepts_trailers, extensions_for, log_app_exception, make_request_head)
 from fastasgi.protocols.state cimport ServerState
-from fastasgi.protocols.write_budget cimport LARGE_BYTES_PER_TURN, LargeWriteBudget
+from fastasgi.protocols.write_budget cimport LargeWriteBudget
 from fastasgi.settings cimport ResponseDefaults
 
 import asyncio
@@ -516,7 +516,7 @@ cdef class H2Stream:
                 await protocol.drain()
                 continue
             size = min(total - sent, <Py_ssize_t>conn.outbound_window(self.stream_id),
-                       LARGE_BYTES_PER_TURN)
+                       budget.turn_bytes)
             if size >= COPY_LIMIT and not budget.admit(size):
                 await budget.wait(size)
                 if self.disconnected:

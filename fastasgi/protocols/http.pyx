@@ -487,17 +487,24 @@ cdef class HTTPProtocol(CycleOwner):
                 self.transport.write(data)
 
     cdef void write_pieces(self, tuple pieces):
-        """One writev for a large body between its framing, which the encoder did not copy."""
+        """One writev for a large body between its framing, which the encoder did not copy,
+        timed for the server's write budget (write_budget.pyx)."""
         cdef RequestMetrics metrics
+        cdef Py_ssize_t size = 0
         if not self.closed:
+            for piece in pieces:
+                size += len(piece)
             metrics = self.state.metrics
             if metrics is not None:
-                metrics.sent_bytes += sum([len(piece) for piece in pieces])
+                metrics.sent_bytes += size
             if self.outbox:
                 pieces = (b"".join(self.outbox),) + pieces
+                size += self.outbox_size
                 self.outbox = []
                 self.outbox_size = 0
-            self.transport.writelines(pieces)
+            if not self.unsent_bounded:
+                self.bound_unsent()
+            self.state.large_writes.write_measured(self.transport, pieces, size)
 
     cdef void write_soon(self, bytes data):
         """Write ``data`` at the end of this turn of the event loop, together with whatever else

@@ -1,14 +1,22 @@
 import asyncio
-from typing import Final
+from typing import Any, Final
 
 BYTES_PER_TURN: Final[int]
-"""Bytes of large writes the server makes per turn of the event loop."""
+"""The most bytes of large writes the server makes per turn of the event loop."""
+BYTES_PER_TURN_MIN: Final[int]
+"""The fewest it allows per turn, however slowly the kernel accepts them."""
+WRITE_NS_PER_TURN: Final[int]
+"""The time the large writes of one turn should take, by what they lately took."""
 LARGE_WRITE: Final[int]
 """A write of this many bytes or more is a large one, which the budget counts."""
 
 class LargeWriteBudget:
+    turn_bytes: int
+    ns_per_byte: float
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None: ...
     def renew(self) -> None: ...
     def admit(self, size: int) -> bool: ...
     def wait(self, size: int) -> asyncio.Future[None]: ...
     def give_back(self, size: int) -> None: ...
+    def measured(self, accepted: int, nanoseconds: int) -> None: ...
+    def write_measured(self, transport: Any, pieces: tuple[Any, ...], size: int) -> None: ...

@@ -2,15 +2,24 @@
 (fastasgi/protocols/write_budget.pyx), so that other connections' events run in between.
 
 The connections share one ServerState on a real event loop and write to recording transports;
-a callback that schedules itself again each time counts the loop's turns."""
+a callback that schedules itself again each time counts the loop's turns. A recording
+transport sends nothing, so the budget keeps its pace there; a paced one takes a known time per
+byte, as a slow kernel does, and the budget follows it."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from fastasgi.protocols.state import ServerState
-from fastasgi.protocols.write_budget import BYTES_PER_TURN, LargeWriteBudget
+from fastasgi.protocols.write_budget import (
+    BYTES_PER_TURN,
+    BYTES_PER_TURN_MIN,
+    LARGE_WRITE,
+    WRITE_NS_PER_TURN,
+    LargeWriteBudget,
+)
 from tests.support.settings import connection_settings
 from tests.support.transports import RecordingTransport, http_connection
 from tests.support.turns import TurnCounter
@@ -156,3 +165,105 @@ def test_bytes_a_write_did_not_use_go_to_another_writer_of_the_turn() -> None:
         assert budget.admit(600_000)
 
     asyncio.run(run())
+
+
+# A kernel short of memory: 8 ms to accept a MiB, 24 times a quiet one's pace.
+SLOW_NS_PER_BYTE = 8_000_000 / (1 << 20)
+
+
+class PacedTransport(RecordingTransport):
+    """Accepts all it is given, taking SLOW_NS_PER_BYTE for each byte (or longer: a sleep
+    never ends early)."""
+
+    def writelines(self, list_of_data: Any) -> None:
+        super().writelines(list_of_data)
+        time.sleep(len(self.writes[-1]) * SLOW_NS_PER_BYTE / 1e9)
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
+def test_the_budget_follows_the_pace_its_writes_were_measured_at() -> None:
+    async def run() -> None:
+        budget = LargeWriteBudget(asyncio.get_running_loop())
+        assert budget.turn_bytes == BYTES_PER_TURN      # nothing measured yet
+        mib, slow = 1 << 20, 4_000_000                  # 4 ms per MiB
+        budget.measured(mib, slow)
+        after_one = budget.turn_bytes
+        assert BYTES_PER_TURN_MIN <= after_one < BYTES_PER_TURN // 4
+        for _ in range(30):
+            budget.measured(mib, slow)
+        # What the kernel accepts in a turn's time, at the pace it kept.
+        assert budget.turn_bytes == int(WRITE_NS_PER_TURN * mib / slow)
+        # A write into a full socket, which accepted little, tells nothing of the pace.
+        budget.measured(LARGE_WRITE - 1, 1)
+        assert budget.turn_bytes == int(WRITE_NS_PER_TURN * mib / slow)
+        # Slower than a turn can hold any large write: the least budget.
+        budget.measured(mib, 1_000_000_000)
+        assert budget.turn_bytes == BYTES_PER_TURN_MIN
+        # A faster kernel opens the budget again, gradually.
+        budget.measured(mib, 100_000)
+        assert budget.turn_bytes < BYTES_PER_TURN
+        for _ in range(60):
+            budget.measured(mib, 100_000)
+        assert budget.turn_bytes == BYTES_PER_TURN
+
+    asyncio.run(run())
+
+
+def test_a_write_the_transport_kept_tells_nothing_of_the_pace() -> None:
+    async def run() -> None:
+        budget = LargeWriteBudget(asyncio.get_running_loop())
+        budget.measured(1 << 20, 8_000_000)
+        before = budget.turn_bytes
+        # A recording transport keeps every byte: the kernel accepted none of them.
+        budget.write_measured(RecordingTransport(), (MIB,), len(MIB))
+        assert budget.turn_bytes == before
+        paced = PacedTransport()
+        budget.write_measured(paced, (MIB[:LARGE_WRITE], MIB[:LARGE_WRITE]), 2 * LARGE_WRITE)
+        assert paced.writes == [MIB[:2 * LARGE_WRITE]]
+        assert budget.turn_bytes <= before              # as slow as the first, or slower
+
+    asyncio.run(run())
+
+
+def test_large_bodies_to_a_slow_kernel_go_out_a_turns_worth_at_a_time() -> None:
+    count = 3
+    transports = [PacedTransport() for _ in range(count)]
+    OUTCOMES.clear()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        turns = TurnCounter(loop)
+        state = ServerState(loop, app, connection_settings(access_log=False))
+        protocols = []
+        for transport in transports:
+            transport.turn = turns
+            protocols.append(http_connection(state, transport))
+        for protocol in protocols:
+            protocol.data_received(b"GET /mib HTTP/1.1\r\nHost: t\r\n\r\n")
+        for _ in range(1000):
+            if len(OUTCOMES) == count:
+                break
+            await asyncio.sleep(0)
+        turns.handle.cancel()
+        for protocol in protocols:
+            protocol.connection_lost(None)
+
+    asyncio.run(run())
+    assert OUTCOMES == ["sent"] * count
+    assert all(body_of(transport) == MIB for transport in transports)
+    # The first body goes whole: nothing was measured yet. It took 8 ms; from then on a turn
+    # holds what the kernel takes in WRITE_NS_PER_TURN at half that pace or slower, and what
+    # is left of a body under LARGE_WRITE, with the head.
+    bound = int(WRITE_NS_PER_TURN / (SLOW_NS_PER_BYTE / 2)) + LARGE_WRITE + 1024
+    first, *others = transports
+    assert len(first.writes) == 1
+    written: dict[int, int] = {}
+    for transport in others:
+        assert len(transport.writes) > len(MIB) // bound
+        for turn, data in zip(transport.turns, transport.writes):
+            written[turn] = written.get(turn, 0) + len(data)
+    assert max(written.values()) <= bound, written
+    # Turn by turn, in the order the requests came: the second body's pieces begin first.
+    assert others[0].turns[0] < others[1].turns[0]

@@ -140,8 +140,15 @@ class PieceRecorder(RecordingTransport):
 
     def write(self, data: Any) -> None:
         super().write(data)
+        self.written()
+
+    def writelines(self, list_of_data: Any) -> None:
+        super().writelines(list_of_data)  # a large piece, written as the budget times it
+        self.written()
+
+    def written(self) -> None:
         if len(self.writes) > 1:
-            self.served.body_written(self.index, self.turns[-1], len(data))
+            self.served.body_written(self.index, self.turns[-1], len(self.writes[-1]))
 
 
 def serve_zero_copy(files: Files, paths: list[str], monkeypatch: pytest.MonkeyPatch,
