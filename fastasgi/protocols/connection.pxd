@@ -28,7 +28,6 @@ cdef class Connection:
     cdef public long write_paused_at   # tick at which the transport last paused our writing
     cdef public long lingering_since   # tick of our FIN while we drop input, else -1
     cdef list drain_waiters
-    cdef public bint unsent_bounded    # bound_unsent() has run
 
     cdef void take_transport(self, object transport)
     cpdef void take_over(self, Connection other)
@@ -36,7 +35,6 @@ cdef class Connection:
     cpdef dict request_scope(self, str kind, RequestHead head)
     cpdef object drain(self)
     cpdef void wake_writers(self)
-    cpdef void bound_unsent(self)
     cpdef void close_gracefully(self)
     cpdef bint linger_over(self, long tick)
     cpdef bint write_stalled(self, long tick)

@@ -10,7 +10,6 @@ here, once.
 """
 
 import logging
-import socket
 
 from fastasgi._parser cimport RequestHead
 from fastasgi.protocols.state cimport ServerState
@@ -31,15 +30,6 @@ LINGER_TICKS = 2
 cdef long _LINGER_TICKS = LINGER_TICKS
 
 cdef object logger = logging.getLogger("fastasgi.error")
-
-# Bytes the kernel may hold of a connection's large body that it has not sent yet (the rest
-# waits in the transport, which costs nothing more: it is the app's own bytes). The kernel
-# otherwise takes a few MiB per socket whatever the client reads, and copying those MiB into
-# the queues of 500 clients that read nothing kept the loop busy for a second, in turns of
-# milliseconds each, while every other client waited. Enough to keep a fast client's window
-# full between two turns of the loop.
-UNSENT_LOW_WATER = 262144
-cdef object TCP_NOTSENT_LOWAT = getattr(socket, "TCP_NOTSENT_LOWAT", None)
 
 # The ASGI extensions every http scope offers, whichever HTTP version carries it (the values
 # say nothing, and are shared).
@@ -203,20 +193,6 @@ cdef class Connection:
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)
-
-    cpdef void bound_unsent(self):
-        """Before the connection's first large write: UNSENT_LOW_WATER, where the socket is
-        TCP and the system has TCP_NOTSENT_LOWAT."""
-        if self.unsent_bounded:
-            return
-        self.unsent_bounded = True
-        sock = self.transport.get_extra_info("socket")
-        if sock is None or TCP_NOTSENT_LOWAT is None or sock.family == socket.AF_UNIX:
-            return
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, TCP_NOTSENT_LOWAT, UNSENT_LOW_WATER)
-        except OSError:
-            pass  # the socket closed meanwhile: the write will find out
 
     cpdef bint write_stalled(self, long tick):
         """Whether the client has read nothing we wrote for more than WRITE_STALL_TICKS."""

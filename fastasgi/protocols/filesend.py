@@ -67,7 +67,6 @@ async def send_file(connection: Connection, file: IO[bytes], size: int) -> None:
 async def _send_zero_copy(connection: Connection, socket_fd: int, file: IO[bytes],
                           size: int) -> None:
     loop = connection.loop
-    connection.bound_unsent()
     # NOTE: a second descriptor for the same socket: the event loop refuses to watch the one
     # its transport owns, and the transport writes nothing while the file goes out.
     fd = os.dup(socket_fd)
@@ -141,7 +140,6 @@ async def _writable(loop: asyncio.AbstractEventLoop, fd: int, connection: Connec
 async def _send_pieces(connection: Connection, file: IO[bytes], size: int) -> None:
     loop = connection.loop
     budget = connection.state.large_writes
-    connection.bound_unsent()
     left = size
     while left > 0:
         piece = await loop.run_in_executor(None, file.read, min(PIECE, budget.turn_bytes, left))

@@ -263,8 +263,6 @@ class H2Protocol(Connection):
             if metrics is not None:
                 metrics.sent_bytes += len(data)
             if len(data) >= COPY_LIMIT:  # timed for the server's write budget
-                if not self.unsent_bounded:
-                    self.bound_unsent()
                 self.state.large_writes.write_measured(self.transport, (data,), len(data))
             else:
                 self.transport.write(data)

@@ -502,8 +502,6 @@ cdef class HTTPProtocol(CycleOwner):
                 size += self.outbox_size
                 self.outbox = []
                 self.outbox_size = 0
-            if not self.unsent_bounded:
-                self.bound_unsent()
             self.state.large_writes.write_measured(self.transport, pieces, size)
 
     cdef void write_soon(self, bytes data):

@@ -3,18 +3,18 @@
 
 A large body costs the loop the time the kernel takes to copy it into the socket's queue: a
 third of a millisecond per MiB on a quiet machine, ten times that when the kernel is short of
-memory (as it was with 500 clients that each asked for 1 MiB and read nothing, before the
-kernel's unsent bytes were bounded: connection.pyx, UNSENT_LOW_WATER). Responses that became
+memory (as it is with 500 clients that each asked for 1 MiB and read nothing: the kernel takes
+a few MiB of each socket's body whatever its client reads). Responses that became
 ready in one turn used to be written back to back, and every other connection waited for all
 of them: a lone small GET waited 3 to 5 s for its answer. Written a budget per turn, in the
 order they came, they let the loop poll between turns, so the events of every other connection
 wait for at most one budget's copying.
 
 The budget is measured, not fixed: every large write is timed, and a turn's budget is what the
-kernel lately accepted in LARGE_WRITE_NS_PER_TURN (a quarter of a millisecond), between
-LARGE_BYTES_PER_TURN_MIN (the smallest large write) and LARGE_BYTES_PER_TURN. A fixed 1 MiB
-made the slow kernel's turns 4 to 6 ms long, and kept the small GET's p99 at 10 to 15 times its
-own; a fixed 64 KiB would cut every 1 MiB body into sixteen turns on a quiet machine. The
+kernel lately accepted in LARGE_WRITE_NS_PER_TURN (0.15 ms), between LARGE_BYTES_PER_TURN_MIN
+(the smallest large write) and LARGE_BYTES_PER_TURN. A fixed 1 MiB made the slow kernel's turns
+4 to 6 ms long, and kept the small GET's p99 at 10 to 15 times its own; a fixed 64 KiB would cut
+every 1 MiB body into sixteen turns on a quiet machine. The
 estimate follows a slower kernel at once and a faster one gradually, so that one quick write
 does not open the budget to a burst the kernel cannot take as quickly.
 

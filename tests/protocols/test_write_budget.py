@@ -202,10 +202,11 @@ def test_the_budget_follows_the_pace_its_writes_were_measured_at() -> None:
         budget.measured(mib, 1_000_000_000)
         assert budget.turn_bytes == BYTES_PER_TURN_MIN
         # A faster kernel opens the budget again, gradually.
-        budget.measured(mib, 100_000)
+        fast = 50_000                                   # 0.05 ms per MiB
+        budget.measured(mib, fast)
         assert budget.turn_bytes < BYTES_PER_TURN
-        for _ in range(60):
-            budget.measured(mib, 100_000)
+        for _ in range(120):
+            budget.measured(mib, fast)
         assert budget.turn_bytes == BYTES_PER_TURN
 
     asyncio.run(run())
