@@ -38,7 +38,17 @@ from pathlib import Path
 from typing import Any
 
 from bench import machine
-from bench.e2e.servers import HOST, REPO, ServerProcess, free_port, launch, pinned
+from bench.e2e.servers import (
+    HOST,
+    REPO,
+    ServerProcess,
+    baseline_description,
+    baseline_root,
+    command_for_report,
+    free_port,
+    launch,
+    pinned,
+)
 from bench.exclusive import exclusive_machine
 from bench.options import (
     WebSocketBenchConfig,
@@ -99,7 +109,15 @@ def _uvicorn(port: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", APP, *flags.split()]
 
 
-SERVERS: dict[str, Callable[[int], list[str]]] = {"fastasgi": _fastasgi, "uvicorn": _uvicorn}
+def _fastasgi_baseline(port: int) -> list[str]:
+    """An earlier checkout's build ($FASTASGI_BASELINE), serving this checkout's bench app."""
+    python = baseline_root() / ".venv" / "bin" / "python"
+    return [str(python), *_fastasgi(port)[1:], "--app-dir", str(REPO)]
+
+
+SERVERS: dict[str, Callable[[int], list[str]]] = {
+    "fastasgi": _fastasgi, "fastasgi-baseline": _fastasgi_baseline, "uvicorn": _uvicorn,
+}
 
 
 def start_server(name: str, cpu: int | None, log_dir: Path) -> ServerProcess:
@@ -463,8 +481,9 @@ def render_report(
     ]
     lines += [f"- {key}: {value}" for key, value in facts.items()]
     lines += ["", "## Command lines", ""]
+    lines += [f"- {line}" for line in baseline_description(list(result.commands))]
     for name, command in result.commands.items():
-        lines.append(f"- {name}: `{shlex.join(command).replace(str(REPO) + '/', '')}`")
+        lines.append(f"- {name}: `{command_for_report(command)}`")
     lines.append(f"- client: `{shlex.join(result.client_command)}` (PORT: each server's)")
     return "\n".join(lines) + "\n"
 

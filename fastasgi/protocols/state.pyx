@@ -28,12 +28,13 @@ TICK_SECONDS = 1.0
 # paused meanwhile. Far above what an interactive client sends per read, so an ordinary
 # conversation never waits.
 WEBSOCKET_FRAMES_PER_CONNECTION = 64
-# What every connection together handles per turn: four connections' worth. At one to two
-# microseconds a frame, a turn stays near half a millisecond however many connections flood
-# (fifty flooding pings: a normal client's p99 0.81-0.91 ms, against 1.10-1.34 ms at eight
-# connections' worth). The budget is renewed after a connection's worth was spent
-# (turn_share.pyx), so a connection that spent all of its own has always scheduled the renewal.
-WEBSOCKET_FRAMES_PER_TURN = 4 * WEBSOCKET_FRAMES_PER_CONNECTION
+# What every connection together handles per turn: two connections' worth. At one to two
+# microseconds a frame, a turn stays near a quarter of a millisecond however many connections
+# flood (fifty flooding pings: a normal client's p99 1.3-1.5 times its own, against 1.6-2.2 at
+# four connections' worth in the same three runs); echo throughput over 16 and 64 connections
+# did not change. The budget is renewed after a connection's worth was spent (turn_share.pyx), so
+# a connection that spent all of its own has always scheduled the renewal.
+WEBSOCKET_FRAMES_PER_TURN = 2 * WEBSOCKET_FRAMES_PER_CONNECTION
 
 # HTTP/1.1 requests every connection together starts in one turn of the event loop. A request
 # started holds its task, scope and cycle until its app runs, a turn later before Python 3.12's
