@@ -49,10 +49,12 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 OUTCOMES: list[str] = []
 
 
-def serve_together(paths: list[str], lose: int | None = None) -> list[RecordingTransport]:
+def serve_together(paths: list[str], lose: int | None = None,
+                   transport_type: type[RecordingTransport] = RecordingTransport,
+                   ) -> list[RecordingTransport]:
     """One connection per path, each request received in the same turn; each transport as
-    it was written once all is done. ``lose``: the index of a connection the client closes
-    two turns later."""
+    it was written once every app is done. ``lose``: the index of a connection the client
+    closes two turns later."""
     transports: list[RecordingTransport] = []
     OUTCOMES.clear()
 
@@ -62,14 +64,16 @@ def serve_together(paths: list[str], lose: int | None = None) -> list[RecordingT
         state = ServerState(loop, app, connection_settings(access_log=False))
         protocols = []
         for _ in paths:
-            transport = RecordingTransport(turns)
+            transport = transport_type(turns)
             transports.append(transport)
             protocols.append(http_connection(state, transport))
         for protocol, path in zip(protocols, paths):
             protocol.data_received(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
-        for step in range(4 * len(paths) + 20):
+        for step in range(1000):
             if step == 2 and lose is not None:
                 protocols[lose].connection_lost(None)
+            elif step > 2 and len(OUTCOMES) == len(paths):
+                break
             await asyncio.sleep(0)
         turns.handle.cancel()
         for protocol in protocols:
@@ -230,28 +234,7 @@ def test_a_write_the_transport_kept_tells_nothing_of_the_pace() -> None:
 
 def test_large_bodies_to_a_slow_kernel_go_out_a_turns_worth_at_a_time() -> None:
     count = 3
-    transports = [PacedTransport() for _ in range(count)]
-    OUTCOMES.clear()
-
-    async def run() -> None:
-        loop = asyncio.get_running_loop()
-        turns = TurnCounter(loop)
-        state = ServerState(loop, app, connection_settings(access_log=False))
-        protocols = []
-        for transport in transports:
-            transport.turn = turns
-            protocols.append(http_connection(state, transport))
-        for protocol in protocols:
-            protocol.data_received(b"GET /mib HTTP/1.1\r\nHost: t\r\n\r\n")
-        for _ in range(1000):
-            if len(OUTCOMES) == count:
-                break
-            await asyncio.sleep(0)
-        turns.handle.cancel()
-        for protocol in protocols:
-            protocol.connection_lost(None)
-
-    asyncio.run(run())
+    transports = serve_together(["/mib"] * count, transport_type=PacedTransport)
     assert OUTCOMES == ["sent"] * count
     assert all(body_of(transport) == MIB for transport in transports)
     # The first body goes whole: nothing was measured yet. It took 8 ms; from then on a turn
