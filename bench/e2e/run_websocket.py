@@ -43,12 +43,12 @@ from bench.e2e.servers import (
     REPO,
     ServerProcess,
     baseline_description,
-    baseline_root,
     command_for_report,
     free_port,
     launch,
     pinned,
 )
+from bench.e2e.servers import SERVERS as HTTP_SERVERS
 from bench.exclusive import exclusive_machine
 from bench.options import (
     WebSocketBenchConfig,
@@ -96,11 +96,6 @@ async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
 # -- servers -----------------------------------------------------------------------------------
 
 
-def _fastasgi(port: int) -> list[str]:
-    flags = f"--host {HOST} --port {port} --no-access-log --log-level warning"
-    return [sys.executable, "-m", "fastasgi", APP, *flags.split()]
-
-
 def _uvicorn(port: int) -> list[str]:
     flags = (
         f"--host {HOST} --port {port} --loop uvloop --http httptools --ws websockets-sansio"
@@ -109,14 +104,17 @@ def _uvicorn(port: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", APP, *flags.split()]
 
 
-def _fastasgi_baseline(port: int) -> list[str]:
-    """An earlier checkout's build ($FASTASGI_BASELINE), serving this checkout's bench app."""
-    python = baseline_root() / ".venv" / "bin" / "python"
-    return [str(python), *_fastasgi(port)[1:], "--app-dir", str(REPO)]
+def _http_server(name: str) -> Callable[[int], list[str]]:
+    """The HTTP benchmarks' command line for server ``name`` (bench/e2e/servers.py), serving the
+    echo app."""
+    return lambda port: HTTP_SERVERS[name](APP, port)
 
 
+# uvicorn needs its WebSocket implementation named; fastasgi's commands are the HTTP ones.
 SERVERS: dict[str, Callable[[int], list[str]]] = {
-    "fastasgi": _fastasgi, "fastasgi-baseline": _fastasgi_baseline, "uvicorn": _uvicorn,
+    "fastasgi": _http_server("fastasgi"),
+    "fastasgi-baseline": _http_server("fastasgi-baseline"),
+    "uvicorn": _uvicorn,
 }
 
 
