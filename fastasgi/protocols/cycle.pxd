@@ -57,7 +57,7 @@ cdef class RequestCycle:
     cdef dict next_body_message(self)
     cdef void complete(self)
     cdef object send_extension(self, object kind, dict message)
-    cdef object body_encoded(self, object out, bint more)   # write a body message's bytes
+    cdef object body_encoded(self, object out, Py_ssize_t size, bint more)  # a body message's bytes
     cdef void respond_error(self, int status, str message)
     cdef void log_access(self)
     cdef void count_finished(self, int status)
@@ -72,6 +72,6 @@ cdef class CycleOwner(Connection):
     cdef void cycle_finished(self, RequestCycle cycle)  # the response is complete
     cdef void abort(self)                               # cut the connection; the cycle is told
     cdef void write(self, bytes data)                   # to the client, unless closed
-    cdef void write_pieces(self, tuple pieces)          # the same, for bytes in several pieces
+    cdef void write_pieces(self, tuple pieces, Py_ssize_t size)  # the same, ``size`` bytes in pieces
     cdef void write_soon(self, bytes data)              # the same, by the end of this loop turn
     cdef void write_last(self, bytes data)              # a response's end: at once, or with the next

@@ -81,7 +81,7 @@ cdef class CycleOwner(Connection):
     cdef void write(self, bytes data):
         pass
 
-    cdef void write_pieces(self, tuple pieces):
+    cdef void write_pieces(self, tuple pieces, Py_ssize_t size):
         pass
 
     cdef void write_soon(self, bytes data):
@@ -199,17 +199,14 @@ cdef class RequestCycle:
             out = self.encoder.c_body(body, more)
             # Every large write takes its turn: the encoder's pieces, and the app's own bytes
             # when it returns them as they are (a Content-Length body's later messages).
-            if type(out) is tuple:
-                size = pieces_size(<tuple>out)
-            else:
-                size = PyBytes_GET_SIZE(out)
-                if size >= COPY_LIMIT:
-                    out = (out,)  # written at once and timed, as the encoder's pieces are
+            size = pieces_size(<tuple>out) if type(out) is tuple else PyBytes_GET_SIZE(out)
             if size >= COPY_LIMIT:
+                if type(out) is not tuple:
+                    out = (out,)  # written at once and timed, as the encoder's pieces are
                 budget = protocol.state.large_writes
                 if size - budget.turn_bytes >= COPY_LIMIT or not budget.admit(size):
                     return self.send_cut(<tuple>out, more)
-            return self.body_encoded(out, more)
+            return self.body_encoded(out, size, more)
         if kind == T_START:
             if self.response != NOT_STARTED:
                 raise RuntimeError("ASGI send: 'http.response.start' sent twice")
@@ -229,12 +226,13 @@ cdef class RequestCycle:
             return DONE
         return self.send_extension(kind, message)
 
-    cdef object body_encoded(self, object out, bint more):
-        """Write what the encoder made of a body message; the awaitable send() returns."""
+    cdef object body_encoded(self, object out, Py_ssize_t size, bint more):
+        """Write what the encoder made of a body message, ``size`` bytes; the awaitable send()
+        returns."""
         cdef CycleOwner protocol = self.protocol
         if type(out) is tuple:
             self.response = SENDING
-            protocol.write_pieces(<tuple>out)
+            protocol.write_pieces(<tuple>out, size)
         elif out:
             self.response = SENDING
             if more:
@@ -276,10 +274,10 @@ cdef class RequestCycle:
                     budget.give_back(size - kept)
                     size = kept
             if not views:
-                await self.body_encoded(part, more)
+                await self.body_encoded(part, size, more)
                 return
             self.response = SENDING
-            protocol.write_pieces(part)
+            protocol.write_pieces(part, size)
             if protocol.writing_paused:
                 await protocol.drain()
                 if self.disconnected:

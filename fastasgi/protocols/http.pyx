@@ -486,14 +486,11 @@ cdef class HTTPProtocol(CycleOwner):
             else:
                 self.transport.write(data)
 
-    cdef void write_pieces(self, tuple pieces):
+    cdef void write_pieces(self, tuple pieces, Py_ssize_t size):
         """One writev for a large body between its framing, which the encoder did not copy,
         timed for the server's write budget (write_budget.pyx)."""
         cdef RequestMetrics metrics
-        cdef Py_ssize_t size = 0
         if not self.closed:
-            for piece in pieces:
-                size += len(piece)
             metrics = self.state.metrics
             if metrics is not None:
                 metrics.sent_bytes += size
