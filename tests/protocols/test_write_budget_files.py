@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from fastasgi.protocols.filesend import PIECE
 from fastasgi.protocols.http import HTTPProtocol
 from fastasgi.protocols.state import ServerState
 from fastasgi.protocols.write_budget import BYTES_PER_TURN, LARGE_WRITE
@@ -74,12 +75,15 @@ class Served:
         self.large_by_turn: Counter[int] = Counter()
         self.first_body_turn: list[int | None] = [None] * count
         self.outcomes: dict[str, str] = {}
+        self.largest_write = 0
+        self.turn_bytes = BYTES_PER_TURN  # the budget of a turn the server began with
 
     def body_written(self, index: int, turn: int, size: int) -> None:
         if self.first_body_turn[index] is None:
             self.first_body_turn[index] = turn
         if size >= LARGE_WRITE:
             self.large_by_turn[turn] += size
+        self.largest_write = max(self.largest_write, size)
 
     def body(self, index: int) -> bytes:
         head, _, body = bytes(self.responses[index]).partition(b"\r\n\r\n")
@@ -105,9 +109,11 @@ async def serve_until_done(protocols: list[Any], paths: list[str], served: Serve
     raise AssertionError(f"not done after 500 turns: {served.outcomes}")
 
 
-def serve_in_pieces(files: Files, paths: list[str], lose: int | None = None) -> Served:
+def serve_in_pieces(files: Files, paths: list[str], lose: int | None = None,
+                    ns_per_mib: int = 0) -> Served:
     """One connection per path over a recording transport (no socket: the file goes through
-    the transport, in pieces)."""
+    the transport, in pieces). ``ns_per_mib``: the pace the server's write budget measured
+    before (a recording transport keeps every byte, so no write changes it)."""
     served = Served(len(paths))
 
     async def run() -> None:
@@ -116,6 +122,9 @@ def serve_in_pieces(files: Files, paths: list[str], lose: int | None = None) -> 
         turns = TurnCounter(loop)
         state = ServerState(loop, file_app(files, served.outcomes),
                             connection_settings(access_log=False))
+        if ns_per_mib:
+            state.large_writes.measured(MIB, ns_per_mib)
+            served.turn_bytes = state.large_writes.turn_bytes
         transports = [PieceRecorder(turns, served, index) for index in range(len(paths))]
         protocols = [HTTPProtocol(state) for _ in paths]
         for protocol, transport in zip(protocols, transports):
@@ -217,6 +226,18 @@ def test_files_sent_in_pieces_together_go_out_a_budget_per_turn(files: Files) ->
     assert_a_budget_per_turn(served, sum(len(files.contents[path]) for path in paths[:-1]))
     # The small file does not wait behind the large ones: it goes in the first turn they do.
     assert served.first_body_turn[-1] == min(served.large_by_turn)
+
+
+def test_files_sent_in_pieces_to_a_slow_kernel_go_in_smaller_pieces(files: Files) -> None:
+    paths = [f"/file/{i}" for i in range(2)]
+    served = serve_in_pieces(files, paths, ns_per_mib=8_000_000)  # 8 ms per MiB
+    assert served.turn_bytes < PIECE
+    assert served.outcomes == dict.fromkeys(paths, "sent")
+    for index, path in enumerate(paths):
+        assert served.body(index) == files.contents[path]
+    # Each piece read is no larger than a turn's budget, and no turn writes more.
+    assert served.largest_write <= served.turn_bytes
+    assert max(served.large_by_turn.values()) <= served.turn_bytes
 
 
 def test_files_sent_zero_copy_together_go_out_a_budget_per_turn(

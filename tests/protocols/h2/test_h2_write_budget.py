@@ -24,7 +24,7 @@ from hyperframe.frame import (
 
 from fastasgi._h2frames import PREFACE
 from fastasgi.protocols.state import ServerState
-from fastasgi.protocols.write_budget import BYTES_PER_TURN, LARGE_WRITE
+from fastasgi.protocols.write_budget import BYTES_PER_TURN, LARGE_WRITE, LargeWriteBudget
 from tests.support.settings import connection_settings
 from tests.support.transports import RecordingTransport, http_connection
 from tests.support.turns import TurnCounter
@@ -96,10 +96,13 @@ def app_recording(outcomes: dict[str, str]) -> Any:
 
 
 def serve_together(connections: list[list[str]], leave: str | None = None,
-                   how: str = "reset") -> tuple[list[Client], dict[str, str]]:
+                   how: str = "reset", ns_per_mib: int = 0,
+                   ) -> tuple[list[Client], dict[str, str]]:
     """One client connection per list of paths, every request received in the same turn;
     what each client got, and the apps' outcomes by path. ``leave``: the path whose client
-    resets its stream (or closes its connection: ``how="close"``) once a large write went out."""
+    resets its stream (or closes its connection: ``how="close"``) once a large write went out.
+    ``ns_per_mib``: the pace the server's write budget measured before (a recording transport
+    keeps every byte, so no write changes it)."""
     clients = [Client(paths) for paths in connections]
     outcomes: dict[str, str] = {}
     every_path = [path for paths in connections for path in paths]
@@ -108,6 +111,8 @@ def serve_together(connections: list[list[str]], leave: str | None = None,
         loop = asyncio.get_running_loop()
         turns = TurnCounter(loop)
         state = ServerState(loop, app_recording(outcomes), connection_settings(access_log=False))
+        if ns_per_mib:
+            state.large_writes.measured(len(BIG), ns_per_mib)
         for client in clients:
             client.transport = RecordingTransport(turns)
             http_connection(state, client.transport)
@@ -177,6 +182,31 @@ def test_a_body_larger_than_the_budget_goes_out_a_budget_per_turn() -> None:
     assert sorted(written.values()) == [BYTES_PER_TURN] * 4, written
     assert client.body_of("/3mib")[0] == BIG * 3
     assert outcomes == {"/mib/0": "sent", "/3mib": "sent"}
+
+
+def test_a_slow_kernel_gets_less_data_per_turn() -> None:
+    slow = 8_000_000  # 8 ms per MiB, as a kernel short of memory takes
+    turn_bytes = paced_turn_bytes(slow)
+    assert turn_bytes < BYTES_PER_TURN // 4
+    [client], outcomes = serve_together([["/3mib"]], ns_per_mib=slow)
+    written: dict[int, int] = {}
+    for turn, frame in client.frames():
+        if isinstance(frame, DataFrame):
+            written[turn] = written.get(turn, 0) + len(frame.data)
+    # The windows would take all 3 MiB at once; a call of the core gets the measured budget.
+    assert max(written.values()) <= turn_bytes, written
+    assert len(written) >= len(BIG) * 3 // turn_bytes, written
+    assert client.body_of("/3mib")[0] == BIG * 3
+    assert outcomes == {"/3mib": "sent"}
+
+
+def paced_turn_bytes(ns_per_mib: int) -> int:
+    """The budget of a turn once a write of a MiB was measured at ``ns_per_mib``."""
+    async def run() -> int:
+        budget = LargeWriteBudget(asyncio.get_running_loop())
+        budget.measured(len(BIG), ns_per_mib)
+        return budget.turn_bytes
+    return asyncio.run(run())
 
 
 @pytest.mark.parametrize("how", ["reset", "close"])
