@@ -251,3 +251,32 @@ def test_large_bodies_to_a_slow_kernel_go_out_a_turns_worth_at_a_time() -> None:
     assert max(written.values()) <= bound, written
     # Turn by turn, in the order the requests came: the second body's pieces begin first.
     assert others[0].turns[0] < others[1].turns[0]
+
+
+def kernel_slowing_after(fast_writes: int) -> type[RecordingTransport]:
+    """Transports of one kernel that accepts its first ``fast_writes`` writes at once and every
+    later one at SLOW_NS_PER_BYTE."""
+    written = [0]
+
+    class Slowing(PacedTransport):
+        def writelines(self, list_of_data: Any) -> None:
+            written[0] += 1
+            if written[0] <= fast_writes:
+                RecordingTransport.writelines(self, list_of_data)
+            else:
+                super().writelines(list_of_data)
+
+    return Slowing
+
+
+def test_a_body_that_waited_is_cut_again_when_the_kernel_slowed_meanwhile() -> None:
+    # The first body goes at once and fast; the other two wait, cut at the whole budget (a
+    # MiB). The second goes whole in the next turn, and slowly; the third, woken after that,
+    # goes in pieces of the smaller budget the slow write made.
+    first, second, third = serve_together(["/mib"] * 3, transport_type=kernel_slowing_after(1))
+    assert OUTCOMES == ["sent"] * 3
+    assert [body_of(t) for t in (first, second, third)] == [MIB] * 3
+    assert len(first.writes) == len(second.writes) == 1
+    bound = int(WRITE_NS_PER_TURN / (SLOW_NS_PER_BYTE / 2)) + LARGE_WRITE + 1024
+    assert len(third.writes) > len(MIB) // bound
+    assert max(len(data) for data in third.writes) <= bound
