@@ -254,25 +254,32 @@ def test_large_bodies_to_a_slow_kernel_go_out_a_turns_worth_at_a_time() -> None:
 
 
 def kernel_slowing_after(fast_writes: int) -> type[RecordingTransport]:
-    """Transports of one kernel that accepts its first ``fast_writes`` writes at once and every
-    later one at SLOW_NS_PER_BYTE."""
+    """Transports of one kernel that keeps its first ``fast_writes`` writes as a recording
+    transport does (telling the budget nothing of its pace, however long the copy took on a
+    busy machine) and accepts every later one at SLOW_NS_PER_BYTE."""
     written = [0]
 
     class Slowing(PacedTransport):
+        kept = 0
+
         def writelines(self, list_of_data: Any) -> None:
             written[0] += 1
             if written[0] <= fast_writes:
                 RecordingTransport.writelines(self, list_of_data)
+                self.kept += len(self.writes[-1])
             else:
                 super().writelines(list_of_data)
+
+        def get_write_buffer_size(self) -> int:
+            return self.kept
 
     return Slowing
 
 
 def test_a_body_that_waited_is_cut_again_when_the_kernel_slowed_meanwhile() -> None:
-    # The first body goes at once and fast; the other two wait, cut at the whole budget (a
-    # MiB). The second goes whole in the next turn, and slowly; the third, woken after that,
-    # goes in pieces of the smaller budget the slow write made.
+    # The first body goes at once and tells nothing of the pace; the other two wait, cut at the
+    # whole budget (a MiB). The second goes whole in the next turn, and slowly; the third,
+    # woken after that, goes in pieces of the smaller budget the slow write made.
     first, second, third = serve_together(["/mib"] * 3, transport_type=kernel_slowing_after(1))
     assert OUTCOMES == ["sent"] * 3
     assert [body_of(t) for t in (first, second, third)] == [MIB] * 3
