@@ -47,10 +47,11 @@ from fastasgi._h2frames import PREFACE as _PREFACE
 cdef object NEED_DATA = _NEED_DATA
 cdef object END_OF_MESSAGE = _END
 
-# Pipelined requests one connection starts in one turn of the event loop. With eager tasks
-# (Python 3.12+) an app that does not wait finishes inside data_received, and the next request
-# starts at once: a read of 64 KiB of pipelined GETs would be 1,700 requests served while every
-# other connection waits. The rest waits for a later turn, with reading paused meanwhile.
+# Pipelined requests one connection starts in one turn of the event loop. A request's task
+# starts eagerly (state.start_app): an app that does not wait finishes inside data_received, and
+# the next request starts at once: a read of 64 KiB of pipelined GETs would be 1,700 requests
+# served while every other connection waits. The rest waits for a later turn, with reading
+# paused meanwhile.
 # Above the 16-deep pipelining benchmarks, so that one read of theirs still goes out in one turn.
 cdef enum:
     REQUESTS_PER_TURN = 32
@@ -303,11 +304,6 @@ cdef class HTTPProtocol(CycleOwner):
         coro = run_app(cycle, state.app, cycle.scope)
         cycle.scope = None
         task = state.start_app(coro, True)
-        if self.flush_handle is not None and not state.eager_tasks:
-            # The previous response waits in the outbox for this one: write it after this
-            # request's first step, so that a quick response joins it in one write.
-            self.flush_handle.cancel()
-            self.flush_handle = self.loop.call_soon(self.flush_outbox)
         if not task.done():
             cycle.task = task
             state.tasks.add(task)

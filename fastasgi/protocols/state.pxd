@@ -20,7 +20,6 @@ cdef class ServerState:
     cdef readonly TurnShare websocket_frames  # frames every WebSocket connection handles per turn
     cdef readonly TurnShare http_requests  # HTTP/1.1 requests every connection starts per turn
     cdef readonly TurnShare h2_input  # bytes every HTTP/2 connection hands its core per turn
-    cdef readonly bint eager_tasks  # Python 3.12+: start_app(eager=True) runs the first step now
     # Derived once from the settings:
     cdef readonly long keep_alive_ticks
     cdef readonly long header_read_ticks

@@ -10,6 +10,7 @@ from ipaddress import ip_address, ip_network
 from cpython.bytes cimport PyBytes_GET_SIZE
 
 from fastasgi._parser cimport RequestHead
+from fastasgi.protocols.eager_task cimport start_eager
 from fastasgi.protocols.metrics cimport RequestMetrics
 from fastasgi.access import AccessLogFormat, status_text
 from fastasgi.logging import TRACE
@@ -37,12 +38,13 @@ WEBSOCKET_FRAMES_PER_CONNECTION = 64
 WEBSOCKET_FRAMES_PER_TURN = 2 * WEBSOCKET_FRAMES_PER_CONNECTION
 
 # HTTP/1.1 requests every connection together starts in one turn of the event loop. A request
-# started holds its task, scope and cycle until its app runs, a turn later before Python 3.12's
-# eager tasks: 10,000 keep-alive clients whose requests came together made 10,000 of each at
-# once, and the worker kept that peak's memory after they were gone (1 to 2 KB more per idle
-# connection). The rest wait for a later turn, with reading paused meanwhile. Twice what 256
-# busy keep-alive connections start in a turn, so that no ordinary load waits; renewed after
-# 64, so that a quiet turn's few count little against the next.
+# whose app waits holds its task, scope and cycle meanwhile (as every request did, a turn
+# long, when tasks did not start eagerly): 10,000 keep-alive clients whose requests came
+# together made 10,000 of each at once, and the worker kept that peak's memory after they were
+# gone (1 to 2 KB more per idle connection). The rest wait for a later turn, with reading
+# paused meanwhile. Twice what 256 busy keep-alive connections start in a turn, so that no
+# ordinary load waits; renewed after 64, so that a quiet turn's few count little against the
+# next.
 HTTP_REQUESTS_PER_TURN = 512
 HTTP_REQUESTS_RENEW_AFTER = 64
 
@@ -61,6 +63,8 @@ H2_BYTES_PER_TURN = 2 * H2_BYTES_PER_CONNECTION
 
 
 cdef object Task = asyncio.Task
+# asyncio.Task starts eagerly from Python 3.12 on; before, eager_task.pyx does.
+cdef bint EAGER_START = sys.version_info >= (3, 12)
 # Every request's task has this name. Without one, the interpreter formats "Task-<n>" for each:
 # about 2,000 instructions of a 120,000-instruction request on Python 3.11 (callgrind).
 cdef str REQUEST_TASK_NAME = "fastasgi-request"
@@ -83,7 +87,6 @@ cdef class ServerState:
             loop, WEBSOCKET_FRAMES_PER_TURN, WEBSOCKET_FRAMES_PER_CONNECTION)
         self.http_requests = TurnShare(loop, HTTP_REQUESTS_PER_TURN, HTTP_REQUESTS_RENEW_AFTER)
         self.h2_input = TurnShare(loop, H2_BYTES_PER_TURN, H2_BYTES_PER_CONNECTION)
-        self.eager_tasks = sys.version_info >= (3, 12)
         self.keep_alive_ticks = max(1, round(settings.timeout_keep_alive / TICK_SECONDS))
         self.header_read_ticks = max(1, round(settings.timeout_header_read / TICK_SECONDS))
         self.trust(settings.forwarded_allow_ips)
@@ -98,11 +101,14 @@ cdef class ServerState:
         self.log_trace = logging.getLogger("fastasgi.error").isEnabledFor(TRACE)
 
     cdef object start_app(self, object coro, bint eager):
-        """The task that runs one request's app coroutine. When ``eager``, from Python 3.12 on,
-        its first step runs now: an app that does not wait finishes before this returns.
-        Otherwise a task factory the app set on the loop makes it, as it would any task."""
-        if eager and self.eager_tasks:
-            return Task(coro, loop=self.loop, eager_start=True, name=REQUEST_TASK_NAME)
+        """The task that runs one request's app coroutine. When ``eager``, its first step runs
+        now (``asyncio.Task(eager_start=True)`` from Python 3.12 on, an ``EagerTask`` before):
+        an app that does not wait finishes before this returns. Otherwise a task factory the
+        app set on the loop makes it, as it would any task."""
+        if eager:
+            if EAGER_START:
+                return Task(coro, loop=self.loop, eager_start=True, name=REQUEST_TASK_NAME)
+            return start_eager(coro, self.loop, REQUEST_TASK_NAME)
         if self.loop.get_task_factory() is not None:
             return self.loop.create_task(coro)
         return Task(coro, loop=self.loop, name=REQUEST_TASK_NAME)
