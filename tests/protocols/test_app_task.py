@@ -6,6 +6,7 @@ runs")."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from typing import Any
 
 import httpx
@@ -49,3 +50,61 @@ def test_an_http1_request_task_starts_eagerly_whatever_task_factory_the_loop_has
         assert httpx.get(srv.url).status_code == 200
     # An HTTP/1.1 request's task starts eagerly, which a factory cannot do.
     assert seen == [False]
+
+
+request_label: contextvars.ContextVar[str] = contextvars.ContextVar("request_label", default="unset")
+
+
+async def label_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers the label it found, then sets its own: a later request must find none."""
+    found = request_label.get()
+    request_label.set(scope["path"])
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": found.encode()})
+
+
+def test_what_one_request_sets_in_a_context_variable_stays_with_it() -> None:
+    with serve(label_app) as srv, httpx.Client() as client:
+        # One keep-alive connection: the requests are started by the same protocol object.
+        assert [client.get(f"{srv.url}/{n}").text for n in range(3)] == ["unset"] * 3
+
+
+def test_a_request_that_waits_is_listed_among_the_tasks_meanwhile() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await asyncio.sleep(0.01)
+        me = asyncio.current_task()
+        listed = me is not None and me in asyncio.all_tasks()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"listed" if listed else b"missing"})
+
+    with serve(app) as srv:
+        assert httpx.get(srv.url).text == "listed"
+
+
+def test_starlette_middleware_task_groups_and_timeouts_run_in_the_request_task() -> None:
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.base import BaseHTTPMiddleware
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.routing import Route
+
+    class Tagged(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: Any) -> Response:
+            response: Response = await call_next(request)
+            response.headers["x-tag"] = "middleware"
+            return response
+
+    async def slow(request: Request) -> PlainTextResponse:
+        try:
+            async with asyncio.timeout(0.01):
+                await asyncio.sleep(10)
+        except TimeoutError:
+            return PlainTextResponse("timed out")
+        return PlainTextResponse("slept")
+
+    app = Starlette(routes=[Route("/", slow)], middleware=[Middleware(Tagged)])
+    with serve(app) as srv, httpx.Client() as client:
+        for _ in range(2):
+            response = client.get(srv.url)
+            assert (response.text, response.headers["x-tag"]) == ("timed out", "middleware")
