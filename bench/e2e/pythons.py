@@ -1,5 +1,5 @@
 """fastasgi on other Pythons, served beside the one running the benchmark: ``fastasgi-py312``
-(requests start as eager tasks from 3.12 on) and ``fastasgi-py313``.
+(requests start as eager ``asyncio.Task``s from 3.12 on) and ``fastasgi-py313``.
 
 Each gets a virtualenv of its own under bench/.venvs/ with what the server needs to run and to be
 built (uvloop, Cython, setuptools), made the first time it is asked for, and the extensions of
