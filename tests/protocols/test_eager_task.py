@@ -21,9 +21,9 @@ T = TypeVar("T")
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
 
 
-@pytest.fixture
-def loop() -> Generator[asyncio.AbstractEventLoop, None, None]:
-    loop = uvloop.new_event_loop()
+@pytest.fixture(params=["uvloop", "asyncio"])
+def loop(request: pytest.FixtureRequest) -> Generator[asyncio.AbstractEventLoop, None, None]:
+    loop = uvloop.new_event_loop() if request.param == "uvloop" else asyncio.new_event_loop()
     yield loop
     loop.close()
 
