@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from typing import Any
 
@@ -200,19 +201,20 @@ def test_slowloris_head_is_cut_by_the_header_read_timeout() -> None:
 
 
 def test_limit_concurrency_answers_503() -> None:
+    slow_started = threading.Event()
+
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["path"] == "/slow":
+            slow_started.set()
             await asyncio.sleep(3.0)
         await apps.hello(scope, receive, send)
 
     with serve(app, limit_concurrency=1) as srv, srv.connect() as busy:
         busy.sendall(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
-        # A request that arrives before the slow one was admitted is served at once; ask until
-        # one finds the slow one running, however long a busy machine took to start it.
-        deadline = time.monotonic() + 10
-        data = b""
-        while not data.startswith(b"HTTP/1.1 503") and time.monotonic() < deadline:
-            data = _exchange(srv, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        # Another connection opened before the slow request was admitted would count against
+        # the limit and have it refused instead.
+        until(slow_started.is_set, "the slow request to start")
+        data = _exchange(srv, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         assert data.startswith(b"HTTP/1.1 503")
         assert read_response(busy)[0] == 200
 
