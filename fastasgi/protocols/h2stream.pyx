@@ -240,7 +240,7 @@ cpdef void open_stream(Connection protocol, unsigned int stream_id, RequestHead 
     scope = protocol.request_scope("http", head)
     scope["method"] = head.method
     scope["extensions"] = extensions_for(protocol)
-    task = state.start_app(run_stream(stream, state.app, scope), False)
+    task = state.start_app(run_stream(stream, state.app, scope))
     if not task.done():
         stream.task = task
         state.tasks.add(task)

@@ -303,7 +303,7 @@ cdef class HTTPProtocol(CycleOwner):
             return
         coro = run_app(cycle, state.app, cycle.scope)
         cycle.scope = None
-        task = state.start_app(coro, True)
+        task = state.start_app(coro)
         if not task.done():
             cycle.task = task
             state.tasks.add(task)

@@ -33,7 +33,7 @@ cdef class ServerState:
     cdef readonly bint log_trace
     cdef object access_logger
 
-    cdef object start_app(self, object coro, bint eager)
+    cdef object start_app(self, object coro)
     cpdef tuple forwarded(self, list headers, object client, str scheme)
     cpdef bint is_trusted(self, str host)
     cdef void trust(self, entries)

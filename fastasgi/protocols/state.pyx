@@ -100,18 +100,16 @@ cdef class ServerState:
         self.requests_timed = self.access_timed or self.metrics is not None
         self.log_trace = logging.getLogger("fastasgi.error").isEnabledFor(TRACE)
 
-    cdef object start_app(self, object coro, bint eager):
-        """The task that runs one request's app coroutine. When ``eager``, its first step runs
-        now (``asyncio.Task(eager_start=True)`` from Python 3.12 on, an ``EagerTask`` before):
-        an app that does not wait finishes before this returns. Otherwise a task factory the
-        app set on the loop makes it, as it would any task."""
-        if eager:
-            if EAGER_START:
-                return Task(coro, loop=self.loop, eager_start=True, name=REQUEST_TASK_NAME)
-            return start_eager(coro, self.loop, REQUEST_TASK_NAME)
+    cdef object start_app(self, object coro):
+        """The task that runs one request's app coroutine, its first step run now
+        (``asyncio.Task(eager_start=True)`` from Python 3.12 on, an ``EagerTask`` before): an
+        app that does not wait finishes before this returns. A task factory the app set on the
+        loop makes it instead, as it makes any other task."""
         if self.loop.get_task_factory() is not None:
             return self.loop.create_task(coro)
-        return Task(coro, loop=self.loop, name=REQUEST_TASK_NAME)
+        if EAGER_START:
+            return Task(coro, loop=self.loop, eager_start=True, name=REQUEST_TASK_NAME)
+        return start_eager(coro, self.loop, REQUEST_TASK_NAME)
 
     cpdef tuple forwarded(self, list headers, object client, str scheme):
         """Client address and scheme from X-Forwarded-For/-Proto, when the peer is trusted.

@@ -1,6 +1,6 @@
 """The task a request's app runs in: an asyncio task (anyio and sniffio look for it), named
-after the server, started eagerly for an HTTP/1.1 request on every Python (an ``EagerTask`` before
-3.12), and made by the loop's task factory otherwise (docs/server-behavior.md, "How the app
+after the server, started eagerly on every Python (an ``EagerTask`` before 3.12), unless the app
+set a task factory on the loop, which then makes it (docs/server-behavior.md, "How the app
 runs")."""
 
 from __future__ import annotations
@@ -10,8 +10,12 @@ import contextvars
 from typing import Any
 
 import httpx
+import pytest
 
+from fastasgi.protocols.state import ServerState
 from tests.support.server import serve
+from tests.support.settings import connection_settings
+from tests.support.transports import RecordingTransport, http_connection
 
 
 async def name_of_task(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -26,7 +30,7 @@ def test_the_app_runs_in_a_task_named_after_the_server() -> None:
         assert httpx.get(srv.url).text == "fastasgi-request"
 
 
-def test_an_http1_request_task_starts_eagerly_whatever_task_factory_the_loop_has() -> None:
+def test_a_task_factory_set_on_the_loop_makes_the_request_tasks() -> None:
     made: list[asyncio.Task[Any]] = []
     seen: list[bool] = []  # per request: its task came from the factory
 
@@ -48,8 +52,7 @@ def test_an_http1_request_task_starts_eagerly_whatever_task_factory_the_loop_has
 
     with serve(app, lifespan="on") as srv:
         assert httpx.get(srv.url).status_code == 200
-    # An HTTP/1.1 request's task starts eagerly, which a factory cannot do.
-    assert seen == [False]
+    assert seen == [True]
 
 
 request_label: contextvars.ContextVar[str] = contextvars.ContextVar("request_label", default="unset")
@@ -108,3 +111,44 @@ def test_starlette_middleware_task_groups_and_timeouts_run_in_the_request_task()
         for _ in range(2):
             response = client.get(srv.url)
             assert (response.text, response.headers["x-tag"]) == ("timed out", "middleware")
+
+
+def http2_request() -> bytes:
+    """What an h2c client with prior knowledge sends for ``GET /``: the preface, its SETTINGS
+    and one HEADERS frame that ends the stream."""
+    import hpack
+    from hyperframe.frame import HeadersFrame, SettingsFrame
+
+    from fastasgi._h2frames import PREFACE
+
+    headers = HeadersFrame(1, hpack.Encoder().encode(
+        [(":method", "GET"), (":scheme", "http"), (":path", "/"), (":authority", "t")]))
+    headers.flags.add("END_HEADERS")
+    headers.flags.add("END_STREAM")
+    return PREFACE + SettingsFrame(0).serialize() + headers.serialize()
+
+
+@pytest.mark.parametrize("request_bytes", [
+    pytest.param(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", id="http1"),
+    pytest.param(http2_request(), id="http2"),
+])
+def test_an_app_that_does_not_wait_has_run_when_its_request_has_been_read(
+        request_bytes: bytes) -> None:
+    ran: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        ran.append(scope["http_version"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def run() -> list[str]:
+        state = ServerState(asyncio.get_running_loop(), app,
+                            connection_settings(access_log=False))
+        transport = RecordingTransport()
+        http_connection(state, transport)
+        transport.protocol.data_received(request_bytes)
+        seen = list(ran)  # before any other turn of the loop
+        transport.protocol.connection_lost(None)
+        return seen
+
+    assert asyncio.run(run()) == ["2" if request_bytes.startswith(b"PRI") else "1.1"]
