@@ -26,7 +26,7 @@ cdef class EagerTask:
 
     cdef void step(self, object exc) except *
     cdef void yielded(self, object result) except *
-    cdef void step_soon(self, object exc)
+    cdef void step_soon(self, object exc) except *
     cdef void finish(self, State state) except *
     cdef object make_cancelled_error(self)
 

@@ -33,7 +33,7 @@ from cpython.ref cimport PyObject, Py_XDECREF
 import asyncio
 import contextvars
 import inspect
-from asyncio import base_tasks, tasks as asyncio_tasks
+from asyncio import base_tasks, futures as asyncio_futures, tasks as asyncio_tasks
 
 cdef extern from "Python.h":
     # PYGEN_RETURN (0): the coroutine returned *presult; PYGEN_NEXT (1): it yielded *presult;
@@ -47,6 +47,8 @@ cdef enum:
 cdef object CancelledError = asyncio.CancelledError
 cdef object InvalidStateError = asyncio.InvalidStateError
 cdef object copy_context = contextvars.copy_context
+# The loop of an awaited future: get_loop(), or _loop for a future without it, as Task asks.
+cdef object get_future_loop = asyncio_futures._get_loop
 cdef object register_task = asyncio_tasks._register_task
 # The table asyncio.current_task() reads: loop -> the task running on it. Used on Python 3.11
 # only; later versions may keep it elsewhere.
@@ -144,7 +146,7 @@ cdef class EagerTask:
         """What the coroutine yielded: a future to wait for, or None for a bare turn."""
         blocking = getattr(result, "_asyncio_future_blocking", None)
         if blocking is not None:
-            if result.get_loop() is not self._loop:
+            if get_future_loop(result) is not self._loop:
                 self.step_soon(RuntimeError(
                     f"Task {self!r} got Future {result!r} attached to a different loop"))
             elif not blocking:
@@ -167,7 +169,7 @@ cdef class EagerTask:
         else:
             self.step_soon(RuntimeError(f"Task got bad yield: {result!r}"))
 
-    cdef void step_soon(self, object exc):
+    cdef void step_soon(self, object exc) except *:
         self._loop.call_soon(self._step, exc, context=self._context)
 
     def _step(self, exc=None):
