@@ -69,3 +69,20 @@ async def slow(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await asyncio.sleep(float(scope["query_string"] or b"0.5"))
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"slept"})
+
+
+# Made when this module is imported, before the server serves: a container the cyclic garbage
+# collector would walk, were it not frozen.
+IMPORTED_AT_STARTUP: dict[str, list[int]] = {"made": [1]}
+
+
+async def gc_report(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers how many objects the garbage collector leaves frozen, and whether it still walks
+    IMPORTED_AT_STARTUP."""
+    import gc
+
+    walked = any(obj is IMPORTED_AT_STARTUP for obj in gc.get_objects())
+    body = json.dumps({"frozen": gc.get_freeze_count(), "walked": walked}).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
