@@ -36,11 +36,11 @@ def freeze_startup_objects() -> None:
     A full collection walks every object that can hold a cycle: the modules, classes and
     functions of the server and of the app (tens of thousands for a small app, many more for a
     framework's), which live until the process ends. With them walked, one pause of the event
-    loop took 3.5 to 5 ms with fastasgi's own modules alone, on this machine, and every
-    connection waited through it. Frozen, a collection walks what requests made since. What is
-    unreachable already is collected first, so that no garbage is kept for good; an object
-    frozen here is still freed when its last reference goes, as always, unless it is in a
-    reference cycle."""
+    loop took 3.5 to 5 ms with fastasgi's own modules alone, 9 to 11 ms with 2,000 connections
+    open, and every connection waited through it. Frozen, a collection walks what requests made
+    since (1 ms with those 2,000 connections). What is unreachable already is collected first,
+    so that no garbage is kept for good; an object frozen here is still freed when its last
+    reference goes, as always, unless it is in a reference cycle."""
     gc.collect()
     gc.freeze()
 
