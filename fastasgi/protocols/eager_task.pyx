@@ -18,7 +18,8 @@ in a ContextVar stays with its request. A task that waits is registered then, an
 moment on ``asyncio.all_tasks()`` lists it.
 
 What it does not do: log an exception nobody retrieved, or a task destroyed while pending. The
-coroutines it runs (``cycle.run_app``) handle every exception of the app themselves.
+coroutines it runs (``cycle.run_app``, ``h2stream.run_stream``) handle every exception of the
+app themselves.
 
 The semantics are those of CPython 3.11's ``asyncio.Task.__step`` and ``__wakeup`` and of
 ``Future``'s result and callbacks; Python 3.12 and later use ``asyncio.Task(eager_start=True)``
