@@ -47,6 +47,7 @@ from fastasgi.protocols.awaitables import FINISHED as DONE
 from fastasgi.protocols.connection import WRITE_STALL_TICKS, Connection
 from fastasgi.protocols.state import WEBSOCKET_FRAMES_PER_CONNECTION
 from fastasgi.protocols.turn_share import TurnAllowance
+from fastasgi.protocols.write_budget import LARGE_WRITE
 from fastasgi.settings import WebSocketSettings
 from fastasgi.websocket_handshake import (
     HandshakeError,
@@ -360,12 +361,19 @@ class WebSocketProtocol(Connection):
             if text is not None:
                 if type(text) is not str:
                     raise TypeError("ASGI send: 'text' must be str")
-                self.transport_write(codec.encode_text(text))
+                frame = codec.encode_text(text)
             else:
                 data = message.get("bytes")
                 if not isinstance(data, (bytes, bytearray, memoryview)):
                     raise TypeError("ASGI send: 'websocket.send' needs 'text' or 'bytes'")
-                self.transport_write(codec.encode_binary(data))
+                frame = codec.encode_binary(data)
+            if len(frame) >= LARGE_WRITE:
+                budget = self.state.large_writes
+                if not budget.admit(len(frame)):
+                    return self.send_in_turn(frame)
+                self.write_large(frame)
+            else:
+                self.transport_write(frame)
             if self.writing_paused:
                 return self.drain()
             return DONE
@@ -576,6 +584,27 @@ class WebSocketProtocol(Connection):
     def write(self, data: bytes) -> None:
         if data and not self.closed:
             self.transport_write(data)
+
+    async def send_in_turn(self, frame: bytes) -> None:
+        """A large message the server's write budget (write_budget.pyx) did not take in this
+        turn: written whole in a later turn, in the order the writers came, so that a client
+        that reads slowly holds the loop no longer than a fast one. A frame cannot be cut for
+        a control frame to go between its pieces, so it goes as one write; a close frame
+        written meanwhile (the peer's close answered, a protocol error) ends the connection
+        before it, and it is not written after."""
+        await self.state.large_writes.wait(len(frame))
+        if self.close_sent or self.closed:
+            raise ClientDisconnected("the WebSocket connection is closed")
+        self.write_large(frame)
+        if self.writing_paused:
+            await self.drain()
+
+    def write_large(self, frame: bytes) -> None:
+        """A frame of LARGE_WRITE bytes or more, timed for the server's write budget."""
+        metrics = self.state.metrics
+        if metrics is not None:
+            metrics.sent_bytes += len(frame)
+        self.state.large_writes.write_measured(self.transport, (frame,), len(frame))
 
     def transport_write(self, data: bytes) -> None:
         """Every byte this connection writes goes through here, to be counted for
