@@ -358,22 +358,23 @@ class WebSocketProtocol(Connection):
             codec = self.codec
             assert codec is not None
             text = message.get("text")
+            data: Any = None
             if text is not None:
                 if type(text) is not str:
                     raise TypeError("ASGI send: 'text' must be str")
-                frame = codec.encode_text(text)
+                size = len(text)
             else:
                 data = message.get("bytes")
                 if not isinstance(data, (bytes, bytearray, memoryview)):
                     raise TypeError("ASGI send: 'websocket.send' needs 'text' or 'bytes'")
-                frame = codec.encode_binary(data)
-            if len(frame) >= LARGE_WRITE:
-                budget = self.state.large_writes
-                if not budget.admit(len(frame)):
-                    return self.send_in_turn(frame)
-                self.write_large(frame)
+                size = len(data)
+            if size < LARGE_WRITE:
+                self.transport_write(
+                    codec.encode_binary(data) if text is None else codec.encode_text(text))
+            elif self.state.large_writes.admit(size):
+                self.write_large(self.encode_message(text, data))
             else:
-                self.transport_write(frame)
+                return self.send_in_turn(text, data, size)
             if self.writing_paused:
                 return self.drain()
             return DONE
@@ -585,19 +586,27 @@ class WebSocketProtocol(Connection):
         if data and not self.closed:
             self.transport_write(data)
 
-    async def send_in_turn(self, frame: bytes) -> None:
-        """A large message the server's write budget (write_budget.pyx) did not take in this
-        turn: written whole in a later turn, in the order the writers came, so that a client
-        that reads slowly holds the loop no longer than a fast one. A frame cannot be cut for
-        a control frame to go between its pieces, so it goes as one write; a close frame
-        written meanwhile (the peer's close answered, a protocol error) ends the connection
-        before it, and it is not written after."""
-        await self.state.large_writes.wait(len(frame))
+    async def send_in_turn(self, text: str | None, data: Any, size: int) -> None:
+        """A large message (``text``, else ``data``, ``size`` characters or bytes) the server's
+        write budget (write_budget.pyx) did not take in this turn: encoded and written whole in
+        a later turn, in the order the writers came, so that a client that reads slowly holds
+        the loop no longer than a fast one. It is encoded only then: hundreds of messages
+        waiting hold no frame of their own meanwhile, only the app's data. A frame cannot be
+        cut for a control frame to go between its pieces, so it goes as one write; a close
+        frame written meanwhile (the peer's close answered, a protocol error) ends the
+        connection before it, and it is not written after."""
+        await self.state.large_writes.wait(size)
         if self.close_sent or self.closed:
             raise ClientDisconnected("the WebSocket connection is closed")
-        self.write_large(frame)
+        self.write_large(self.encode_message(text, data))
         if self.writing_paused:
             await self.drain()
+
+    def encode_message(self, text: str | None, data: Any) -> bytes:
+        """The frame of a websocket.send message: ``text``, or ``data`` when it has none."""
+        codec = self.codec
+        assert codec is not None
+        return codec.encode_binary(data) if text is None else codec.encode_text(text)
 
     def write_large(self, frame: bytes) -> None:
         """A frame of LARGE_WRITE bytes or more, timed for the server's write budget."""
