@@ -100,19 +100,24 @@ async def mib(scope: Scope, receive: Receive, send: Send) -> None:
 async def abuse(scope: Scope, receive: Receive, send: Send) -> None:
     """The app of ``run_abuse.py``: ``GET /`` as ``plaintext``, ``GET /mib`` 1 MiB of ``x``, and
     a WebSocket that echoes every message (so a client that never reads makes the server's
-    replies pile up: what is measured is whether the server stops reading then)."""
+    replies pile up: what is measured is whether the server stops reading then); on
+    ``/ws-mib``, one that answers every message with 1 MiB of ``x``."""
     if scope["type"] == "lifespan":
         await _lifespan(receive, send)
         return
     if scope["type"] == "websocket":
         await receive()  # websocket.connect
         await send({"type": "websocket.accept"})
+        answer_mib = scope["path"] == "/ws-mib"
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
                 return
-            await send({"type": "websocket.send", "bytes": message.get("bytes"),
-                        "text": message.get("text")})
+            if answer_mib:
+                await send({"type": "websocket.send", "bytes": MIB_BODY})
+            else:
+                await send({"type": "websocket.send", "bytes": message.get("bytes"),
+                            "text": message.get("text")})
     if scope["path"] == "/mib":
         await _respond(send, OCTET_TYPE, MIB_BODY)
         return

@@ -230,10 +230,24 @@ def masked_frame(opcode: int, payload: bytes) -> bytes:
     return bytes([0x80 | opcode, 0x80 | len(payload)]) + MASK + body
 
 
-async def ws_open(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    reader, writer = await asyncio.open_connection(HOST, port)
+async def ws_open(port: int, path: bytes = b"/ws", receive_buffer: int = 0,
+                  ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A WebSocket connection to ``path``, once the server's 101 came; with ``receive_buffer``,
+    the socket's receive buffer set that small first."""
+    if receive_buffer:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.setblocking(False)
+        try:
+            await asyncio.get_running_loop().sock_connect(sock, (HOST, port))
+        except OSError:
+            sock.close()
+            raise
+        reader, writer = await asyncio.open_connection(sock=sock)
+    else:
+        reader, writer = await asyncio.open_connection(HOST, port)
     key = base64.b64encode(os.urandom(16))
-    writer.write(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+    writer.write(b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                  b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key +
                  b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
     head = await reader.readuntil(b"\r\n\r\n")
@@ -302,6 +316,23 @@ async def ws_frame_flood(port: int, count: int, seconds: float, size: int) -> di
     return {"opened": len(conns), "frames_sent": sent, "seconds": round(elapsed, 2)}
 
 
+async def ws_slow_reader(port: int, count: int, seconds: float, size: int) -> dict[str, Any]:
+    """``count`` WebSocket clients with a ``size``-byte receive buffer, each asking the app for
+    a 1 MiB message once and never reading, held open until ``seconds`` have passed."""
+    async def opener() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        reader, writer = await ws_open(port, b"/ws-mib", size)
+        writer.write(masked_frame(0x1, b"send 1 MiB"))
+        return reader, writer
+
+    conns = await open_all(count, opener)
+    started = time.monotonic()
+    ready()
+    await hold(started + seconds)
+    for _, writer in conns:
+        writer.close()
+    return {"opened": len(conns)}
+
+
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
@@ -345,6 +376,7 @@ ATTACKS: dict[str, Callable[[int, int, float, int], Coroutine[Any, Any, dict[str
     "pipelined": pipelined,
     "ws-ping-flood": ws_ping_flood,
     "ws-frame-flood": ws_frame_flood,
+    "ws-slow-reader": ws_slow_reader,
     "h2-window-flood": h2_window_flood,
 }
 

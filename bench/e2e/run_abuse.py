@@ -443,6 +443,14 @@ class Run:
                                 f"{got['frames_sent']} of {n} in {got['seconds']} s"),
                            ])
 
+    def ws_slow_reader(self) -> Outcome:
+        n = self.config.scale.slow_readers
+        self.progress(f"  WebSocket slow readers: {n} clients sent a 1 MiB message, never reading")
+        # They hold their connections for as long as the normal client measures.
+        return self._flood("WebSocket slow readers (a 1 MiB message each, 4 KiB receive buffer)",
+                           "ws-slow-reader", n, 4096, lambda got: [("clients", str(got["opened"]))],
+                           seconds=self.config.measure + 1)
+
     def h2_window_flood(self) -> Outcome:
         s = self.config.scale
         self.progress(f"  HTTP/2 flood: {s.h2_connections} x {s.window_updates} WINDOW_UPDATEs")
@@ -467,10 +475,11 @@ SCENARIOS: dict[str, Callable[[Run], Outcome]] = {
     "slow-reader": Run.slow_reader,
     "ws-ping-flood": Run.ws_ping_flood,
     "ws-frame-flood": Run.ws_frame_flood,
+    "ws-slow-reader": Run.ws_slow_reader,
     "pipelined": Run.pipelined,
     "h2-window-flood": Run.h2_window_flood,
 }
-WEBSOCKET_SCENARIOS = {"ws-ping-flood", "ws-frame-flood"}
+WEBSOCKET_SCENARIOS = {"ws-ping-flood", "ws-frame-flood", "ws-slow-reader"}
 
 
 # -- servers -----------------------------------------------------------------------------------
