@@ -29,7 +29,9 @@ whatever path it takes:
   for at most a piece and gives back what the kernel did not take, and each piece written
   through the transport under TLS;
 - HTTP/2 DATA (``h2stream.pyx``, ``send_body``), bodies and files alike: what one call of the
-  core may send is cut at a turn's budget and at the flow-control windows.
+  core may send is cut at a turn's budget and at the flow-control windows;
+- WebSocket messages (``websocket.py``, ``send``): each frame whole, since a control frame may
+  not go between its pieces, encoded once its turn came.
 
 Every smaller write goes at once. The first write of a turn always goes. A writer over the
 budget waits for a later turn, behind those already waiting; one whose task was cancelled
