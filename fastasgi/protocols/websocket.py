@@ -30,6 +30,7 @@ import asyncio
 import enum
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from fastasgi._serializer import ResponseEncoder
@@ -357,24 +358,26 @@ class WebSocketProtocol(Connection):
                 raise ClientDisconnected("the WebSocket connection is closed")
             codec = self.codec
             assert codec is not None
-            text = message.get("text")
-            data: Any = None
-            if text is not None:
-                if type(text) is not str:
+            payload: Any = message.get("text")
+            encode: Callable[[Any], bytes]
+            if payload is not None:
+                if type(payload) is not str:
                     raise TypeError("ASGI send: 'text' must be str")
-                size = len(text)
+                encode = codec.encode_text
             else:
-                data = message.get("bytes")
-                if not isinstance(data, (bytes, bytearray, memoryview)):
+                payload = message.get("bytes")
+                if not isinstance(payload, (bytes, bytearray, memoryview)):
                     raise TypeError("ASGI send: 'websocket.send' needs 'text' or 'bytes'")
-                size = len(data)
+                encode = codec.encode_binary
+            # NOTE: a text's characters, the fewest bytes its UTF-8 can take: counted before
+            # it is encoded, so that a message waiting for its turn holds no frame yet.
+            size = len(payload)
             if size < LARGE_WRITE:
-                self.transport_write(
-                    codec.encode_binary(data) if text is None else codec.encode_text(text))
+                self.transport_write(encode(payload))
             elif self.state.large_writes.admit(size):
-                self.write_large(self.encode_message(text, data))
+                self.write_large(encode(payload))
             else:
-                return self.send_in_turn(text, data, size)
+                return self.send_in_turn(encode, payload, size)
             if self.writing_paused:
                 return self.drain()
             return DONE
@@ -586,27 +589,22 @@ class WebSocketProtocol(Connection):
         if data and not self.closed:
             self.transport_write(data)
 
-    async def send_in_turn(self, text: str | None, data: Any, size: int) -> None:
-        """A large message (``text``, else ``data``, ``size`` characters or bytes) the server's
-        write budget (write_budget.pyx) did not take in this turn: encoded and written whole in
-        a later turn, in the order the writers came, so that a client that reads slowly holds
-        the loop no longer than a fast one. It is encoded only then: hundreds of messages
-        waiting hold no frame of their own meanwhile, only the app's data. A frame cannot be
-        cut for a control frame to go between its pieces, so it goes as one write; a close
-        frame written meanwhile (the peer's close answered, a protocol error) ends the
-        connection before it, and it is not written after."""
+    async def send_in_turn(self, encode: Callable[[Any], bytes], payload: Any,
+                           size: int) -> None:
+        """A large message (``payload``, ``size`` characters or bytes, and the codec's
+        ``encode`` for its kind) the server's write budget (write_budget.pyx) did not take in
+        this turn: encoded and written whole in a later turn, in the order the writers came, so
+        that a client that reads slowly holds the loop no longer than a fast one. It is encoded
+        only then: hundreds of messages waiting hold no frame of their own meanwhile, only the
+        app's data. A frame cannot be cut for a control frame to go between its pieces, so it
+        goes as one write; a close frame written meanwhile (the peer's close answered, a
+        protocol error) ends the connection before it, and it is not written after."""
         await self.state.large_writes.wait(size)
         if self.close_sent or self.closed:
             raise ClientDisconnected("the WebSocket connection is closed")
-        self.write_large(self.encode_message(text, data))
+        self.write_large(encode(payload))
         if self.writing_paused:
             await self.drain()
-
-    def encode_message(self, text: str | None, data: Any) -> bytes:
-        """The frame of a websocket.send message: ``text``, or ``data`` when it has none."""
-        codec = self.codec
-        assert codec is not None
-        return codec.encode_binary(data) if text is None else codec.encode_text(text)
 
     def write_large(self, frame: bytes) -> None:
         """A frame of LARGE_WRITE bytes or more, timed for the server's write budget."""
