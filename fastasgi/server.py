@@ -29,6 +29,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("fastasgi.error")
 
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Connections the tick closes per turn of the event loop, and visits per turn. Timeouts that
+# began together run out together: thousands of keep-alive clients that went idle at once, or a
+# slowloris attack's connections. Answering one with a 408 and closing it costs 50 to 80
+# microseconds: 2,000 closed in one turn held every other connection's events for 57 ms, and 16
+# per turn made turns of a millisecond for a tenth of a second. At 4, the tick's own part of a
+# turn while it closes 2,000 is at most 0.2 to 0.4 ms. Visiting one with nothing to do costs a
+# fraction of a microsecond, so 10,000 idle connections take a few turns, not thousands.
+CLOSES_PER_TICK_TURN = 4
+VISITS_PER_TICK_TURN = 512
+
 
 def freeze_startup_objects() -> None:
     """Leave what the app and the server made at startup out of every later garbage collection.
@@ -43,17 +54,6 @@ def freeze_startup_objects() -> None:
     reference goes, as always, unless it is in a reference cycle."""
     gc.collect()
     gc.freeze()
-
-HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-# Connections the tick closes per turn of the event loop, and visits per turn. Timeouts that
-# began together run out together: thousands of keep-alive clients that went idle at once, or a
-# slowloris attack's connections. Answering one with a 408 and closing it costs 50 to 80
-# microseconds: 2,000 closed in one turn held every other connection's events for 57 ms, and 16
-# per turn made turns of a millisecond for a tenth of a second. At 4, the tick's own part of a
-# turn while it closes 2,000 is at most 0.2 to 0.4 ms. Visiting one with nothing to do costs a
-# fraction of a microsecond, so 10,000 idle connections take a few turns, not thousands.
-CLOSES_PER_TICK_TURN = 4
-VISITS_PER_TICK_TURN = 512
 
 
 async def tick(state: ServerState) -> None:
