@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from fastasgi.protocols.state import ServerState
 from fastasgi.protocols.write_budget import BYTES_PER_TURN
 from tests.support.settings import connection_settings
@@ -31,12 +33,15 @@ OUTCOMES: list[str] = []
 
 
 async def large_on_request(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Accepts; answers each message with LARGE, and records what send() did."""
+    """Accepts; answers each message with LARGE (as text when the message was "text"), and
+    records what send() did."""
     await receive()
     await send({"type": "websocket.accept"})
-    while (await receive())["type"] == "websocket.receive":
+    while (message := await receive())["type"] == "websocket.receive":
+        answer = ({"text": LARGE.decode()} if message.get("text") == "text"
+                  else {"bytes": LARGE})
         try:
-            await send({"type": "websocket.send", "bytes": LARGE})
+            await send({"type": "websocket.send", **answer})
         except OSError as exc:
             OUTCOMES.append(type(exc).__name__)
             return
@@ -44,7 +49,7 @@ async def large_on_request(scope: dict[str, Any], receive: Any, send: Any) -> No
 
 
 def run_connections(count: int, close_second_while_waiting: bool = False,
-                    ) -> list[RecordingTransport]:
+                    request: bytes = b"send it") -> list[RecordingTransport]:
     """``count`` connections whose requests for LARGE arrive in the same turn; their transports
     once every app is done. ``close_second_while_waiting``: the second client's close frame
     arrives while its message waits for its turn."""
@@ -68,7 +73,7 @@ def run_connections(count: int, close_second_while_waiting: bool = False,
             transport.writes.clear()
             transport.turns.clear()
         for transport in transports:
-            transport.protocol.data_received(client_frame(TEXT, b"send it"))
+            transport.protocol.data_received(client_frame(TEXT, request))
         for _ in range(100):
             # The first message went out in its turn: the second waits for a later one.
             if pending_close[0] and any(len(data) >= len(LARGE) for data in transports[0].writes):
@@ -97,10 +102,12 @@ def turn_of_large_write(transport: RecordingTransport) -> int:
     return turn
 
 
-def test_large_messages_ready_together_go_out_one_budget_per_turn_in_order_and_whole() -> None:
-    transports = run_connections(3)
+@pytest.mark.parametrize("request_bytes, opcode", [(b"send it", BINARY), (b"text", TEXT)])
+def test_large_messages_ready_together_go_out_one_budget_per_turn_in_order_and_whole(
+        request_bytes: bytes, opcode: int) -> None:
+    transports = run_connections(3, request=request_bytes)
     assert OUTCOMES == ["sent"] * 3
-    assert [sent(transport) for transport in transports] == [[(BINARY, len(LARGE))]] * 3
+    assert [sent(transport) for transport in transports] == [[(opcode, len(LARGE))]] * 3
     first, second, third = (turn_of_large_write(transport) for transport in transports)
     assert first < second < third
 
