@@ -30,7 +30,8 @@ def test_the_app_runs_in_a_task_named_after_the_server() -> None:
         assert httpx.get(srv.url).text == "fastasgi-request"
 
 
-def test_a_task_factory_set_on_the_loop_makes_the_request_tasks() -> None:
+@pytest.mark.parametrize("http2", [False, True], ids=["http1", "http2"])
+def test_a_task_factory_set_on_the_loop_makes_the_request_tasks(http2: bool) -> None:
     made: list[asyncio.Task[Any]] = []
     seen: list[bool] = []  # per request: its task came from the factory
 
@@ -50,8 +51,11 @@ def test_a_task_factory_set_on_the_loop_makes_the_request_tasks() -> None:
         seen.append(asyncio.current_task() in made)
         await name_of_task(scope, receive, send)
 
-    with serve(app, lifespan="on") as srv:
-        assert httpx.get(srv.url).status_code == 200
+    # http2: h2c with prior knowledge.
+    with serve(app, lifespan="on") as srv, httpx.Client(http1=not http2, http2=http2) as client:
+        response = client.get(srv.url)
+        assert (response.status_code, response.http_version) == (
+            200, "HTTP/2" if http2 else "HTTP/1.1")
     assert seen == [True]
 
 
