@@ -31,10 +31,11 @@ BWS_BEFORE_CHUNK_EXT = re.compile(r"illegal chunk header: bytearray\(b'[0-9A-Fa-
 
 def _same_as_h11(message: Message, theirs: OracleRequest) -> None:
     """h11 keeps the Host field as sent; we replace it with an absolute-form target's authority
-    (RFC 9112 §3.2.2), so the comparison does the same to h11's reading."""
+    (RFC 9112 §3.2.2), so the comparison does the same to h11's reading. An origin-form target
+    (it starts with "/") is not one, whatever its path holds ("/://")."""
     their_headers = theirs.headers
     target = theirs.target
-    if b"://" in target:
+    if not target.startswith(b"/") and b"://" in target:
         authority = target.split(b"://", 1)[1].split(b"/", 1)[0].split(b"?", 1)[0]
         if any(n == b"host" for n, _ in their_headers):
             their_headers = [(n, authority if n == b"host" else v) for n, v in their_headers]
