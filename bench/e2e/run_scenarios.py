@@ -20,10 +20,11 @@ import datetime
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.e2e import memory, pythons
+from bench.e2e.app_cost import app_cost_us
 from bench.e2e.rounds import cpu_us_text, round_order
 from bench.e2e.run_http import AppResult
 from bench.e2e.scenarios import SCENARIOS, Scenario
@@ -42,6 +43,8 @@ class ScenariosResult:
     results: list[AppResult]  # one per scenario (its name in ``app``), in the configured order
     memory: dict[str, memory.MemoryResult]
     interpreters: dict[str, str]  # fastasgi-py3XX -> its Python and uvloop versions
+    # app (a key of bench.apps.APPS) -> µs per call with no server (bench/e2e/app_cost.py)
+    app_costs: dict[str, float] = field(default_factory=dict)
 
     def errors(self) -> list[str]:
         """The runs that had non-2xx responses or socket errors: they measured errors."""
@@ -96,8 +99,11 @@ def run(config: ScenariosBenchConfig, progress: Progress = lambda line: None) ->
         for app in dict.fromkeys(SCENARIOS[name].app for name in config.scenarios):
             scenarios = [SCENARIOS[n] for n in config.scenarios if SCENARIOS[n].app == app]
             results.update(_run_app(app, scenarios, servers, config, progress))
+        # Measured after the load, on the servers' CPU, with nothing else running.
+        app_costs = {app: app_cost_us(app, server_cpu)
+                     for app in dict.fromkeys(SCENARIOS[name].app for name in config.scenarios)}
     ordered = [results[name] for name in config.scenarios]
-    return ScenariosResult(servers, left_out, ordered, memory_results, interpreters)
+    return ScenariosResult(servers, left_out, ordered, memory_results, interpreters, app_costs)
 
 
 def _memory(name: str, connections: int, cpu: int | None) -> memory.MemoryResult:

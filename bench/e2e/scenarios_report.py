@@ -5,12 +5,14 @@ from pathlib import Path
 
 from bench import machine
 from bench.e2e.memory import MIB
-from bench.e2e.rounds import markdown_table
+from bench.e2e.rounds import markdown_table, ratio_text
 from bench.e2e.run_http import cpu_table, detail_table, results_table
 from bench.e2e.run_scenarios import ScenariosResult, scenario_wrk
 from bench.e2e.scenarios import SCENARIOS
 from bench.e2e.servers import baseline_description, command_for_report
 from bench.options import REPORTS, ScenariosBenchConfig, report_path
+
+CEILING = "ceiling"
 
 
 def p99_table(result: ScenariosResult) -> str:
@@ -34,13 +36,53 @@ def memory_table(result: ScenariosResult) -> str:
     return markdown_table(rows)
 
 
+def floor_table(result: ScenariosResult) -> str | None:
+    """Per scenario: the app's own µs per call, the ceiling's CPU per request plus that (the
+    floor), and each server's CPU per request over the floor. None without the ceiling."""
+    if CEILING not in result.servers or not result.app_costs:
+        return None
+    servers = [s for s in result.servers if s != CEILING]
+    rows = [["scenario", "app alone µs", "ceiling + app µs", *(f"{s} / floor" for s in servers)],
+            ["---"] + ["---:"] * (2 + len(servers))]
+    for scenario in result.results:
+        app = result.app_costs.get(SCENARIOS[scenario.app].app)
+        ceiling = scenario.median_cpu_us(CEILING)
+        if app is None or ceiling is None:
+            continue
+        floor = ceiling + app
+        rows.append([scenario.app, f"{app:.2f}", f"{floor:.1f}",
+                     *(ratio_text(scenario.median_cpu_us(s), floor) for s in servers)])
+    return markdown_table(rows)
+
+
 def summary(result: ScenariosResult) -> str:
     """What the terminal shows at the end: requests/s, CPU per request and memory."""
     parts = [results_table(result.results, result.servers, "scenario"),
              cpu_table(result.results, result.servers, "scenario")]
+    floors = floor_table(result)
+    if floors:
+        parts.append(floors)
     if result.memory:
         parts.append(memory_table(result))
     return "\n\n".join(parts)
+
+
+def _floor_section(result: ScenariosResult) -> list[str]:
+    table = floor_table(result)
+    if table is None:
+        return []
+    return [
+        "## The floor: the ceiling plus the app's own work",
+        "",
+        ("The ceiling runs no app. The app alone is its µs per call with no server around it "
+         "(bench/e2e/app_cost.py, in a hot loop: a lower bound). The ceiling's CPU per request "
+         "plus that is the least any server running the app could spend; each server's CPU per "
+         "request over it follows. One server's lead over another in CPU per request can be at "
+         "most that other's figure here."),
+        "",
+        table,
+        "",
+    ]
 
 
 def render_report(result: ScenariosResult, config: ScenariosBenchConfig,
@@ -81,6 +123,7 @@ def render_report(result: ScenariosResult, config: ScenariosBenchConfig,
         "",
         cpu_table(result.results, servers, "scenario"),
         "",
+        *_floor_section(result),
         "## Latency",
         "",
         "Median over the rounds of wrk's p99 latency.",
