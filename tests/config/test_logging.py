@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +156,44 @@ def test_yaml_log_config_is_honoured(tmp_path: Path, capsys: pytest.CaptureFixtu
     _configure(log_config=str(path), use_colors=False)
     _log_access()
     assert capsys.readouterr().out == 'yaml|127.0.0.1:51234 - "GET / HTTP/1.1" 200 OK\n'
+
+
+def test_configuring_again_replaces_the_handlers(capsys: pytest.CaptureFixture[str]) -> None:
+    # A reload or a second run() in one process configures again: one line per record.
+    _configure(use_colors=False)
+    _configure(use_colors=False)
+    _log_access()
+    logging.getLogger("fastasgi.error").info("started")
+    captured = capsys.readouterr()
+    assert captured.out == 'INFO:     127.0.0.1:51234 - "GET / HTTP/1.1" 200 OK\n'
+    assert captured.err == "INFO:     started\n"
+
+
+def test_the_default_setup_leaves_other_loggers_alone() -> None:
+    other = logging.getLogger("tests.an_apps_logger")
+    handler = logging.NullHandler()
+    other.addHandler(handler)
+    other.setLevel(logging.DEBUG)
+    try:
+        _configure(use_colors=False)
+        assert other.handlers == [handler]
+        assert other.level == logging.DEBUG
+        assert not other.disabled
+    finally:
+        other.removeHandler(handler)
+
+
+def test_a_worker_without_log_config_does_not_import_logging_config() -> None:
+    # logging.config and the handlers module it imports hold about 1 MiB of each worker.
+    code = (
+        "import sys\n"
+        "import fastasgi.main, fastasgi.server, fastasgi.supervisor.worker_main\n"
+        "from fastasgi.config import Config\n"
+        "from fastasgi.logging import configure_logging\n"
+        "configure_logging(Config(app='main:app'))\n"
+        "print(sorted(m for m in ('logging.config', 'logging.handlers', 'configparser')"
+        " if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
