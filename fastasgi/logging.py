@@ -112,25 +112,26 @@ def _configure_default(use_colors: bool | None) -> None:
 
     Set up by hand rather than through ``logging.config``, which with the handlers module it
     imports holds about 1 MiB of every worker's memory, for a configuration this small."""
-    for name, formatter_class, stream in (("fastasgi", DefaultFormatter, sys.stderr),
-                                          ("fastasgi.access", AccessFormatter, sys.stdout)):
-        handler = logging.StreamHandler(stream)
-        handler.setFormatter(formatter_class(
-            "%(levelprefix)s %(message)s",
-            use_colors=use_colors if use_colors is not None else colors_wanted(stream)))
+
+    def handler(formatter_class: type[DefaultFormatter], stream: TextIO) -> logging.Handler:
+        colors = use_colors if use_colors is not None else colors_wanted(stream)
+        result = logging.StreamHandler(stream)
+        result.setFormatter(formatter_class("%(levelprefix)s %(message)s", use_colors=colors))
+        return result
+
+    for name, handlers, propagate in (
+        ("fastasgi", [handler(DefaultFormatter, sys.stderr)], False),
+        ("fastasgi.error", [], True),
+        ("fastasgi.access", [handler(AccessFormatter, sys.stdout)], False),
+    ):
         logger = logging.getLogger(name)
         for old in list(logger.handlers):
             logger.removeHandler(old)
-        logger.addHandler(handler)
+        for new in handlers:
+            logger.addHandler(new)
         logger.setLevel(logging.INFO)
-        logger.propagate = False
+        logger.propagate = propagate
         logger.disabled = False
-    error = logging.getLogger("fastasgi.error")
-    for old in list(error.handlers):
-        error.removeHandler(old)
-    error.setLevel(logging.INFO)
-    error.propagate = True
-    error.disabled = False
 
 
 # A --log-config written for uvicorn names uvicorn's formatters and loggers. Ours stand in for
