@@ -11,13 +11,11 @@ hand (none of these apps waits on anything), in a loop hot in the caches: a lowe
 same code costs between a server's reads and writes.
 """
 
-import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from bench import apps
+from bench.e2e.abuse_measure import on_cpu
 
 CALLS = 20_000
 REPEATS = 5
@@ -48,26 +46,13 @@ async def _send(message: dict[str, Any]) -> None:
     pass
 
 
-@contextmanager
-def _on_cpu(cpu: int | None) -> Iterator[None]:
-    if cpu is None:
-        yield
-        return
-    allowed = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {cpu})
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, allowed)
-
-
 def app_cost_us(app: str, cpu: int | None = None, calls: int = CALLS,
                 repeats: int = REPEATS) -> float:
     """µs per call of the app ``app`` (a key of bench.apps.APPS), the least of ``repeats`` runs
     of ``calls`` calls, on ``cpu`` when given."""
     call = getattr(apps, apps.APPS[app][0])
     best = float("inf")
-    with _on_cpu(cpu):
+    with on_cpu(cpu):
         for _ in range(repeats):
             started = time.perf_counter()
             for _ in range(calls):
