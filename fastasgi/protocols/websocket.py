@@ -370,8 +370,9 @@ class WebSocketProtocol(Connection):
                     raise TypeError("ASGI send: 'websocket.send' needs 'text' or 'bytes'")
                 encode = codec.encode_binary
             # NOTE: a text's characters, the fewest bytes its UTF-8 can take: counted before
-            # it is encoded, so that a message waiting for its turn holds no frame yet.
-            size = len(payload)
+            # it is encoded, so that a message waiting for its turn holds no frame yet. A
+            # memoryview's len() counts its items, which may be wider than a byte.
+            size = payload.nbytes if type(payload) is memoryview else len(payload)
             if size < LARGE_WRITE:
                 self.transport_write(encode(payload))
             elif self.state.large_writes.admit(size):

@@ -118,3 +118,44 @@ def test_a_message_waiting_for_its_turn_is_not_written_after_the_close_frame() -
     assert sent(transports[0]) == [(BINARY, len(LARGE))]
     # The second connection answered its client's close, and wrote nothing of the message.
     assert sent(transports[1]) == [(CLOSE, 2)]
+
+
+async def wide_memoryview_on_request(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Accepts; answers a message with 64 KiB as a memoryview of 8-byte items (8,192 of them,
+    fewer than a large write's bytes)."""
+    await receive()
+    await send({"type": "websocket.accept"})
+    await receive()
+    await send({"type": "websocket.send", "bytes": memoryview(b"w" * 65536).cast("Q")})
+    OUTCOMES.append("sent")
+
+
+def test_a_memoryview_of_wide_items_counts_its_bytes_for_the_write_budget() -> None:
+    OUTCOMES.clear()
+
+    async def run() -> RecordingTransport:
+        loop = asyncio.get_running_loop()
+        turns = TurnCounter(loop)
+        state = ServerState(loop, wide_memoryview_on_request, connection_settings(
+            access_log=False, ws_ping_interval=0, ws_per_message_deflate=False))
+        transport = RecordingTransport(turns)
+        http_connection(state, transport).data_received(upgrade_request())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        transport.writes.clear()
+        transport.protocol.data_received(client_frame(TEXT, b"send it"))
+        for _ in range(100):
+            if OUTCOMES:
+                break
+            await asyncio.sleep(0)
+        turns.handle.cancel()
+        transport.protocol.connection_lost(None)
+        return transport
+
+    transport = asyncio.run(run())
+    assert OUTCOMES == ["sent"]
+    # The message, then the close frame of an app that returned.
+    assert sent(transport) == [(BINARY, 65536), (CLOSE, 2)]
+    # The message went as a large write, timed for the budget through writelines(); the close
+    # frame, small, through write().
+    assert [len(b"".join(pieces)) for pieces in transport.pieces] == [10 + 65536]
