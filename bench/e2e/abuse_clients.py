@@ -150,18 +150,29 @@ async def slowloris(port: int, count: int, seconds: float, size: int) -> dict[st
     return {"opened": len(conns), **delays(started, list(times))}
 
 
+async def connect_small_buffer(port: int, size: int) -> socket.socket:
+    """A non-blocking socket connected to the server with a ``size``-byte receive buffer.
+
+    A small receive buffer keeps the kernel from taking the whole response off the server's
+    hands: what is left must wait in the server (or the app must wait)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    sock.setblocking(False)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, (HOST, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 async def slow_reader(port: int, count: int, seconds: float, size: int) -> dict[str, Any]:
     """Clients that ask for ``GET /mib`` with a tiny receive window and never read."""
     loop = asyncio.get_running_loop()
 
     async def opener() -> socket.socket:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        # NOTE: a small receive buffer keeps the kernel from taking the whole response off the
-        # server's hands; what is left must wait in the server (or the app must wait).
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
-        sock.setblocking(False)
+        sock = await connect_small_buffer(port, size)
         try:
-            await loop.sock_connect(sock, (HOST, port))
             await loop.sock_sendall(sock, b"GET /mib HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         except OSError:
             sock.close()
@@ -235,14 +246,7 @@ async def ws_open(port: int, path: bytes = b"/ws", receive_buffer: int = 0,
     """A WebSocket connection to ``path``, once the server's 101 came; with ``receive_buffer``,
     the socket's receive buffer set that small first."""
     if receive_buffer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-        sock.setblocking(False)
-        try:
-            await asyncio.get_running_loop().sock_connect(sock, (HOST, port))
-        except OSError:
-            sock.close()
-            raise
+        sock = await connect_small_buffer(port, receive_buffer)
         reader, writer = await asyncio.open_connection(sock=sock)
     else:
         reader, writer = await asyncio.open_connection(HOST, port)
